@@ -1,0 +1,436 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { MetadataError, NotFoundError } from '../errors';
+import { packageRoot } from '../paths';
+import { readJsonFile, readJsonIfExists } from './json-file';
+import { deepMerge } from './merge';
+import { MetadataSchemas, type MetadataKind } from './schema-validator';
+import { applyTemplates, substitute, templateNames } from './templates';
+import { isKnownPhysicalType, isStored, physicalType, valueKind } from './field-types';
+import type { Dictionary, FieldDef, IndexDef, ModuleViews, RelationshipMeta, TemplateDef } from './types';
+import type { LinkDef, ModuleDef, RelationshipDef, TableDef } from './registry-types';
+
+export * from './registry-types';
+
+export interface RegistryOptions {
+  /** Folder holding modules/ and metadata/ (default: Cane's package root). */
+  root?: string;
+  /** Overlay folder, like Sugar's custom/ (default: CANE_CUSTOM_DIR or ./custom). */
+  customDir?: string;
+  language?: string;
+  /** Receives warnings, e.g. a template link to a module that is not installed. */
+  warn?: (message: string) => void;
+}
+
+/** Everything built from metadata at start, frozen. */
+export class Registry {
+  constructor(
+    readonly modules: ReadonlyMap<string, ModuleDef>,
+    readonly relationships: ReadonlyMap<string, RelationshipDef>,
+    readonly tables: readonly TableDef[],
+    readonly appStrings: Readonly<Record<string, string>>,
+    readonly appListStrings: Readonly<Record<string, Readonly<Record<string, string>>>>,
+  ) {
+    Object.freeze(this);
+  }
+
+  module(name: string): ModuleDef {
+    const def = this.modules.get(name);
+    if (!def) throw new NotFoundError(`Unknown module: ${name}`, { module: name });
+    return def;
+  }
+
+  dropdown(name: string): Readonly<Record<string, string>> | undefined {
+    return this.appListStrings[name];
+  }
+
+  /** A label: module strings first, then application strings, else the key itself. */
+  label(module: string | undefined, key: string): string {
+    const own = module ? this.modules.get(module)?.strings[key] : undefined;
+    return own ?? this.appStrings[key] ?? key;
+  }
+}
+
+const VIEW_FILES: Array<{ file: string; kind: MetadataKind; view: keyof ModuleViews; key?: string }> = [
+  { file: 'listviewdefs.json', kind: 'listviewdefs', view: 'list' },
+  { file: 'detailviewdefs.json', kind: 'viewdefs', view: 'detail', key: 'DetailView' },
+  { file: 'editviewdefs.json', kind: 'viewdefs', view: 'edit', key: 'EditView' },
+  { file: 'quickcreatedefs.json', kind: 'viewdefs', view: 'quickcreate', key: 'QuickCreate' },
+  { file: 'searchdefs.json', kind: 'searchdefs', view: 'search' },
+  { file: 'subpaneldefs.json', kind: 'subpaneldefs', view: 'subpanels' },
+];
+
+/** Loads, layers and checks all metadata; any problem throws a MetadataError naming file and pointer. */
+export function loadRegistry(options: RegistryOptions = {}): Registry {
+  return new RegistryBuilder(options).build();
+}
+
+class RegistryBuilder {
+  private readonly root: string;
+  private readonly custom: string;
+  private readonly lang: string;
+  private readonly schemas: MetadataSchemas;
+  private readonly warn: (message: string) => void;
+  private readonly templateCache = new Map<string, TemplateDef>();
+  /** Which file each field of each module came from, for error messages. */
+  private readonly fieldOrigin = new Map<string, string>();
+
+  constructor(options: RegistryOptions) {
+    this.root = options.root ?? packageRoot();
+    this.custom = path.resolve(options.customDir ?? process.env.CANE_CUSTOM_DIR ?? 'custom');
+    this.lang = options.language ?? 'en_us';
+    this.warn = options.warn ?? (() => undefined);
+    this.schemas = new MetadataSchemas(path.join(packageRoot(), 'metadata', 'schemas'));
+  }
+
+  build(): Registry {
+    const { appStrings, appListStrings } = this.loadAppStrings();
+    const dictionaries = this.loadDictionaries();
+    const joinTables = this.loadJoinTables();
+
+    const relationships = new Map<string, RelationshipDef>();
+    const addRelationship = (name: string, meta: RelationshipMeta, file: string, relFields: string[]) => {
+      relationships.set(name, {
+        ...meta,
+        name,
+        file,
+        lhs_key: meta.lhs_key ?? 'id',
+        rhs_key: meta.rhs_key ?? 'id',
+        lhs_table: meta.lhs_table ?? '',
+        rhs_table: meta.rhs_table ?? '',
+        relFields,
+      });
+    };
+    for (const d of dictionaries) {
+      for (const [name, meta] of Object.entries(d.dictionary.relationships ?? {})) addRelationship(name, meta, d.file, []);
+    }
+    for (const jt of joinTables) {
+      for (const [name, meta] of Object.entries(jt.relationships)) {
+        const keys = new Set(['id', 'date_modified', 'deleted', meta.join_key_lhs, meta.join_key_rhs, meta.relationship_role_column]);
+        addRelationship(name, meta, jt.file, jt.fields.map((f) => f.name).filter((n) => !keys.has(n)));
+      }
+    }
+
+    const moduleNames = new Set(dictionaries.map((d) => d.module));
+    const modules = new Map<string, ModuleDef>();
+    for (const d of dictionaries) {
+      modules.set(d.module, this.buildModule(d, relationships, moduleNames, appListStrings));
+    }
+    this.checkTables(modules, joinTables);
+
+    const tables: TableDef[] = [];
+    for (const m of modules.values()) {
+      tables.push({ name: m.table, kind: 'module', module: m.name, fields: m.columns.map((c) => m.fields[c]), indices: [...m.indices], file: m.file });
+      if (m.audited) tables.push(this.auditTable(m));
+    }
+    for (const jt of joinTables) tables.push({ name: jt.table, kind: 'join', fields: jt.fields, indices: jt.indices, file: jt.file });
+
+    return new Registry(deepFreeze(modules), deepFreeze(relationships), deepFreeze(tables), deepFreeze(appStrings), deepFreeze(appListStrings));
+  }
+
+  // ---------------------------------------------------------------- application strings
+
+  private loadAppStrings() {
+    const shipped = this.read('app-strings', path.join(this.root, 'metadata', 'language', `${this.lang}.json`)) as {
+      app_strings?: Record<string, string>;
+      app_list_strings?: Record<string, Record<string, string>>;
+    };
+    const overlay = (this.readOptional('app-strings', path.join(this.custom, 'metadata', 'language', `${this.lang}.json`)) ?? {}) as typeof shipped;
+    // A custom dropdown replaces the shipped one whole, as Sugar's dropdown editor writes it.
+    return {
+      appStrings: { ...shipped.app_strings, ...overlay.app_strings },
+      appListStrings: { ...shipped.app_list_strings, ...overlay.app_list_strings } as Record<string, Record<string, string>>,
+    };
+  }
+
+  // ---------------------------------------------------------------- vardefs
+
+  private loadDictionaries() {
+    const shippedDir = path.join(this.root, 'modules');
+    const customDir = path.join(this.custom, 'modules');
+    const names = new Set([...moduleFolders(shippedDir), ...moduleFolders(customDir)]);
+    const result: Array<{ module: string; objectName: string; dictionary: Dictionary; file: string; custom: boolean }> = [];
+    for (const module of [...names].sort()) {
+      const shippedFile = path.join(shippedDir, module, 'vardefs.json');
+      const customFile = path.join(customDir, module, 'vardefs.json');
+      const shipped = this.readOptional('vardefs', shippedFile) as Record<string, Dictionary> | undefined;
+      const overlay = this.readOptional('vardefs', customFile) as Record<string, Dictionary> | undefined;
+      const base = shipped ?? overlay!;
+      const file = shipped ? shippedFile : customFile;
+      const [objectName, raw] = Object.entries(base)[0];
+      const table = raw.table ?? module.toLowerCase();
+      for (const [name, field] of Object.entries(raw.fields ?? {})) this.checkFieldName(file, objectName, name, field);
+      let dictionary = applyTemplates({ ...raw, table }, { module, objectName, table }, (t) => this.template(t, file, objectName));
+      for (const name of Object.keys(dictionary.fields ?? {})) this.fieldOrigin.set(`${module}.${name}`, file);
+      if (shipped && overlay) {
+        const [overlayObject, extra] = Object.entries(overlay)[0];
+        if (overlayObject !== objectName) {
+          throw new MetadataError(customFile, `/${overlayObject}`, 'object_name', `overlay must extend '${objectName}', the object of module ${module}`);
+        }
+        for (const [name, field] of Object.entries(extra.fields ?? {})) {
+          this.checkFieldName(customFile, objectName, name, field);
+          this.fieldOrigin.set(`${module}.${name}`, customFile);
+        }
+        const indices = [...(dictionary.indices ?? []), ...(extra.indices ?? [])];
+        dictionary = { ...deepMerge(dictionary, { ...extra, indices: undefined }), indices };
+      }
+      for (const [name, field] of Object.entries(dictionary.fields ?? {})) field.name ??= name;
+      result.push({ module, objectName, dictionary, file, custom: !shipped });
+    }
+    return result;
+  }
+
+  private checkFieldName(file: string, objectName: string, key: string, field: FieldDef) {
+    if (field.name !== undefined && field.name !== key) {
+      throw new MetadataError(file, `/${objectName}/fields/${key}/name`, 'name', `field name '${field.name}' must equal its key '${key}'`);
+    }
+  }
+
+  private template(name: string, file: string, objectName: string): TemplateDef {
+    const cached = this.templateCache.get(name);
+    if (cached) return cached;
+    const templateFile = path.join(this.root, 'metadata', 'templates', name, 'vardefs.json');
+    if (!fs.existsSync(templateFile)) {
+      throw new MetadataError(file, `/${objectName}/templates`, 'template', `unknown template '${name}'`);
+    }
+    const template = this.read('template', templateFile) as TemplateDef;
+    this.templateCache.set(name, template);
+    return template;
+  }
+
+  // ---------------------------------------------------------------- join tables
+
+  private loadJoinTables() {
+    const files = [path.join(this.root, 'metadata', 'relationships'), path.join(this.custom, 'metadata', 'relationships')]
+      .flatMap((dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f)) : []));
+    return files.map((file) => {
+      const [name, def] = Object.entries(this.read('join-table', file) as Record<string, {
+        table: string; fields: FieldDef[] | Record<string, FieldDef>; indices?: IndexDef[]; relationships: Record<string, RelationshipMeta>;
+      }>)[0];
+      const fields = Array.isArray(def.fields) ? def.fields : Object.entries(def.fields).map(([n, f]) => ({ ...f, name: f.name ?? n }));
+      fields.forEach((f, i) => {
+        if (!f.name) throw new MetadataError(file, `/${name}/fields/${i}`, 'required', "join-table field needs a 'name'");
+      });
+      return { name, table: def.table, fields, indices: def.indices ?? [], relationships: def.relationships, file };
+    });
+  }
+
+  // ---------------------------------------------------------------- modules
+
+  private buildModule(
+    d: { module: string; objectName: string; dictionary: Dictionary; file: string; custom: boolean },
+    relationships: Map<string, RelationshipDef>,
+    moduleNames: Set<string>,
+    dropdowns: Record<string, Record<string, string>>,
+  ): ModuleDef {
+    const { module, objectName, dictionary } = d;
+    const fields = dictionary.fields ?? {};
+    const origin = (field: string) => this.fieldOrigin.get(`${module}.${field}`) ?? d.file;
+    const pointer = (field: string, attr?: string) => `/${objectName}/fields/${field}${attr ? `/${attr}` : ''}`;
+
+    const links: Record<string, LinkDef> = {};
+    for (const [name, field] of Object.entries(fields)) {
+      if (!IDENTIFIER.test(name)) throw new MetadataError(origin(name), pointer(name), 'pattern', `'${name}' is not a valid field name`);
+      if (isStored(field) && !isKnownPhysicalType(physicalType(field))) {
+        throw new MetadataError(origin(name), pointer(name, 'dbType'), 'type', `no column type for '${physicalType(field)}'; give the field a dbType`);
+      }
+      const kind = valueKind(field);
+      if ((kind === 'enum' || kind === 'multienum') && field.options !== undefined && !dropdowns[field.options] && !field.function) {
+        throw new MetadataError(origin(name), pointer(name, 'options'), 'options', `dropdown '${field.options}' is not defined in app_list_strings`);
+      }
+      if (field.type === 'link') {
+        const link = this.resolveLink(module, field, relationships, moduleNames, origin(name), pointer(name, 'relationship'));
+        if (link) links[name] = link;
+      }
+    }
+    for (const [name, field] of Object.entries(fields)) {
+      if ((field.type === 'relate' || field.type === 'parent') && field.id_name && !fields[field.id_name]) {
+        throw new MetadataError(origin(name), pointer(name, 'id_name'), 'id_name', `'${field.id_name}' is not a field of ${module}`);
+      }
+      if (field.type === 'relate' && typeof field.link === 'string' && !fields[field.link]) {
+        throw new MetadataError(origin(name), pointer(name, 'link'), 'link', `'${field.link}' is not a link field of ${module}`);
+      }
+      for (const part of field.db_concat_fields ?? []) {
+        if (!fields[part]) throw new MetadataError(origin(name), pointer(name, 'db_concat_fields'), 'db_concat_fields', `'${part}' is not a field of ${module}`);
+      }
+    }
+
+    const columns = Object.keys(fields).filter((n) => isStored(fields[n]));
+    const indices = dictionary.indices ?? [];
+    indices.forEach((index, i) => {
+      for (const column of index.fields) {
+        const bare = column.replace(/ ?\(\d+\)$/, '');
+        if (!columns.includes(bare)) {
+          throw new MetadataError(d.file, `/${objectName}/indices/${i}/fields`, 'index', `index '${index.name}' uses '${bare}', which is not a column of ${dictionary.table}`);
+        }
+      }
+    });
+
+    const strings = this.moduleStrings(module, templateNames(dictionary));
+    const views = this.moduleViews(module, fields);
+    return {
+      name: module,
+      objectName,
+      table: dictionary.table!,
+      audited: dictionary.audited === true,
+      optimisticLocking: dictionary.optimistic_locking === true,
+      fields,
+      columns,
+      links,
+      indices,
+      views,
+      strings,
+      dictionary,
+      file: d.file,
+      custom: d.custom,
+    };
+  }
+
+  private resolveLink(
+    module: string, field: FieldDef, relationships: Map<string, RelationshipDef>, moduleNames: Set<string>, file: string, pointer: string,
+  ): LinkDef | undefined {
+    if (!field.relationship) throw new MetadataError(file, pointer, 'required', `link '${field.name}' needs a relationship`);
+    const rel = relationships.get(field.relationship);
+    if (!rel) throw new MetadataError(file, pointer, 'relationship', `relationship '${field.relationship}' is not declared`);
+    const missing = [rel.lhs_module, rel.rhs_module].find((m) => !moduleNames.has(m));
+    if (missing) {
+      this.warn(`${module}.${field.name}: relationship ${rel.name} needs module ${missing}, which is not installed; link disabled`);
+      return undefined;
+    }
+    if (rel.lhs_module !== module && rel.rhs_module !== module) {
+      throw new MetadataError(file, pointer, 'relationship', `relationship '${rel.name}' joins ${rel.lhs_module} and ${rel.rhs_module}, not ${module}`);
+    }
+    let side: 'lhs' | 'rhs';
+    if (rel.lhs_module === rel.rhs_module) side = field.side === 'right' ? 'rhs' : 'lhs';
+    else side = rel.lhs_module === module ? 'lhs' : 'rhs';
+    const other = side === 'lhs' ? rel.rhs_module : rel.lhs_module;
+    const one =
+      rel.relationship_type === 'one-to-one' ||
+      (rel.relationship_type === 'one-to-many' && side === 'rhs') ||
+      field.link_type === 'one';
+    return { name: field.name, relationship: rel, side, module: other, one };
+  }
+
+  private moduleStrings(module: string, templates: string[]): Record<string, string> {
+    let strings: Record<string, string> = {};
+    for (const t of templates) {
+      const file = path.join(this.root, 'metadata', 'templates', t === 'default' ? 'basic' : t, 'language', `${this.lang}.json`);
+      strings = { ...strings, ...((this.readOptional('mod-strings', file) as Record<string, string>) ?? {}) };
+    }
+    for (const dir of [path.join(this.root, 'modules'), path.join(this.custom, 'modules')]) {
+      const file = path.join(dir, module, 'language', `${this.lang}.json`);
+      strings = { ...strings, ...((this.readOptional('mod-strings', file) as Record<string, string>) ?? {}) };
+    }
+    return strings;
+  }
+
+  private moduleViews(module: string, fields: Record<string, FieldDef>): ModuleViews {
+    const views: ModuleViews = {};
+    for (const spec of VIEW_FILES) {
+      const customFile = path.join(this.custom, 'modules', module, 'metadata', spec.file);
+      const shippedFile = path.join(this.root, 'modules', module, 'metadata', spec.file);
+      const file = fs.existsSync(customFile) ? customFile : shippedFile;
+      const data = this.readOptional(spec.kind, file) as Record<string, Record<string, unknown>> | undefined;
+      if (!data) continue;
+      const [key, body] = Object.entries(data)[0];
+      if (key !== module) throw new MetadataError(file, `/${key}`, 'module', `layout must be keyed by its module '${module}'`);
+      const layout = spec.key ? body[spec.key] : body;
+      if (!layout) throw new MetadataError(file, `/${key}`, 'required', `missing '${spec.key}'`);
+      checkLayoutFields(file, `/${key}${spec.key ? `/${spec.key}` : ''}`, spec.view, layout, fields, module);
+      (views as Record<string, unknown>)[spec.view] = layout;
+    }
+    return views;
+  }
+
+  private auditTable(m: ModuleDef): TableDef {
+    const file = path.join(packageRoot(), 'metadata', 'audit_template.json');
+    const template = substitute(readJsonFile(file) as Record<string, Dictionary>, { module: m.name, objectName: m.objectName, table: m.table });
+    this.schemas.check('vardefs', file, template);
+    const def = Object.values(template)[0];
+    return {
+      name: def.table!,
+      kind: 'audit',
+      module: m.name,
+      fields: Object.entries(def.fields ?? {}).map(([name, f]) => ({ ...f, name })),
+      indices: def.indices ?? [],
+      file,
+    };
+  }
+
+  private checkTables(modules: Map<string, ModuleDef>, joinTables: Array<{ table: string; file: string }>) {
+    const seen = new Map<string, string>();
+    const claim = (table: string, file: string) => {
+      const other = seen.get(table);
+      if (other) throw new MetadataError(file, '', 'table', `table '${table}' is already declared by ${other}`);
+      seen.set(table, file);
+    };
+    for (const m of modules.values()) claim(m.table, m.file);
+    for (const jt of joinTables) claim(jt.table, jt.file);
+  }
+
+  // ---------------------------------------------------------------- files
+
+  private read(kind: MetadataKind, file: string): unknown {
+    if (!fs.existsSync(file)) throw new MetadataError(file, '', 'exists', 'file not found');
+    const data = readJsonFile(file);
+    this.schemas.check(kind, file, data);
+    return data;
+  }
+
+  private readOptional(kind: MetadataKind, file: string): unknown | undefined {
+    const data = readJsonIfExists(file);
+    if (data !== undefined) this.schemas.check(kind, file, data);
+    return data;
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function moduleFolders(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((name) => fs.existsSync(path.join(dir, name, 'vardefs.json')));
+}
+
+/** Layout cells and list columns must name fields of the module: a typo stops start-up. */
+function checkLayoutFields(file: string, base: string, view: keyof ModuleViews, layout: Record<string, unknown>, fields: Record<string, FieldDef>, module: string) {
+  const known = (name: string) => name in fields;
+  if (view === 'list') {
+    for (const column of Object.keys(layout)) {
+      if (!known(column.toLowerCase())) throw new MetadataError(file, `${base}/${column}`, 'field', `'${column.toLowerCase()}' is not a field of ${module}`);
+    }
+  } else if (view === 'detail' || view === 'edit' || view === 'quickcreate') {
+    for (const [panel, rows] of Object.entries((layout as { panels: Record<string, unknown[][]> }).panels)) {
+      rows.forEach((row, r) => row.forEach((cell, c) => {
+        const name = typeof cell === 'string' ? cell : (cell as { name?: string } | null)?.name;
+        if (name && !known(name)) throw new MetadataError(file, `${base}/panels/${panel}/${r}/${c}`, 'field', `'${name}' is not a field of ${module}`);
+      }));
+    }
+  } else if (view === 'search') {
+    for (const [kind, entries] of Object.entries((layout as { layout: Record<string, Record<string, { name: string; type?: string }>> }).layout)) {
+      for (const [key, entry] of Object.entries(entries)) {
+        if (!known(entry.name) && entry.name !== 'current_user_only' && entry.name !== 'favorites_only') {
+          throw new MetadataError(file, `${base}/layout/${kind}/${key}/name`, 'field', `'${entry.name}' is not a field of ${module}`);
+        }
+      }
+    }
+  } else if (view === 'subpanels') {
+    for (const [key, panel] of Object.entries((layout as { subpanel_setup: Record<string, { get_subpanel_data: string }> }).subpanel_setup)) {
+      const link = fields[panel.get_subpanel_data];
+      if (!link || link.type !== 'link') {
+        throw new MetadataError(file, `${base}/subpanel_setup/${key}/get_subpanel_data`, 'link', `'${panel.get_subpanel_data}' is not a link of ${module}`);
+      }
+    }
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value instanceof Map) {
+    for (const v of value.values()) deepFreeze(v);
+    return Object.freeze(value);
+  }
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
