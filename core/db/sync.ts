@@ -1,0 +1,82 @@
+import type { Registry, TableDef } from '../metadata/registry';
+import type { Database } from './connection';
+
+export interface SyncStep {
+  table: string;
+  action: 'create table' | 'add column' | 'widen column' | 'add index';
+  detail: string;
+  sql: string[];
+}
+
+export interface SyncPlan {
+  steps: SyncStep[];
+  /** Differences sync leaves alone because acting on them could lose data. */
+  notes: string[];
+}
+
+/**
+ * Compares the tables the metadata declares with the database. Additive only: it creates
+ * tables, columns and indexes, widens short varchar columns, and never drops or narrows.
+ */
+export async function planSync(db: Database, registry: Registry): Promise<SyncPlan> {
+  const { knex, dialect } = db;
+  const existing = await dialect.tables(knex);
+  const steps: SyncStep[] = [];
+  const notes: string[] = [];
+  for (const table of registry.tables) {
+    if (!existing.has(table.name)) {
+      steps.push({ table: table.name, action: 'create table', detail: `${table.fields.length} columns, ${table.indices.length} indexes`, sql: dialect.createTable(table) });
+      continue;
+    }
+    const columns = await dialect.columns(knex, table.name);
+    for (const field of table.fields) {
+      const column = columns.get(field.name);
+      if (!column) {
+        steps.push({ table: table.name, action: 'add column', detail: `${field.name} ${dialect.columnType(field)}`, sql: dialect.addColumn(table, field) });
+        continue;
+      }
+      const widen = dialect.widenColumn(table, field, column);
+      if (widen) {
+        steps.push({ table: table.name, action: 'widen column', detail: `${field.name} ${column.type} -> ${dialect.columnType(field)}`, sql: [widen] });
+      } else if (db.dialect.name === 'mysql' && !sameType(column.type, dialect.columnType(field))) {
+        notes.push(`${table.name}.${field.name} is ${column.type}; metadata says ${dialect.columnType(field)} (left unchanged)`);
+      }
+    }
+    const indexes = await dialect.indexes(knex, table.name);
+    for (const index of table.indices) {
+      const name = index.type === 'primary' ? '__primary__' : dialect.indexName(table.name, index.name);
+      if (!indexes.has(name) && index.type !== 'primary') {
+        steps.push({ table: table.name, action: 'add index', detail: `${index.name} (${index.fields.join(', ')})`, sql: dialect.createIndex(table, index) });
+      }
+    }
+  }
+  return { steps, notes };
+}
+
+/** MariaDB reports text(100) as tinytext and bool as tinyint(1); those are the declared types. */
+function sameType(actual: string, declared: string): boolean {
+  if (/^text\(\d+\)$/.test(declared)) return actual === 'tinytext' || actual === 'text';
+  return actual === declared || (declared === 'tinyint' && actual === 'tinyint(4)');
+}
+
+export async function applySync(db: Database, plan: SyncPlan): Promise<void> {
+  for (const step of plan.steps) {
+    for (const sql of step.sql) await db.knex.raw(sql);
+  }
+}
+
+/** Plans and applies in one go; returns what it did. */
+export async function syncSchema(db: Database, registry: Registry): Promise<SyncPlan> {
+  const plan = await planSync(db, registry);
+  await applySync(db, plan);
+  return plan;
+}
+
+export function formatPlan(plan: SyncPlan): string {
+  if (!plan.steps.length && !plan.notes.length) return 'Schema is up to date.';
+  const lines = plan.steps.map((s) => `-- ${s.action} ${s.table}: ${s.detail}\n${s.sql.map((q) => `${q};`).join('\n')}`);
+  lines.push(...plan.notes.map((n) => `-- note: ${n}`));
+  return lines.join('\n\n');
+}
+
+export type { TableDef };
