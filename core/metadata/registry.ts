@@ -336,7 +336,7 @@ class RegistryBuilder {
       if (key !== module) throw new MetadataError(file, `/${key}`, 'module', `layout must be keyed by its module '${module}'`);
       const layout = spec.key ? body[spec.key] : body;
       if (!layout) throw new MetadataError(file, `/${key}`, 'required', `missing '${spec.key}'`);
-      checkLayoutFields(file, `/${key}${spec.key ? `/${spec.key}` : ''}`, spec.view, layout, fields, module);
+      checkLayoutFields(file, `/${key}${spec.key ? `/${spec.key}` : ''}`, spec.view, layout as Record<string, unknown>, fields, module);
       (views as Record<string, unknown>)[spec.view] = layout;
     }
     return views;

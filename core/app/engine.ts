@@ -1,0 +1,65 @@
+import { openDatabase, type Database } from '../db/connection';
+import { syncSchema, type SyncPlan } from '../db/sync';
+import { HookRegistry } from '../hooks/hook-registry';
+import { loadRegistry, type Registry, type RegistryOptions } from '../metadata/registry';
+import { RecordService } from '../records/record-service';
+import { RecordValidator } from '../records/validate';
+import { allowAll, type AccessPolicy, type Logger, type RecordContext } from '../records/context';
+import { systemClock, type Clock } from '../records/time';
+import { createLogger } from '../logger';
+import { JobQueue } from '../jobs/job-queue';
+import { shippedModuleHooks } from '../../modules';
+
+export interface EngineOptions extends RegistryOptions {
+  /** `sqlite:<file>` or `mysql://…`; default DATABASE_URL, else sqlite:./data/cane.sqlite. */
+  databaseUrl?: string;
+  /** An already opened database (the engine will not close it). */
+  database?: Database;
+  /** Bring the schema in line with the metadata at start (default true). */
+  sync?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  access?: AccessPolicy;
+}
+
+/** The records engine: metadata registry, database, hooks, record service and job queue. */
+export interface Engine {
+  registry: Registry;
+  db: Database;
+  hooks: HookRegistry;
+  records: RecordService;
+  jobs: JobQueue;
+  context: RecordContext;
+  /** What the start-up schema sync did. */
+  syncPlan?: SyncPlan;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/cane.sqlite';
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const log = options.logger ?? createLogger();
+  const registry = loadRegistry({ ...options, warn: options.warn ?? ((m) => log.warn(m)) });
+  const ownsDatabase = !options.database;
+  const db = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  try {
+    const syncPlan = options.sync === false ? undefined : await syncSchema(db, registry);
+    const hooks = new HookRegistry((message) => log.error(message));
+    for (const [module, definitions] of Object.entries(shippedModuleHooks(registry))) {
+      if (registry.modules.has(module)) for (const definition of definitions) hooks.register(module, definition);
+    }
+    const clock = options.clock ?? systemClock;
+    const context: RecordContext = { db, registry, hooks, validator: new RecordValidator(registry), access: options.access ?? allowAll, clock, log };
+    const jobs = new JobQueue(db, { clock, log });
+    return {
+      registry, db, hooks, records: new RecordService(context), jobs, context, syncPlan,
+      close: async () => {
+        await jobs.stop();
+        if (ownsDatabase) await db.close();
+      },
+    };
+  } catch (err) {
+    if (ownsDatabase) await db.close();
+    throw err;
+  }
+}

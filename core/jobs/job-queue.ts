@@ -1,0 +1,256 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Knex } from 'knex';
+import type { Database } from '../db/connection';
+import type { Logger } from '../records/context';
+import { formatDateTime, type Clock } from '../records/time';
+
+/** A row of Sugar's job_queue, as handlers see it. */
+export interface Job {
+  id: string;
+  name: string;
+  target: string;
+  data: unknown;
+  schedulerId: string | null;
+  assignedUserId: string | null;
+  /** Retries left after this run. */
+  retryCount: number;
+  failureCount: number;
+  executeTime: string;
+}
+
+export interface JobRunContext {
+  /** Aborted when the worker stops or loses the lease. */
+  signal: AbortSignal;
+}
+
+export type JobHandler = (job: Job, context: JobRunContext) => Promise<void | { message?: string }>;
+
+export interface EnqueueOptions {
+  /** Handler name; stored as target 'function::<name>' like Sugar's scheduler jobs. */
+  target: string;
+  name?: string;
+  data?: unknown;
+  /** When the job becomes eligible (default: now). */
+  executeTime?: Date;
+  /** Retries after a failure or an expired lease (default 5). */
+  retries?: number;
+  /** Seconds between retries (default 60). */
+  delaySeconds?: number;
+  /** A caller-chosen id makes enqueueing idempotent: the same id is queued once. */
+  id?: string;
+  schedulerId?: string;
+  assignedUserId?: string;
+}
+
+export interface JobQueueOptions {
+  clock: Clock;
+  log: Logger;
+  /** A running job whose heartbeat is older than this is considered abandoned (default 300 s). */
+  leaseSeconds?: number;
+  /** Identifies this worker in job_queue.client. */
+  client?: string;
+}
+
+const FUNCTION_PREFIX = 'function::';
+
+/**
+ * Durable work on Sugar's job_queue table. Jobs are claimed atomically (FOR UPDATE SKIP LOCKED
+ * on MySQL/MariaDB, a compare-and-set update everywhere), kept alive by a heartbeat on
+ * date_modified, and re-queued when a worker's lease expires, so a crash loses nothing.
+ */
+export class JobQueue {
+  private readonly handlers = new Map<string, JobHandler>();
+  private readonly leaseSeconds: number;
+  readonly client: string;
+  private timer: NodeJS.Timeout | undefined;
+  private running = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly db: Database, private readonly options: JobQueueOptions) {
+    this.leaseSeconds = options.leaseSeconds ?? 300;
+    this.client = options.client ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  }
+
+  register(target: string, handler: JobHandler): void {
+    if (this.handlers.has(target)) throw new Error(`a job handler named '${target}' is already registered`);
+    this.handlers.set(target, handler);
+  }
+
+  hasHandler(target: string): boolean {
+    return this.handlers.has(stripPrefix(target));
+  }
+
+  private now(offsetSeconds = 0): string {
+    return formatDateTime(new Date(this.options.clock().getTime() + offsetSeconds * 1000));
+  }
+
+  /** Queues a job (inside the caller's transaction when `trx` is given); returns its id. */
+  async enqueue(options: EnqueueOptions, trx?: Knex): Promise<string> {
+    const knex = trx ?? this.db.knex;
+    const id = options.id ?? crypto.randomUUID();
+    const now = this.now();
+    const row = {
+      id,
+      name: options.name ?? options.target,
+      deleted: 0,
+      date_entered: now,
+      date_modified: now,
+      scheduler_id: options.schedulerId ?? null,
+      execute_time: options.executeTime ? formatDateTime(options.executeTime) : now,
+      status: 'queued',
+      resolution: 'queued',
+      message: null,
+      target: `${FUNCTION_PREFIX}${stripPrefix(options.target)}`,
+      data: options.data === undefined ? null : JSON.stringify(options.data),
+      requeue: 1,
+      retry_count: options.retries ?? 5,
+      failure_count: 0,
+      job_delay: options.delaySeconds ?? 60,
+      client: '',
+      percent_complete: 0,
+      assigned_user_id: options.assignedUserId ?? null,
+    };
+    try {
+      await knex('job_queue').insert(row);
+    } catch (err) {
+      if (options.id && this.db.dialect.isDuplicateKey(err)) return id;
+      throw err;
+    }
+    return id;
+  }
+
+  /** Claims up to `limit` due jobs for this worker. */
+  async claim(limit = 1): Promise<Job[]> {
+    const { knex, dialect } = this.db;
+    const now = this.now();
+    const claimed: Job[] = [];
+    await knex.transaction(async (trx) => {
+      const candidates = await trx('job_queue')
+        .select('*')
+        .where({ status: 'queued', deleted: 0 })
+        .andWhere('execute_time', '<=', now)
+        .orderBy([{ column: 'execute_time' }, { column: 'date_entered' }])
+        .limit(limit)
+        .modify((q) => {
+          if (dialect.skipLocked) q.forUpdate().skipLocked();
+        });
+      for (const row of candidates) {
+        const updated = await trx('job_queue')
+          .where({ id: row.id, status: 'queued' })
+          .update({ status: 'running', resolution: 'running', client: this.client, date_modified: now });
+        if (updated === 1) claimed.push(toJob(row));
+      }
+    });
+    return claimed;
+  }
+
+  /** Re-queues (or fails, when no retries are left) jobs whose worker stopped sending heartbeats. */
+  async recoverExpired(): Promise<number> {
+    const cutoff = this.now(-this.leaseSeconds);
+    const expired = await this.db.knex('job_queue').where({ status: 'running', deleted: 0 }).andWhere('date_modified', '<', cutoff);
+    let count = 0;
+    for (const row of expired) {
+      const ok = await this.finishAttempt(row, `lease expired: worker ${row.client} stopped answering`, row.client);
+      if (ok) count++;
+    }
+    return count;
+  }
+
+  /** Claims and runs due jobs once; returns how many ran. */
+  async runOnce(limit = 10): Promise<number> {
+    await this.recoverExpired();
+    const jobs = await this.claim(limit);
+    for (const job of jobs) await this.execute(job);
+    return jobs.length;
+  }
+
+  /** Polls for work until stop(). */
+  start(pollMs = 1000, concurrency = 4): void {
+    if (this.timer) return;
+    const tick = async () => {
+      try {
+        await this.recoverExpired();
+        const free = concurrency - this.running.size;
+        if (free > 0) {
+          for (const job of await this.claim(free)) {
+            const run = this.execute(job).finally(() => this.running.delete(run));
+            this.running.add(run);
+          }
+        }
+      } catch (err) {
+        this.options.log.error({ err }, 'job queue poll failed');
+      }
+      if (!this.abort.signal.aborted) this.timer = setTimeout(tick, pollMs);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const handler = this.handlers.get(stripPrefix(job.target));
+    const failed = async (message: string) => {
+      const row = await this.db.knex('job_queue').where('id', job.id).first();
+      if (row) await this.finishAttempt(row, message, this.client);
+    };
+    if (!handler) {
+      await failed(`no handler registered for ${job.target}`);
+      return;
+    }
+    const controller = new AbortController();
+    const onStop = () => controller.abort();
+    this.abort.signal.addEventListener('abort', onStop);
+    const heartbeat = setInterval(() => {
+      this.db.knex('job_queue').where({ id: job.id, client: this.client, status: 'running' }).update({ date_modified: this.now() })
+        .then((n) => { if (n === 0) controller.abort(); })
+        .catch((err) => this.options.log.warn({ err, job: job.id }, 'job heartbeat failed'));
+    }, Math.max(1000, (this.leaseSeconds * 1000) / 3));
+    try {
+      const result = await handler(job, { signal: controller.signal });
+      await this.db.knex('job_queue').where({ id: job.id, client: this.client }).update({
+        status: 'done', resolution: 'success', message: result?.message ?? null, percent_complete: 100, date_modified: this.now(),
+      });
+      if (job.schedulerId) await this.db.knex('schedulers').where('id', job.schedulerId).update({ last_run: this.now() });
+    } catch (err) {
+      this.options.log.warn({ err, job: job.id, target: job.target }, 'job failed');
+      await failed(err instanceof Error ? err.message : String(err));
+    } finally {
+      clearInterval(heartbeat);
+      this.abort.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  /** A failed attempt: queue again after job_delay while retries are left, else done/failure. */
+  private async finishAttempt(row: Record<string, unknown>, message: string, client: unknown): Promise<boolean> {
+    const retries = Number(row.retry_count ?? 0);
+    const failures = Number(row.failure_count ?? 0) + 1;
+    const note = `${String(row.message ?? '')}${row.message ? '\n' : ''}${this.now()} attempt ${failures} failed: ${message}`.slice(-60000);
+    const retry = Number(row.requeue ?? 0) === 1 && retries > 0;
+    const updated = await this.db.knex('job_queue').where({ id: row.id, status: 'running', client }).update(retry
+      ? { status: 'queued', resolution: 'queued', retry_count: retries - 1, failure_count: failures, message: note, client: '', execute_time: this.now(Number(row.job_delay ?? 0)), date_modified: this.now() }
+      : { status: 'done', resolution: 'failure', failure_count: failures, message: note, date_modified: this.now() });
+    return updated === 1;
+  }
+}
+
+function stripPrefix(target: string): string {
+  return target.startsWith(FUNCTION_PREFIX) ? target.slice(FUNCTION_PREFIX.length) : target;
+}
+
+function toJob(row: Record<string, unknown>): Job {
+  let data: unknown = null;
+  if (typeof row.data === 'string' && row.data !== '') {
+    try { data = JSON.parse(row.data); } catch { data = row.data; }
+  }
+  return {
+    id: String(row.id), name: String(row.name), target: String(row.target), data,
+    schedulerId: (row.scheduler_id as string) ?? null, assignedUserId: (row.assigned_user_id as string) ?? null,
+    retryCount: Number(row.retry_count ?? 0), failureCount: Number(row.failure_count ?? 0), executeTime: String(row.execute_time).slice(0, 19),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Knex } from 'knex';
+import type { Database } from '../db/connection';
+import type { HookRegistry } from '../hooks/hook-registry';
+import type { ModuleDef, Registry } from '../metadata/registry';
+import type { Actor } from './actor';
+import type { Clock } from './time';
+import type { RecordValidator } from './validate';
+
+export interface Logger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export type ModuleAction = 'access' | 'view' | 'list' | 'edit' | 'delete' | 'import' | 'export' | 'massupdate';
+
+/**
+ * Record-level access. `scope` narrows a query to what the actor may see (a where clause, never a
+ * filter after fetching); `check` refuses an action on a record. The roles issue plugs Sugar's
+ * ACL in here; the default lets everything through.
+ */
+export interface AccessPolicy {
+  scope(actor: Actor, module: ModuleDef, action: ModuleAction, query: Knex.QueryBuilder, alias: string): Promise<void> | void;
+  check(actor: Actor, module: ModuleDef, action: ModuleAction, record?: Record<string, unknown>): Promise<void> | void;
+}
+
+export const allowAll: AccessPolicy = { scope: () => undefined, check: () => undefined };
+
+/** What every record operation needs; built once by the engine. */
+export interface RecordContext {
+  db: Database;
+  registry: Registry;
+  hooks: HookRegistry;
+  validator: RecordValidator;
+  access: AccessPolicy;
+  clock: Clock;
+  log: Logger;
+}

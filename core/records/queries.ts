@@ -1,0 +1,117 @@
+import type { Knex } from 'knex';
+import { FilterError, NotFoundError } from '../errors';
+import type { ModuleDef } from '../metadata/registry';
+import { isTruthy } from '../metadata/field-types';
+import { makeBean } from '../hooks/hook-registry';
+import { applyFilter, type Filter } from '../query/filter-to-knex';
+import { applyOrderBy, type OrderBy } from '../query/order-by';
+import type { Actor } from './actor';
+import type { RecordContext } from './context';
+import { toRecords, type ReadOptions, type RecordData } from './read';
+import { relatedQuery } from './relationships';
+import { requireLink } from './link';
+
+export interface ListOptions extends ReadOptions {
+  filter?: Filter;
+  orderBy?: OrderBy[];
+  offset?: number;
+  /** Page size (Sugar's max_num); default 20, at most 1000. */
+  maxNum?: number;
+  /** Include soft-deleted records. */
+  deleted?: boolean;
+}
+
+export interface ListResult {
+  records: RecordData[];
+  /** Offset of the next page, or -1 when this is the last one (Sugar's next_offset). */
+  nextOffset: number;
+}
+
+export const MAX_PAGE = 1000;
+
+export async function retrieveRecord(ctx: RecordContext, module: ModuleDef, id: string, options: ReadOptions & { deleted?: boolean } = {}, hooks = true): Promise<RecordData> {
+  const query = ctx.db.knex(module.table).where('id', id);
+  const row = await query.first();
+  if (!row || (!options.deleted && isTruthy(row.deleted))) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
+  const [record] = await toRecords(ctx, module, [row], options);
+  if (hooks) await ctx.hooks.run(module.name, 'after_retrieve', makeBean(module.name, module.objectName, record, record), { id, encode: false });
+  return record;
+}
+
+/** Actor-facing retrieve: access check plus after_retrieve hooks whose changes reach the caller. */
+export async function retrieveFor(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string, options: ReadOptions & { deleted?: boolean } = {}): Promise<RecordData> {
+  const query = ctx.db.knex(module.table).where(`${module.table}.id`, id);
+  if (!options.deleted) query.andWhere(`${module.table}.deleted`, 0);
+  await ctx.access.scope(actor, module, 'view', query, module.table);
+  const row = await query.first();
+  if (!row) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
+  await ctx.access.check(actor, module, 'view', row);
+  const [record] = await toRecords(ctx, module, [row], options);
+  const bean = makeBean(module.name, module.objectName, record, record);
+  await ctx.hooks.run(module.name, 'after_retrieve', bean, { id, encode: false });
+  return { ...bean } as unknown as RecordData;
+}
+
+function pageSize(maxNum: number | undefined): number {
+  if (maxNum === undefined) return 20;
+  if (!Number.isInteger(maxNum) || maxNum < 1) throw new FilterError(`max_num must be a positive whole number, got ${maxNum}`, { max_num: maxNum });
+  return Math.min(maxNum, MAX_PAGE);
+}
+
+function startOffset(offset: number | undefined): number {
+  if (offset === undefined) return 0;
+  if (!Number.isInteger(offset) || offset < 0) throw new FilterError(`offset must be a whole number >= 0, got ${offset}`, { offset });
+  return offset;
+}
+
+/** A page of records: filter, access scope, order, offset; fetches one extra row to know whether more exist. */
+export async function listRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, options: ListOptions = {}): Promise<ListResult> {
+  const alias = module.table;
+  const query = ctx.db.knex(alias).select(`${alias}.*`);
+  await scopeQuery(ctx, actor, module, query, alias, options);
+  return page(ctx, module, query, alias, options);
+}
+
+export async function countRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, options: Pick<ListOptions, 'filter' | 'deleted'> = {}): Promise<number> {
+  const alias = module.table;
+  const query = ctx.db.knex(alias);
+  await scopeQuery(ctx, actor, module, query, alias, options);
+  const row = await query.count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
+/** Records reachable through a link, with the same filter, order and paging as a list. */
+export async function listRelatedRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string, linkName: string, options: ListOptions = {}): Promise<ListResult> {
+  const link = requireLink(module, linkName);
+  await retrieveFor(ctx, actor, module, id, { fields: ['id'] });
+  const target = ctx.registry.module(link.module);
+  const query = relatedQuery(ctx, ctx.db.knex, link, id);
+  await scopeQuery(ctx, actor, target, query, target.table, { ...options, deleted: false });
+  return page(ctx, target, query, target.table, options);
+}
+
+async function scopeQuery(ctx: RecordContext, actor: Actor, module: ModuleDef, query: Knex.QueryBuilder, alias: string, options: Pick<ListOptions, 'filter' | 'deleted'>) {
+  await ctx.access.check(actor, module, 'list');
+  if (!options.deleted && module.columns.includes('deleted')) query.where(`${alias}.deleted`, 0);
+  applyFilter(query, options.filter, {
+    knex: ctx.db.knex, module, dialect: ctx.db.dialect, alias, userId: actor.id ?? null, now: ctx.clock(),
+  });
+  await ctx.access.scope(actor, module, 'list', query, alias);
+}
+
+async function page(ctx: RecordContext, module: ModuleDef, query: Knex.QueryBuilder, alias: string, options: ListOptions): Promise<ListResult> {
+  const size = pageSize(options.maxNum);
+  const offset = startOffset(options.offset);
+  applyOrderBy(query, module, alias, options.orderBy ?? []);
+  const rows = await query.limit(size + 1).offset(offset);
+  const more = rows.length > size;
+  const records = await toRecords(ctx, module, rows.slice(0, size), options);
+  if (ctx.hooks.has(module.name, 'process_record')) {
+    for (let i = 0; i < records.length; i++) {
+      const bean = makeBean(module.name, module.objectName, records[i], records[i]);
+      await ctx.hooks.run(module.name, 'process_record', bean, null);
+      records[i] = { ...bean } as unknown as RecordData;
+    }
+  }
+  return { records, nextOffset: more ? offset + size : -1 };
+}

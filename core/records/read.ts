@@ -1,0 +1,124 @@
+import type { Knex } from 'knex';
+import type { ModuleDef } from '../metadata/registry';
+import type { FieldDef } from '../metadata/types';
+import { valueKind } from '../metadata/field-types';
+import type { RecordContext } from './context';
+import { fromStorage, type FieldValue } from './values';
+import { relatedIds } from './relationships';
+
+export type RecordData = Record<string, FieldValue> & { id: string };
+
+export interface ReadOptions {
+  /** Only these fields (id is always included). */
+  fields?: readonly string[];
+  /** Include fields marked sensitive (user_hash). Never set by the APIs. */
+  includeSensitive?: boolean;
+}
+
+/** A database row of a module's table -> the record as the service returns it, with computed fields. */
+export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Record<string, unknown>[], options: ReadOptions = {}, trx?: Knex): Promise<RecordData[]> {
+  const wanted = (name: string) => name === 'id' || !options.fields || options.fields.includes(name);
+  const records = rows.map((row) => {
+    const record: Record<string, FieldValue> = {};
+    for (const column of module.columns) {
+      const field = module.fields[column];
+      if (field.sensitive && !options.includeSensitive) continue;
+      if (column in row) record[column] = fromStorage(field, row[column]);
+    }
+    for (const [key, value] of Object.entries(row)) {
+      if (key.startsWith('_rel_')) record[key.slice(5)] = value as FieldValue;
+    }
+    return record as RecordData;
+  });
+  await computeFields(ctx, module, records, wanted, trx);
+  if (options.fields) {
+    for (const r of records) for (const key of Object.keys(r)) if (!wanted(key) && !(key in relFieldNames(module))) delete r[key];
+  }
+  return records;
+}
+
+function relFieldNames(module: ModuleDef): Record<string, true> {
+  const names: Record<string, true> = {};
+  for (const link of Object.values(module.links)) for (const f of link.relationship.relFields) names[f] = true;
+  return names;
+}
+
+/** Fills person names (db_concat_fields), relate names and parent names, a few batched queries per page. */
+async function computeFields(ctx: RecordContext, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean, trx?: Knex) {
+  if (!records.length) return;
+  const knex = trx ?? ctx.db.knex;
+  for (const [name, field] of Object.entries(module.fields)) {
+    if (field.source !== 'non-db' || !wanted(name)) continue;
+    if (field.db_concat_fields && (field.type === 'name' || field.type === 'fullname' || field.type === 'varchar')) {
+      for (const r of records) r[name] = concatName(field, r);
+    }
+  }
+  for (const [name, field] of Object.entries(module.fields)) {
+    if (!wanted(name) && !(field.id_name && wanted(field.id_name) && module.fields[field.id_name]?.source === 'non-db')) continue;
+    if (field.type === 'relate' && field.source === 'non-db' && field.id_name && field.module) {
+      await fillRelate(ctx, knex, module, name, field, records);
+    } else if (field.type === 'parent' && field.id_name && field.type_name) {
+      await fillParent(ctx, knex, name, field, records);
+    }
+  }
+}
+
+function concatName(field: FieldDef, record: Record<string, unknown>): string {
+  return (field.db_concat_fields ?? []).map((f) => record[f]).filter((v) => v !== null && v !== undefined && v !== '').join(' ');
+}
+
+async function fillRelate(ctx: RecordContext, knex: Knex, module: ModuleDef, name: string, field: FieldDef, records: RecordData[]) {
+  const target = ctx.registry.modules.get(field.module!);
+  if (!target) return;
+  const idField = module.fields[field.id_name!];
+  let idsByRecord: Map<string, string | null>;
+  if (idField && idField.source !== 'non-db') {
+    idsByRecord = new Map(records.map((r) => [r.id, (r[field.id_name!] as string | null) ?? null]));
+  } else if (typeof field.link === 'string' && module.links[field.link]) {
+    const related = await relatedIds(ctx, knex, module.links[field.link], records.map((r) => r.id));
+    idsByRecord = new Map(records.map((r) => [r.id, related.get(r.id)?.[0] ?? null]));
+    for (const r of records) r[field.id_name!] = idsByRecord.get(r.id) ?? null;
+  } else {
+    return;
+  }
+  if (field.rname === 'id') return;
+  const ids = [...new Set([...idsByRecord.values()].filter((v): v is string => Boolean(v)))];
+  const names = await displayValues(knex, target, field.rname ?? 'name', ids);
+  for (const r of records) {
+    const id = idsByRecord.get(r.id);
+    r[name] = id ? names.get(id) ?? null : null;
+  }
+}
+
+async function fillParent(ctx: RecordContext, knex: Knex, name: string, field: FieldDef, records: RecordData[]) {
+  const byType = new Map<string, Set<string>>();
+  for (const r of records) {
+    const type = r[field.type_name!] as string | null;
+    const id = r[field.id_name!] as string | null;
+    if (type && id && ctx.registry.modules.has(type)) byType.set(type, (byType.get(type) ?? new Set()).add(id));
+  }
+  const names = new Map<string, string>();
+  for (const [type, ids] of byType) {
+    const found = await displayValues(knex, ctx.registry.module(type), 'name', [...ids]);
+    for (const [id, value] of found) names.set(`${type}:${id}`, value);
+  }
+  for (const r of records) r[name] = names.get(`${String(r[field.type_name!])}:${String(r[field.id_name!])}`) ?? null;
+}
+
+/** id -> the display value of `rname` (a column, or a concatenated name) for records of a module. */
+export async function displayValues(knex: Knex, target: ModuleDef, rname: string, ids: string[]): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  if (!ids.length) return result;
+  const field = target.fields[rname] ?? target.fields.name;
+  if (!field) return result;
+  const columns = field.db_concat_fields ?? (field.source === 'non-db' ? [] : [field.name]);
+  if (!columns.length) return result;
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await knex(target.table).select(['id', ...columns]).whereIn('id', ids.slice(i, i + 500));
+    for (const row of rows) {
+      const value = columns.map((c) => row[c]).filter((v) => v !== null && v !== '').join(' ');
+      result.set(row.id, valueKind(field) === 'bool' ? String(value) : value);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,85 @@
+import type { Actor } from './actor';
+import type { RecordContext } from './context';
+import type { ReadOptions, RecordData } from './read';
+import { saveRecord, type SaveOptions } from './save';
+import { deleteRecord, restoreRecord } from './delete';
+import { countRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
+import { linkRecords, unlinkRecords } from './link';
+import type { Filter } from '../query/filter-to-knex';
+
+export interface AuditEntry {
+  id: string;
+  parent_id: string;
+  date_created: string;
+  created_by: string | null;
+  field_name: string;
+  data_type: string;
+  before_value: string | null;
+  after_value: string | null;
+}
+
+/**
+ * The one record API every transport uses (REST v10, v4_1, the UI, plugins). Each verb is one
+ * linear operation in its own file; this class only names them.
+ */
+export class RecordService {
+  constructor(private readonly ctx: RecordContext) {}
+
+  create(actor: Actor, module: string, data: Record<string, unknown>): Promise<RecordData> {
+    return saveRecord(this.ctx, actor, this.ctx.registry.module(module), undefined, data);
+  }
+
+  update(actor: Actor, module: string, id: string, data: Record<string, unknown>, options: SaveOptions = {}): Promise<RecordData> {
+    return saveRecord(this.ctx, actor, this.ctx.registry.module(module), id, data, options);
+  }
+
+  retrieve(actor: Actor, module: string, id: string, options: ReadOptions & { deleted?: boolean } = {}): Promise<RecordData> {
+    return retrieveFor(this.ctx, actor, this.ctx.registry.module(module), id, options);
+  }
+
+  delete(actor: Actor, module: string, id: string): Promise<void> {
+    return deleteRecord(this.ctx, actor, this.ctx.registry.module(module), id);
+  }
+
+  restore(actor: Actor, module: string, id: string): Promise<RecordData> {
+    return restoreRecord(this.ctx, actor, this.ctx.registry.module(module), id);
+  }
+
+  list(actor: Actor, module: string, options: ListOptions = {}): Promise<ListResult> {
+    return listRecords(this.ctx, actor, this.ctx.registry.module(module), options);
+  }
+
+  count(actor: Actor, module: string, options: { filter?: Filter; deleted?: boolean } = {}): Promise<number> {
+    return countRecords(this.ctx, actor, this.ctx.registry.module(module), options);
+  }
+
+  link(actor: Actor, module: string, id: string, link: string, relatedId: string, relationshipFields: Record<string, unknown> = {}): Promise<void> {
+    return linkRecords(this.ctx, actor, this.ctx.registry.module(module), id, link, relatedId, relationshipFields);
+  }
+
+  unlink(actor: Actor, module: string, id: string, link: string, relatedId: string): Promise<void> {
+    return unlinkRecords(this.ctx, actor, this.ctx.registry.module(module), id, link, relatedId);
+  }
+
+  listRelated(actor: Actor, module: string, id: string, link: string, options: ListOptions = {}): Promise<ListResult> {
+    return listRelatedRecords(this.ctx, actor, this.ctx.registry.module(module), id, link, options);
+  }
+
+  /** The change log of a record (its <table>_audit rows), newest first. */
+  async auditLog(actor: Actor, module: string, id: string): Promise<AuditEntry[]> {
+    const def = this.ctx.registry.module(module);
+    await retrieveFor(this.ctx, actor, def, id, { fields: ['id'] });
+    if (!def.audited) return [];
+    const rows = await this.ctx.db.knex(`${def.table}_audit`).where('parent_id', id).orderBy([{ column: 'date_created', order: 'desc' }, { column: 'field_name' }]);
+    return rows.map((r: Record<string, string | null>) => ({
+      id: r.id!,
+      parent_id: r.parent_id!,
+      date_created: String(r.date_created).slice(0, 19),
+      created_by: r.created_by,
+      field_name: r.field_name!,
+      data_type: r.data_type!,
+      before_value: r.before_value_text ?? r.before_value_string,
+      after_value: r.after_value_text ?? r.after_value_string,
+    }));
+  }
+}

@@ -1,0 +1,187 @@
+import crypto from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
+import type { ModuleDef } from '../metadata/registry';
+import { isTruthy } from '../metadata/field-types';
+import { makeBean } from '../hooks/hook-registry';
+import { actorId, type Actor } from './actor';
+import type { RecordContext } from './context';
+import { parseInput } from './input';
+import { diff, writeAuditRows, type FieldChange } from './audit';
+import { normalizeInput, toStorage, fromStorage, type FieldValue } from './values';
+import { SYSTEM_FIELDS } from './validate';
+import { formatDateTime } from './time';
+import { applyRelateLinks, planRelateLinks, fireRelationshipHooks } from './link';
+import { retrieveRecord } from './queries';
+import type { RecordData } from './read';
+
+export interface SaveOptions {
+  /** Optimistic locking: the date_modified the caller read; a newer one in the database is a conflict. */
+  expectedDateModified?: string;
+}
+
+/**
+ * SugarBean::save as one linear operation: access → before_save hooks → validate → write →
+ * audit → relationships → commit → after_save. Create when `id` is undefined, else update.
+ */
+export async function saveRecord(
+  ctx: RecordContext, actor: Actor, module: ModuleDef, id: string | undefined, input: Record<string, unknown>, options: SaveOptions = {},
+): Promise<RecordData> {
+  const isUpdate = id !== undefined;
+  const knex = ctx.db.knex;
+
+  // ---------------------------------------------------------------- load and access
+  let fetched: Record<string, FieldValue> | null = null;
+  if (isUpdate) {
+    const row = await knex(module.table).where('id', id).first();
+    if (!row || isTruthy(row.deleted)) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
+    fetched = rowValues(module, row);
+    await ctx.access.check(actor, module, 'edit', fetched);
+  } else {
+    await ctx.access.check(actor, module, 'edit');
+  }
+
+  // ---------------------------------------------------------------- parse input
+  const parsed = parseInput(module, input, isUpdate);
+  const start = isUpdate ? { ...fetched! } : defaults(module);
+  // Report every bad field at once: input that cannot be read and values that break the vardefs.
+  const early = [...parsed.problems, ...ctx.validator.validate(module, { ...start, ...parsed.values }, isUpdate, parsed.submitted)];
+  if (early.length) throw new ValidationError(module.name, early);
+  if (isUpdate && module.optimisticLocking && options.expectedDateModified) {
+    const expected = normalizeInput(module.fields.date_modified, options.expectedDateModified);
+    if (!expected.ok || expected.value !== fetched!.date_modified) {
+      throw new ConflictError(`${module.name} ${id} was changed by someone else at ${String(fetched!.date_modified)} UTC`, { module: module.name, id, date_modified: fetched!.date_modified });
+    }
+  }
+  const recordId = isUpdate ? id : ((parsed.values.id as string | undefined) ?? crypto.randomUUID());
+  if (!isUpdate && parsed.values.id && (await knex(module.table).where('id', recordId).first())) {
+    throw new ValidationError(module.name, [{ field: 'id', rule: 'unique', message: `a ${module.name} record with id ${recordId} already exists` }]);
+  }
+
+  // ---------------------------------------------------------------- before_save
+  const bean = makeBean(module.name, module.objectName, { ...start, ...parsed.values, id: recordId }, fetched);
+  const idFieldOfLink = Object.fromEntries(Object.entries(relateIdFieldsByLink(module)));
+  for (const [link, relatedId] of Object.entries(parsed.relateLinks)) bean[idFieldOfLink[link]] = relatedId;
+  await ctx.hooks.run(module.name, 'before_save', bean, { check_notify: false, isUpdate, submitted: [...parsed.submitted] });
+
+  // ---------------------------------------------------------------- values after hooks
+  const problems: FieldProblem[] = [];
+  const values: Record<string, FieldValue> = {};
+  const touched = new Set(parsed.submitted);
+  for (const column of module.columns) {
+    if (SYSTEM_FIELDS.has(column) || module.fields[column].auto_increment) continue;
+    const normalized = normalizeInput(module.fields[column], bean[column]);
+    if (!normalized.ok) {
+      problems.push({ field: column, rule: normalized.rule, message: normalized.message });
+      continue;
+    }
+    values[column] = normalized.value;
+    if (isUpdate && JSON.stringify(normalized.value) !== JSON.stringify(fetched![column] ?? null)) touched.add(column);
+  }
+  const relateLinks = { ...parsed.relateLinks };
+  for (const [link, idField] of Object.entries(idFieldOfLink)) {
+    if (bean[idField] !== undefined && bean[idField] !== (parsed.relateLinks[link] ?? undefined)) relateLinks[link] = (bean[idField] as string | null) || null;
+  }
+
+  // ---------------------------------------------------------------- validate
+  problems.push(...ctx.validator.validate(module, values, isUpdate, touched));
+  for (const [link, relatedId] of Object.entries(relateLinks)) {
+    if (!relatedId) continue;
+    const target = ctx.registry.module(module.links[link].module);
+    const exists = await knex(target.table).where({ id: relatedId, deleted: 0 }).first('id');
+    if (!exists) problems.push({ field: idFieldOfLink[link], rule: 'relate', message: `no ${target.name} record has id ${relatedId}` });
+  }
+  if (problems.length) throw new ValidationError(module.name, problems);
+
+  // ---------------------------------------------------------------- system fields
+  const now = formatDateTime(ctx.clock());
+  const userId = actorId(actor);
+  const changes: Record<string, FieldChange> = isUpdate ? diff(module, fetched!, values) : {};
+  const linkPlan = await planRelateLinks(ctx, module, recordId, relateLinks);
+  const row: Record<string, unknown> = {};
+  const has = (f: string) => module.columns.includes(f);
+  if (isUpdate) {
+    for (const name of Object.keys(changes)) row[name] = toStorage(module.fields[name], values[name]);
+  } else {
+    for (const [name, value] of Object.entries(values)) row[name] = toStorage(module.fields[name], value);
+    row.id = recordId;
+    if (has('date_entered')) row.date_entered = now;
+    if (has('created_by')) row.created_by = userId;
+    if (has('deleted')) row.deleted = 0;
+  }
+  const writing = !isUpdate || Object.keys(row).length > 0 || linkPlan.length > 0;
+  if (writing) {
+    if (has('date_modified')) row.date_modified = now;
+    if (has('modified_user_id')) row.modified_user_id = userId;
+  }
+
+  // ---------------------------------------------------------------- relationship hooks (before)
+  for (const step of linkPlan) await fireRelationshipHooks(ctx, 'before', step.op, module, recordId, module.links[step.link], step.relatedId);
+
+  // ---------------------------------------------------------------- write, audit, relationships: one transaction
+  if (writing) {
+    await knex.transaction(async (trx) => {
+      if (!isUpdate) {
+        await trx(module.table).insert(row);
+      } else {
+        const update = trx(module.table).where({ id: recordId, deleted: 0 });
+        if (module.optimisticLocking && has('date_modified')) {
+          const previous = fetched!.date_modified;
+          if (previous === null) update.whereNull('date_modified');
+          else update.andWhere('date_modified', previous as string);
+        }
+        const count = await update.update(row);
+        if (count !== 1) throw new ConflictError(`${module.name} ${recordId} was changed or deleted while it was being saved`, { module: module.name, id: recordId });
+      }
+      await writeAuditRows(trx, module, recordId, changes, userId, now);
+      await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
+    });
+  }
+
+  // ---------------------------------------------------------------- after_save (and relationship hooks)
+  const saved = await retrieveRecord(ctx, module, recordId, { includeSensitive: true }, false);
+  for (const step of linkPlan) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', step.op, module, recordId, module.links[step.link], step.relatedId));
+  await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));
+  return withoutSensitive(module, saved);
+}
+
+/** after_* hooks act after the commit: what they throw is logged, never undoes the write. */
+export async function runAfter(ctx: RecordContext, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    ctx.log.error({ err }, 'after hook failed');
+  }
+}
+
+export function rowValues(module: ModuleDef, row: Record<string, unknown>): Record<string, FieldValue> {
+  const values: Record<string, FieldValue> = {};
+  for (const column of module.columns) values[column] = fromStorage(module.fields[column], row[column]);
+  return values;
+}
+
+export function withoutSensitive(module: ModuleDef, record: RecordData): RecordData {
+  const copy = { ...record };
+  for (const [name, field] of Object.entries(module.fields)) if (field.sensitive) delete copy[name];
+  return copy;
+}
+
+function defaults(module: ModuleDef): Record<string, FieldValue> {
+  const values: Record<string, FieldValue> = {};
+  for (const column of module.columns) {
+    const field = module.fields[column];
+    if (field.default === undefined || SYSTEM_FIELDS.has(column) || field.auto_increment) continue;
+    const normalized = normalizeInput(field, field.default);
+    if (normalized.ok) values[column] = normalized.value;
+  }
+  return values;
+}
+
+function relateIdFieldsByLink(module: ModuleDef): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const field of Object.values(module.fields)) {
+    if (field.type === 'relate' && field.id_name && typeof field.link === 'string' && module.links[field.link] && module.fields[field.id_name]?.source === 'non-db') {
+      result[field.link] = field.id_name;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,13 @@
+import type { HookDefinition } from '../core/hooks/types';
+import type { Registry } from '../core/metadata/registry';
+import { opportunityHooks } from './Opportunities/logic_hooks';
+
+/**
+ * In-process behaviour that shipped modules add to the engine, by module. Like Sugar's
+ * custom/modules/<Module>/logic_hooks.php, but registered from code.
+ */
+export function shippedModuleHooks(registry: Registry): Record<string, HookDefinition[]> {
+  return {
+    Opportunities: opportunityHooks((stage) => registry.dropdown('sales_probability_dom')?.[stage]),
+  };
+}
