@@ -8,6 +8,7 @@ import { allowAll, type AccessPolicy, type Logger, type RecordContext } from '..
 import { systemClock, type Clock } from '../records/time';
 import { createLogger } from '../logger';
 import { JobQueue } from '../jobs/job-queue';
+import { SchedulerRunner } from '../jobs/schedulers';
 import { shippedModuleHooks } from '../../modules';
 
 export interface EngineOptions extends RegistryOptions {
@@ -29,6 +30,7 @@ export interface Engine {
   hooks: HookRegistry;
   records: RecordService;
   jobs: JobQueue;
+  schedulers: SchedulerRunner;
   context: RecordContext;
   /** What the start-up schema sync did. */
   syncPlan?: SyncPlan;
@@ -51,9 +53,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     const clock = options.clock ?? systemClock;
     const context: RecordContext = { db, registry, hooks, validator: new RecordValidator(registry), access: options.access ?? allowAll, clock, log };
     const jobs = new JobQueue(db, { clock, log });
+    const schedulers = new SchedulerRunner(db, jobs, log);
     return {
-      registry, db, hooks, records: new RecordService(context), jobs, context, syncPlan,
+      registry, db, hooks, records: new RecordService(context), jobs, schedulers, context, syncPlan,
       close: async () => {
+        schedulers.stop();
         await jobs.stop();
         if (ownsDatabase) await db.close();
       },

@@ -44,7 +44,11 @@ export async function saveRecord(
   const parsed = parseInput(module, input, isUpdate);
   const start = isUpdate ? { ...fetched! } : defaults(module);
   // Report every bad field at once: input that cannot be read and values that break the vardefs.
-  const early = [...parsed.problems, ...ctx.validator.validate(module, { ...start, ...parsed.values }, isUpdate, parsed.submitted)];
+  const unreadable = new Set(parsed.problems.map((p) => p.field));
+  const early = [
+    ...parsed.problems,
+    ...ctx.validator.validate(module, { ...start, ...parsed.values }, isUpdate, parsed.submitted).filter((p) => !unreadable.has(p.field)),
+  ];
   if (early.length) throw new ValidationError(module.name, early);
   if (isUpdate && module.optimisticLocking && options.expectedDateModified) {
     const expected = normalizeInput(module.fields.date_modified, options.expectedDateModified);
