@@ -72,7 +72,8 @@ export const sqliteDialect: Dialect = {
     return names;
   },
   indexName,
-  concat: (columns) => `TRIM(${columns.map((c) => `COALESCE(${q(c)}, '')`).join(` || ' ' || `)})`,
+  // An expression loses its columns' collation; NOCASE keeps name comparisons case-insensitive.
+  concat: (columns) => `(TRIM(${columns.map((c) => `COALESCE(${q(c)}, '')`).join(` || ' ' || `)}) COLLATE NOCASE)`,
   skipLocked: '',
   isDuplicateKey: (error) => /UNIQUE constraint failed/.test(String((error as Error).message)),
 };
