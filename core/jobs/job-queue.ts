@@ -151,7 +151,8 @@ export class JobQueue {
     const expired = await this.db.knex('job_queue').where({ status: 'running', deleted: 0 }).andWhere('date_modified', '<', cutoff);
     let count = 0;
     for (const row of expired) {
-      const ok = await this.finishAttempt(row, `lease expired: worker ${row.client} stopped answering`, row.client);
+      // The worker is gone, not the work: queue it again at once rather than after job_delay.
+      const ok = await this.finishAttempt(row, `lease expired: worker ${row.client} stopped answering`, row.client, 0);
       if (ok) count++;
     }
     return count;
@@ -227,13 +228,13 @@ export class JobQueue {
   }
 
   /** A failed attempt: queue again after job_delay while retries are left, else done/failure. */
-  private async finishAttempt(row: Record<string, unknown>, message: string, client: unknown): Promise<boolean> {
+  private async finishAttempt(row: Record<string, unknown>, message: string, client: unknown, delaySeconds = Number(row.job_delay ?? 0)): Promise<boolean> {
     const retries = Number(row.retry_count ?? 0);
     const failures = Number(row.failure_count ?? 0) + 1;
     const note = `${String(row.message ?? '')}${row.message ? '\n' : ''}${this.now()} attempt ${failures} failed: ${message}`.slice(-60000);
     const retry = Number(row.requeue ?? 0) === 1 && retries > 0;
     const updated = await this.db.knex('job_queue').where({ id: row.id, status: 'running', client }).update(retry
-      ? { status: 'queued', resolution: 'queued', retry_count: retries - 1, failure_count: failures, message: note, client: '', execute_time: this.now(Number(row.job_delay ?? 0)), date_modified: this.now() }
+      ? { status: 'queued', resolution: 'queued', retry_count: retries - 1, failure_count: failures, message: note, client: '', execute_time: this.now(delaySeconds), date_modified: this.now() }
       : { status: 'done', resolution: 'failure', failure_count: failures, message: note, date_modified: this.now() });
     return updated === 1;
   }

@@ -154,7 +154,7 @@ class RegistryBuilder {
       const shippedFile = path.join(shippedDir, module, 'vardefs.json');
       const customFile = path.join(customDir, module, 'vardefs.json');
       const shipped = this.readOptional('vardefs', shippedFile) as Record<string, Dictionary> | undefined;
-      const overlay = this.readOptional('vardefs', customFile) as Record<string, Dictionary> | undefined;
+      const overlay = this.readOptional(shipped ? 'vardefs-overlay' : 'vardefs', customFile) as Record<string, Dictionary> | undefined;
       const base = shipped ?? overlay!;
       const file = shipped ? shippedFile : customFile;
       const [objectName, raw] = Object.entries(base)[0];
@@ -169,6 +169,9 @@ class RegistryBuilder {
         }
         for (const [name, field] of Object.entries(extra.fields ?? {})) {
           this.checkFieldName(customFile, objectName, name, field);
+          if (!dictionary.fields?.[name] && !field.type) {
+            throw new MetadataError(customFile, `/${objectName}/fields/${name}`, 'required', `new field '${name}' needs a 'type'`);
+          }
           this.fieldOrigin.set(`${module}.${name}`, customFile);
         }
         const indices = [...(dictionary.indices ?? []), ...(extra.indices ?? [])];

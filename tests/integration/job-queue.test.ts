@@ -1,0 +1,124 @@
+import { JobQueue, type Job } from '../../core/jobs/job-queue';
+import { cronFromInterval, deterministicId, SchedulerRunner } from '../../core/jobs/schedulers';
+import { silentLogger } from '../../core/logger';
+import { admin, describeEachEngine, fixedClock } from '../helpers/engine';
+
+const clock = fixedClock('2026-05-01T08:00:00Z');
+
+describeEachEngine('job queue', (get) => {
+  function queue(leaseSeconds = 60, client?: string, db = get().db) {
+    return new JobQueue(db, { clock, log: silentLogger, leaseSeconds, client });
+  }
+
+  beforeEach(async () => {
+    clock.set('2026-05-01T08:00:00Z');
+    await get().db.knex('job_queue').delete();
+  });
+
+  it('stores jobs in Sugar\'s job_queue shape and runs them once', async () => {
+    const q = queue();
+    const seen: Job[] = [];
+    q.register('greet', async (job) => { seen.push(job); return { message: 'said hello' }; });
+    const id = await q.enqueue({ target: 'greet', data: { who: 'world' } });
+    const row = await get().db.knex('job_queue').where('id', id).first();
+    expect(row).toMatchObject({ status: 'queued', resolution: 'queued', target: 'function::greet', execute_time: '2026-05-01 08:00:00' });
+    expect(await q.runOnce()).toBe(1);
+    expect(await q.runOnce()).toBe(0);
+    expect(seen.map((j) => j.data)).toEqual([{ who: 'world' }]);
+    expect(await get().db.knex('job_queue').where('id', id).first()).toMatchObject({ status: 'done', resolution: 'success', message: 'said hello' });
+  });
+
+  it('waits for execute_time', async () => {
+    const q = queue();
+    let runs = 0;
+    q.register('later', async () => { runs++; });
+    await q.enqueue({ target: 'later', executeTime: new Date('2026-05-01T09:00:00Z') });
+    expect(await q.runOnce()).toBe(0);
+    clock.advance(3600);
+    expect(await q.runOnce()).toBe(1);
+    expect(runs).toBe(1);
+  });
+
+  it('retries a failing job after job_delay, then fails it for good', async () => {
+    const q = queue();
+    let attempts = 0;
+    q.register('flaky', async () => { attempts++; throw new Error(`failure ${attempts}`); });
+    const id = await q.enqueue({ target: 'flaky', retries: 1, delaySeconds: 30 });
+    await q.runOnce();
+    let row = await get().db.knex('job_queue').where('id', id).first();
+    expect(row).toMatchObject({ status: 'queued', retry_count: 0, failure_count: 1 });
+    expect(await q.runOnce()).toBe(0);
+    clock.advance(30);
+    await q.runOnce();
+    row = await get().db.knex('job_queue').where('id', id).first();
+    expect(row).toMatchObject({ status: 'done', resolution: 'failure', failure_count: 2 });
+    expect(row.message).toContain('attempt 2 failed: failure 2');
+    expect(attempts).toBe(2);
+  });
+
+  it('runs a crashed worker\'s job again once its lease expires', async () => {
+    const crashed = queue(60, 'crashed-worker');
+    await crashed.enqueue({ target: 'report' });
+    const [claimed] = await crashed.claim();
+    expect(claimed).toBeDefined();
+    const survivor = queue(60, 'survivor');
+    let ran = 0;
+    survivor.register('report', async () => { ran++; });
+    expect(await survivor.runOnce()).toBe(0);
+    clock.advance(61);
+    expect(await survivor.runOnce()).toBe(1);
+    expect(ran).toBe(1);
+    expect(await get().db.knex('job_queue').where('id', claimed.id).first()).toMatchObject({ status: 'done', resolution: 'success', failure_count: 1 });
+  });
+
+  it('queues a job with a caller-chosen id once', async () => {
+    const q = queue();
+    await q.enqueue({ target: 'once', id: 'after_save:Accounts:abc:1' });
+    await q.enqueue({ target: 'once', id: 'after_save:Accounts:abc:1' });
+    expect(await get().db.knex('job_queue').where('id', 'after_save:Accounts:abc:1')).toHaveLength(1);
+  });
+
+  // On MySQL the three workers claim through separate pooled connections at the same time.
+  it('never hands one job to two workers', async () => {
+    const producer = queue();
+    for (let i = 0; i < 40; i++) await producer.enqueue({ target: 'work', data: i });
+    const workers = [queue(60, 'w1'), queue(60, 'w2'), queue(60, 'w3')];
+    const claims = await Promise.all(workers.map(async (w) => {
+      const ids: string[] = [];
+      for (;;) {
+        const batch = await w.claim(3);
+        if (!batch.length) return ids;
+        ids.push(...batch.map((j) => j.id));
+      }
+    }));
+    const all = claims.flat();
+    expect(all).toHaveLength(40);
+    expect(new Set(all).size).toBe(40);
+  });
+
+  it('fires schedulers into the queue once per minute, whatever the number of processes', async () => {
+    const { records, db } = get();
+    expect(cronFromInterval('*/5::*::*::*::*')).toBe('*/5 * * * *');
+    expect(() => cronFromInterval('every day')).toThrow('must look like min::hour::day::month::weekday');
+    const scheduler = await records.create(admin, 'Schedulers', {
+      name: 'Prune', job: 'function::prune', job_interval: '0::3::*::*::*', status: 'Active', date_time_start: '2026-01-01 00:00:00', time_from: '02:00:00', time_to: '04:00:00',
+    });
+    const row = await db.knex('schedulers').where('id', scheduler.id).first();
+    const runnerA = new SchedulerRunner(db, queue(), silentLogger);
+    const runnerB = new SchedulerRunner(db, queue(), silentLogger);
+    const at = new Date('2026-05-02T03:00:00Z');
+    const [a, b] = await Promise.all([runnerA.fire(row, at), runnerB.fire(row, at)]);
+    expect(a).toBe(deterministicId(`${scheduler.id}@2026-05-02 03:00`));
+    expect(b).toBe(a);
+    expect(await runnerA.fire(row, new Date('2026-05-02T05:00:00Z'))).toBeUndefined();
+    const jobs = await db.knex('job_queue').where('scheduler_id', scheduler.id);
+    expect(jobs).toHaveLength(1);
+    const q = queue();
+    q.register('prune', async () => undefined);
+    clock.set('2026-05-02T03:00:30Z');
+    await q.runOnce();
+    expect((await db.knex('schedulers').where('id', scheduler.id).first()).last_run).toBe('2026-05-02 03:00:30');
+    expect(await runnerA.start()).toBe(1);
+    runnerA.stop();
+  });
+}, { clock });
