@@ -113,7 +113,9 @@ describeEachEngine('record service', (get) => {
     const account = await records.create(admin, 'Accounts', { name: 'Before' });
     await db.knex.schema.renameTable('accounts_audit', 'accounts_audit_away');
     try {
-      await expect(records.update(admin, 'Accounts', account.id, { name: 'After' })).rejects.toThrow();
+      // Errors from the native SQLite driver come from another realm than jest's, so check the message.
+      const outcome = await records.update(admin, 'Accounts', account.id, { name: 'After' }).then(() => 'saved', (e: Error) => e.message);
+      expect(outcome).toMatch(/accounts_audit/);
     } finally {
       await db.knex.schema.renameTable('accounts_audit_away', 'accounts_audit');
     }
