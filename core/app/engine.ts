@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../records/time';
 import { createLogger } from '../logger';
 import { JobQueue } from '../jobs/job-queue';
 import { SchedulerRunner } from '../jobs/schedulers';
+import { registerBuiltinJobs } from '../jobs/builtin-jobs';
 import { shippedModuleHooks } from '../../modules';
 
 export interface EngineOptions extends RegistryOptions {
@@ -41,7 +42,9 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/cane.sqlite';
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const log = options.logger ?? createLogger();
-  const registry = loadRegistry({ ...options, warn: options.warn ?? ((m) => log.warn(m)) });
+  const notes: string[] = [];
+  const registry = loadRegistry({ ...options, warn: options.warn ?? ((m) => notes.push(m)) });
+  if (notes.length) log.info({ notes }, `${notes.length} links refer to modules that are not installed and are disabled`);
   const ownsDatabase = !options.database;
   const db = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   try {
@@ -53,6 +56,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     const clock = options.clock ?? systemClock;
     const context: RecordContext = { db, registry, hooks, validator: new RecordValidator(registry), access: options.access ?? allowAll, clock, log };
     const jobs = new JobQueue(db, { clock, log });
+    registerBuiltinJobs(jobs, db, clock);
     const schedulers = new SchedulerRunner(db, jobs, log);
     return {
       registry, db, hooks, records: new RecordService(context), jobs, schedulers, context, syncPlan,

@@ -47,6 +47,7 @@ function relFieldNames(module: ModuleDef): Record<string, true> {
 async function computeFields(ctx: RecordContext, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean, trx?: Knex) {
   if (!records.length) return;
   const knex = trx ?? ctx.db.knex;
+  const lookups = new DisplayLookups(knex);
   for (const [name, field] of Object.entries(module.fields)) {
     if (field.source !== 'non-db' || !wanted(name)) continue;
     if (field.db_concat_fields && (field.type === 'name' || field.type === 'fullname' || field.type === 'varchar')) {
@@ -56,9 +57,35 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
   for (const [name, field] of Object.entries(module.fields)) {
     if (!wanted(name) && !(field.id_name && wanted(field.id_name) && module.fields[field.id_name]?.source === 'non-db')) continue;
     if (field.type === 'relate' && field.source === 'non-db' && field.id_name && field.module) {
-      await fillRelate(ctx, knex, module, name, field, records);
+      await fillRelate(ctx, knex, module, name, field, records, lookups);
     } else if (field.type === 'parent' && field.id_name && field.type_name) {
-      await fillParent(ctx, knex, name, field, records);
+      await fillParent(ctx, name, field, records, lookups);
+    }
+  }
+  await lookups.resolve();
+}
+
+/**
+ * Collects the display values a page needs (created_by_name, modified_by_name and
+ * assigned_user_name all read users) and fetches them with one query per target and column.
+ */
+class DisplayLookups {
+  private readonly wanted = new Map<string, { target: ModuleDef; rname: string; ids: Set<string>; apply: Array<(values: Map<string, string>) => void> }>();
+
+  constructor(private readonly knex: Knex) {}
+
+  request(target: ModuleDef, rname: string, ids: Iterable<string>, apply: (values: Map<string, string>) => void) {
+    const key = `${target.name}:${rname}`;
+    const entry = this.wanted.get(key) ?? { target, rname, ids: new Set<string>(), apply: [] };
+    for (const id of ids) entry.ids.add(id);
+    entry.apply.push(apply);
+    this.wanted.set(key, entry);
+  }
+
+  async resolve() {
+    for (const entry of this.wanted.values()) {
+      const values = await displayValues(this.knex, entry.target, entry.rname, [...entry.ids]);
+      for (const apply of entry.apply) apply(values);
     }
   }
 }
@@ -67,7 +94,7 @@ function concatName(field: FieldDef, record: Record<string, unknown>): string {
   return (field.db_concat_fields ?? []).map((f) => record[f]).filter((v) => v !== null && v !== undefined && v !== '').join(' ');
 }
 
-async function fillRelate(ctx: RecordContext, knex: Knex, module: ModuleDef, name: string, field: FieldDef, records: RecordData[]) {
+async function fillRelate(ctx: RecordContext, knex: Knex, module: ModuleDef, name: string, field: FieldDef, records: RecordData[], lookups: DisplayLookups) {
   const target = ctx.registry.modules.get(field.module!);
   if (!target) return;
   const idField = module.fields[field.id_name!];
@@ -82,27 +109,29 @@ async function fillRelate(ctx: RecordContext, knex: Knex, module: ModuleDef, nam
     return;
   }
   if (field.rname === 'id') return;
-  const ids = [...new Set([...idsByRecord.values()].filter((v): v is string => Boolean(v)))];
-  const names = await displayValues(knex, target, field.rname ?? 'name', ids);
-  for (const r of records) {
-    const id = idsByRecord.get(r.id);
-    r[name] = id ? names.get(id) ?? null : null;
-  }
+  const ids = [...idsByRecord.values()].filter((v): v is string => Boolean(v));
+  for (const r of records) r[name] = null;
+  lookups.request(target, field.rname ?? 'name', ids, (names) => {
+    for (const r of records) {
+      const id = idsByRecord.get(r.id);
+      r[name] = id ? names.get(id) ?? null : null;
+    }
+  });
 }
 
-async function fillParent(ctx: RecordContext, knex: Knex, name: string, field: FieldDef, records: RecordData[]) {
-  const byType = new Map<string, Set<string>>();
+async function fillParent(ctx: RecordContext, name: string, field: FieldDef, records: RecordData[], lookups: DisplayLookups) {
+  const byType = new Map<string, RecordData[]>();
   for (const r of records) {
+    r[name] = null;
     const type = r[field.type_name!] as string | null;
     const id = r[field.id_name!] as string | null;
-    if (type && id && ctx.registry.modules.has(type)) byType.set(type, (byType.get(type) ?? new Set()).add(id));
+    if (type && id && ctx.registry.modules.has(type)) byType.set(type, [...(byType.get(type) ?? []), r]);
   }
-  const names = new Map<string, string>();
-  for (const [type, ids] of byType) {
-    const found = await displayValues(knex, ctx.registry.module(type), 'name', [...ids]);
-    for (const [id, value] of found) names.set(`${type}:${id}`, value);
+  for (const [type, group] of byType) {
+    lookups.request(ctx.registry.module(type), 'name', group.map((r) => String(r[field.id_name!])), (names) => {
+      for (const r of group) r[name] = names.get(String(r[field.id_name!])) ?? null;
+    });
   }
-  for (const r of records) r[name] = names.get(`${String(r[field.type_name!])}:${String(r[field.id_name!])}`) ?? null;
 }
 
 /** id -> the display value of `rname` (a column, or a concatenated name) for records of a module. */
