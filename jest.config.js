@@ -1,9 +1,11 @@
-/** Tests import TypeScript sources directly; @swc/jest strips types (tsc checks them in `npm test`). */
+/**
+ * Tests import TypeScript sources directly. ts-jest transpiles each file on its own
+ * (isolatedModules) for speed; `npm test` runs tsc first for the type check.
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', esModuleInterop: true, resolveJsonModule: true, target: 'es2022' } }] },
   testTimeout: 60000,
-  watchman: false,
 };
