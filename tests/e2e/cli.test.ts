@@ -1,0 +1,60 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+const root = path.join(__dirname, '..', '..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const cli = path.join(root, 'core', 'cli', 'main.ts');
+
+function scratch() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-cli-'));
+  return { dir, env: { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, 'cane.sqlite')}`, CANE_CUSTOM_DIR: path.join(dir, 'custom'), LOG_LEVEL: 'warn' } };
+}
+
+describe('cane command line', () => {
+  it('db:sync --dry-run prints the plan and changes nothing; db:sync applies it', () => {
+    const { dir, env } = scratch();
+    const dry = spawnSync(tsx, [cli, 'db:sync', '--dry-run'], { env, encoding: 'utf8' });
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain('-- create table accounts:');
+    expect(dry.stdout).toContain('CREATE TABLE "accounts_audit"');
+    const tables = () => new Database(path.join(dir, 'cane.sqlite')).prepare("select count(*) as n from sqlite_master where type = 'table'").get() as { n: number };
+    expect(tables().n).toBe(0);
+    const real = spawnSync(tsx, [cli, 'db:sync'], { env, encoding: 'utf8' });
+    expect(real.stdout).toMatch(/applied \d+ changes/);
+    expect(tables().n).toBeGreaterThan(20);
+    const again = spawnSync(tsx, [cli, 'db:sync', '--dry-run'], { env, encoding: 'utf8' });
+    expect(again.stdout.trim()).toBe('Schema is up to date.');
+  });
+
+  it('metadata:check names the file, pointer and rule of broken metadata', () => {
+    const { dir, env } = scratch();
+    fs.mkdirSync(path.join(dir, 'custom', 'modules', 'Accounts'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'custom', 'modules', 'Accounts', 'vardefs.json'), JSON.stringify({ Account: { fields: { tier_c: { type: 'enum', options: 'tier_dom' } } } }));
+    const result = spawnSync(tsx, [cli, 'metadata:check'], { env, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("custom/modules/Accounts/vardefs.json at /Account/fields/tier_c/options: dropdown 'tier_dom' is not defined in app_list_strings (options)");
+  });
+
+  it('start --demo serves /health with demo data loaded', async () => {
+    const { env } = scratch();
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const child = spawn(tsx, [cli, 'start', '--demo', '--port', String(port)], { env: { ...env, LOG_LEVEL: 'info' } });
+    try {
+      let output = '';
+      child.stdout.on('data', (d) => { output += String(d); });
+      const deadline = Date.now() + 30000;
+      while (!output.includes('Cane is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(output).toContain('demo data: 56 records created');
+      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: 13 });
+      const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
+      expect(missing.status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+});
