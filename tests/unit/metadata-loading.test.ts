@@ -109,3 +109,27 @@ describe('invalid metadata stops start-up, naming file, pointer and rule', () =>
     expect(duplicate.message).toContain("table 'accounts' is already declared");
   });
 });
+
+describe('sale and issue templates', () => {
+  it('substitute the object name as Sugar does ($_object_name)', () => {
+    const dir = customDir({
+      'modules/Bugs/vardefs.json': { Bug: { table: 'bugs', audited: true, templates: ['default', 'assignable', 'issue'], fields: { found_in_release: { type: 'varchar', len: 255 } } } },
+      'modules/Deals/vardefs.json': { Deal: { table: 'deals', templates: ['default', 'assignable', 'sale'], fields: {} } },
+      'metadata/language/en_us.json': { app_list_strings: {
+        bug_type_dom: { Defect: 'Defect', Feature: 'Feature' }, bug_status_dom: { New: 'New' }, bug_priority_dom: { High: 'High' }, bug_resolution_dom: { Fixed: 'Fixed' },
+        deal_type_dom: { New: 'New' },
+      } },
+    });
+    const reg = loadRegistry({ customDir: dir });
+    const bugs = reg.module('Bugs');
+    expect(bugs.fields.bug_number).toMatchObject({ type: 'int', auto_increment: true });
+    expect(bugs.fields.type.options).toBe('bug_type_dom');
+    expect(bugs.indices.map((i) => [i.name, i.type, i.fields])).toEqual([['bugspk', 'primary', ['id']], ['bugsnumk', 'unique', ['bug_number']]]);
+    expect(bugs.fields.name).toMatchObject({ vname: 'LBL_SUBJECT', audited: true });
+    const deals = reg.module('Deals');
+    expect(deals.fields.deal_type.options).toBe('deal_type_dom');
+    expect(deals.fields.probability.validation).toEqual({ type: 'range', min: 0, max: 100 });
+    expect(deals.fields.amount).toMatchObject({ type: 'currency', dbType: 'double', required: true });
+    expect(reg.relationships.get('deals_assigned_user')?.rhs_table).toBe('deals');
+  });
+});
