@@ -27,7 +27,7 @@ export interface LinkDef {
 /** A physical table to create: a module's, its audit table, or a join table. */
 export interface TableDef {
   name: string;
-  kind: 'module' | 'audit' | 'join';
+  kind: 'module' | 'audit' | 'join' | 'table';
   module?: string;
   fields: FieldDef[];
   indices: IndexDef[];

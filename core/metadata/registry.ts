@@ -123,7 +123,9 @@ class RegistryBuilder {
       tables.push({ name: m.table, kind: 'module', module: m.name, fields: m.columns.map((c) => m.fields[c]), indices: [...m.indices], file: m.file });
       if (m.audited) tables.push(this.auditTable(m));
     }
-    for (const jt of joinTables) tables.push({ name: jt.table, kind: 'join', fields: jt.fields, indices: jt.indices, file: jt.file });
+    for (const jt of joinTables) {
+      tables.push({ name: jt.table, kind: Object.keys(jt.relationships).length ? 'join' : 'table', fields: jt.fields, indices: jt.indices, file: jt.file });
+    }
 
     return new Registry(deepFreeze(modules), deepFreeze(relationships), deepFreeze(tables), deepFreeze(appStrings), deepFreeze(appListStrings));
   }
@@ -204,17 +206,18 @@ class RegistryBuilder {
   // ---------------------------------------------------------------- join tables
 
   private loadJoinTables() {
-    const files = [path.join(this.root, 'metadata', 'relationships'), path.join(this.custom, 'metadata', 'relationships')]
+    const dirs = ['relationships', 'tables'].flatMap((kind) => [path.join(this.root, 'metadata', kind), path.join(this.custom, 'metadata', kind)]);
+    const files = dirs
       .flatMap((dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f)) : []));
     return files.map((file) => {
       const [name, def] = Object.entries(this.read('join-table', file) as Record<string, {
-        table: string; fields: FieldDef[] | Record<string, FieldDef>; indices?: IndexDef[]; relationships: Record<string, RelationshipMeta>;
+        table: string; fields: FieldDef[] | Record<string, FieldDef>; indices?: IndexDef[]; relationships?: Record<string, RelationshipMeta>;
       }>)[0];
       const fields = Array.isArray(def.fields) ? def.fields : Object.entries(def.fields).map(([n, f]) => ({ ...f, name: f.name ?? n }));
       fields.forEach((f, i) => {
         if (!f.name) throw new MetadataError(file, `/${name}/fields/${i}`, 'required', "join-table field needs a 'name'");
       });
-      return { name, table: def.table, fields, indices: def.indices ?? [], relationships: def.relationships, file };
+      return { name, table: def.table, fields, indices: def.indices ?? [], relationships: def.relationships ?? {}, file };
     });
   }
 

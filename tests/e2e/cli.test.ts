@@ -49,7 +49,7 @@ describe('cane command line', () => {
       while (!output.includes('Cane is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(output).toContain('demo data: 56 records created');
       const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
-      expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: 13 });
+      expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: 15 });
       const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
       expect(missing.status).toBe(404);
     } finally {
