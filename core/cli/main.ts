@@ -1,39 +1,44 @@
 import http from 'node:http';
 import { Command } from 'commander';
+import { createCrm } from '../app/create-crm';
 import { createEngine, DEFAULT_DATABASE_URL } from '../app/engine';
-import { loadDemoData } from '../app/demo-data';
 import { openDatabase } from '../db/connection';
 import { formatPlan, planSync, applySync } from '../db/sync';
 import { CaneError } from '../errors';
-import { createHttpApp } from '../http/health';
-import { createLogger } from '../logger';
+import { createLogger, silentLogger } from '../logger';
 import { loadRegistry } from '../metadata/registry';
+import { RoleAdmin } from '../security/roles';
+import { ensureAclActions } from '../security/acl';
+import { createUser, setPassword } from '../security/users';
+import { randomPassword } from '../security/passwords';
 
 const program = new Command();
 program.name('cane').description('Cane: an embeddable, SugarCRM-compatible CRM').version('0.1.0');
 
 const databaseUrl = () => process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const quietEngine = () => createEngine({ databaseUrl: databaseUrl(), logger: silentLogger });
 
 program
   .command('start')
-  .description('sync the schema, run the job queue and schedulers, and serve HTTP')
-  .option('--demo', 'load demo data into an empty database')
+  .description('sync the schema, run the job queue and schedulers, and serve the APIs')
+  .option('--demo', 'load demo data into an empty database; the admin password is "admin"')
   .option('-p, --port <port>', 'port (default PORT or 3000)')
   .action(async (opts: { demo?: boolean; port?: string }) => {
     const log = createLogger();
-    const engine = await createEngine({ databaseUrl: databaseUrl(), logger: log });
-    if (engine.syncPlan?.steps.length) log.info(`schema sync: ${engine.syncPlan.steps.length} changes applied`);
-    if (opts.demo) log.info(`demo data: ${await loadDemoData(engine)} records created`);
-    engine.jobs.start();
-    const schedulers = await engine.schedulers.start();
+    const crm = await createCrm({ databaseUrl: databaseUrl(), logger: log, demo: opts.demo, publicUrl: process.env.PUBLIC_URL });
+    if (crm.initialAdminPassword) {
+      console.log(`\nFirst administrator created: user name "admin", password "${crm.initialAdminPassword}" (shown once; change it with \`cane user:password admin\`)\n`);
+    }
+    crm.engine.jobs.start();
+    const schedulers = await crm.engine.schedulers.start();
     const port = Number(opts.port ?? process.env.PORT ?? 3000);
-    const server = http.createServer(createHttpApp(engine).callback());
+    const server = http.createServer(crm.app.callback());
     server.listen(port, () => {
-      log.info(`Cane is running on ${engine.db.description} with ${engine.registry.modules.size} modules and ${schedulers} schedulers: http://localhost:${port}/health`);
+      log.info(`Cane is running on ${crm.engine.db.description} with ${crm.engine.registry.modules.size} modules and ${schedulers} schedulers: http://localhost:${port}/rest/v10 and /service/v4_1/rest.php`);
     });
     const shutdown = async () => {
       server.close();
-      await engine.close();
+      await crm.close();
       process.exit(0);
     };
     process.once('SIGINT', shutdown);
@@ -66,7 +71,7 @@ program
     const warnings: string[] = [];
     const registry = loadRegistry({ warn: (w) => warnings.push(w) });
     for (const m of registry.modules.values()) {
-      console.log(`${m.name.padEnd(16)} ${m.table.padEnd(16)} ${String(m.columns.length).padStart(3)} columns ${String(Object.keys(m.links).length).padStart(3)} links${m.audited ? '  audited' : ''}${m.custom ? '  (custom)' : ''}`);
+      console.log(`${m.name.padEnd(16)} ${m.table.padEnd(20)} ${String(m.columns.length).padStart(3)} columns ${String(Object.keys(m.links).length).padStart(3)} links${m.audited ? '  audited' : ''}${m.custom ? '  (custom)' : ''}`);
     }
     console.log(`${registry.tables.length} tables, ${registry.relationships.size} relationships`);
     for (const w of warnings) console.log(`note: ${w}`);
@@ -87,6 +92,58 @@ program
     engine.jobs.start();
     process.once('SIGINT', () => void engine.close().then(() => process.exit(0)));
   });
+
+program
+  .command('user:create <user_name>')
+  .description('create a user (password from --password or generated and printed)')
+  .option('--password <password>')
+  .option('--first-name <name>')
+  .option('--last-name <name>')
+  .option('--admin', 'make the user an administrator')
+  .action(async (userName: string, opts: { password?: string; firstName?: string; lastName?: string; admin?: boolean }) => {
+    const engine = await quietEngine();
+    try {
+      const password = opts.password ?? randomPassword();
+      const user = await createUser(engine, { user_name: userName, password, first_name: opts.firstName, last_name: opts.lastName ?? userName, is_admin: Boolean(opts.admin) });
+      console.log(`created user ${userName} (${user.id})${opts.password ? '' : ` with password ${password}`}`);
+    } finally {
+      await engine.close();
+    }
+  });
+
+program
+  .command('user:password <user_name>')
+  .description("set a user's password (from --password or generated) and sign them out everywhere")
+  .option('--password <password>')
+  .action(async (userName: string, opts: { password?: string }) => {
+    const engine = await quietEngine();
+    try {
+      const password = opts.password ?? randomPassword();
+      await setPassword(engine, undefined, userName, password);
+      await engine.db.knex('cane_tokens').whereIn('user_id', engine.db.knex('users').select('id').where('user_name', userName)).update({ deleted: 1 });
+      console.log(`password of ${userName} changed${opts.password ? '' : ` to ${password}`}`);
+    } finally {
+      await engine.close();
+    }
+  });
+
+const role = program.command('role').description("manage roles (Sugar's acl_roles)");
+const withRoles = (fn: (roles: RoleAdmin) => Promise<void>) => async () => {
+  const engine = await quietEngine();
+  try {
+    await ensureAclActions(engine.db, engine.registry, () => new Date());
+    await fn(new RoleAdmin(engine));
+  } finally {
+    await engine.close();
+  }
+};
+role.command('create <name> [description]').action((name: string, description?: string) => withRoles(async (r) => { console.log(`role ${name}: ${await r.create(name, description)}`); })());
+role.command('set <role> <module> <action> <level>')
+  .description('level: all, owner, none, default; access: enabled, disabled')
+  .action((name: string, module: string, action: string, level: string) => withRoles(async (r) => { await r.set(name, module, action, level); console.log(`${name}: ${module} ${action} = ${level}`); })());
+role.command('assign <role> <user_name>').action((name: string, user: string) => withRoles(async (r) => { await r.assign(name, user); console.log(`${user} now has role ${name}`); })());
+role.command('unassign <role> <user_name>').action((name: string, user: string) => withRoles(async (r) => { await r.unassign(name, user); console.log(`${user} no longer has role ${name}`); })());
+role.command('list').action(() => withRoles(async (r) => { console.log(JSON.stringify(await r.list(), null, 2)); })());
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CaneError) {

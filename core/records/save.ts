@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
+import { AccessDeniedError, ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import type { ModuleDef } from '../metadata/registry';
 import { isTruthy } from '../metadata/field-types';
 import { makeBean } from '../hooks/hook-registry';
@@ -84,6 +84,12 @@ export async function saveRecord(
   const relateLinks = { ...parsed.relateLinks };
   for (const [link, idField] of Object.entries(idFieldOfLink)) {
     if (bean[idField] !== undefined && bean[idField] !== (parsed.relateLinks[link] ?? undefined)) relateLinks[link] = (bean[idField] as string | null) || null;
+  }
+
+  // ---------------------------------------------------------------- field access
+  if (actor.type !== 'system' && !actor.isAdmin) {
+    const guarded = Object.keys(values).filter((name) => module.fields[name].admin_only && JSON.stringify(values[name]) !== JSON.stringify(start[name] ?? null));
+    if (guarded.length) throw new AccessDeniedError(`Only administrators may change ${guarded.join(', ')} of ${module.name}`, { module: module.name, fields: guarded });
   }
 
   // ---------------------------------------------------------------- validate

@@ -1,0 +1,89 @@
+import Koa from 'koa';
+import { createEngine, type Engine, type EngineOptions } from './engine';
+import { loadDemoData } from './demo-data';
+import type { CrmServices } from './services';
+import { restV10Router } from '../http/rest-v10/router';
+import { legacyV41Router } from '../http/legacy-v4_1/router';
+import { healthMiddleware } from '../http/health';
+import { DEFAULT_BODY_LIMIT } from '../http/middleware/body';
+import { createLogger } from '../logger';
+import { AclPolicy, ensureAclActions } from '../security/acl';
+import { Authenticator, DEFAULT_LOGIN_POLICY, type LoginPolicy } from '../security/authenticate';
+import { installationSecret } from '../security/secret';
+import { TokenStore, DEFAULT_LIFETIMES, type TokenLifetimes } from '../security/tokens';
+import { ensureFirstAdmin, setPassword } from '../security/users';
+import type { RecordService } from '../records/record-service';
+import { systemClock } from '../records/time';
+import { openDatabase } from '../db/connection';
+
+export interface CrmOptions extends Omit<EngineOptions, 'access'> {
+  /** Password of the first admin on an empty database (default CANE_ADMIN_PASSWORD, else random). */
+  adminPassword?: string;
+  /** Load the demo data (and give the demo admin the password 'admin'). */
+  demo?: boolean;
+  /** Keys token digests; default CANE_SECRET, else generated once and kept in the config table. */
+  secret?: string;
+  tokenLifetimes?: Partial<TokenLifetimes>;
+  loginPolicy?: Partial<LoginPolicy>;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Public base URL (PUBLIC_URL), used for webhooks and links. */
+  publicUrl?: string;
+}
+
+/** An embeddable Cane: mount `app` in a host Koa app (under any prefix) or serve it alone. */
+export interface Crm {
+  app: Koa;
+  engine: Engine;
+  records: RecordService;
+  services: CrmServices;
+  /** Set when Cane created the first admin with a random password; show it once. */
+  initialAdminPassword?: string;
+  close(): Promise<void>;
+}
+
+export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
+  const log = options.logger ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  // The access policy needs the registry and database the engine builds, so it is attached after.
+  const database = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? 'sqlite:./data/cane.sqlite');
+  const engine = await createEngine({ ...options, database, logger: log, clock });
+  const ownsDatabase = !options.database;
+  const acl = new AclPolicy(engine.db, engine.registry);
+  engine.context.access = acl;
+  await ensureAclActions(engine.db, engine.registry, clock);
+  const secret = options.secret ?? (await installationSecret(engine.db));
+  const tokens = new TokenStore(engine.db, secret, clock, { ...DEFAULT_LIFETIMES, ...options.tokenLifetimes });
+  const auth = new Authenticator(engine.db, clock, { ...DEFAULT_LOGIN_POLICY, ...options.loginPolicy });
+  const adminPassword = options.adminPassword ?? process.env.CANE_ADMIN_PASSWORD ?? (options.demo ? 'admin' : undefined);
+  const first = await ensureFirstAdmin(engine, adminPassword, options.demo ? 1 : undefined);
+  if (options.demo) {
+    await loadDemoData(engine);
+    for (const user of ['sally', 'max']) {
+      const row = await engine.db.knex('users').where({ user_name: user }).first('user_hash');
+      if (row && !row.user_hash) await setPassword(engine, tokens, user, user, 1);
+    }
+  }
+  engine.jobs.register('purgeTokens', async () => ({ message: `removed ${await tokens.purge()} expired tokens` }));
+
+  const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT };
+  const app = new Koa();
+  app.proxy = process.env.CANE_TRUST_PROXY === '1';
+  app.use(healthMiddleware(engine));
+  const v10 = restV10Router(services);
+  app.use(v10.routes());
+  app.use(v10.allowedMethods());
+  const legacy = legacyV41Router(services);
+  app.use(legacy.routes());
+  app.use(async (ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: 'no_method', error_message: `Could not find a route for ${ctx.method} ${ctx.path}` };
+  });
+  return {
+    app, engine, records: engine.records, services, initialAdminPassword: first.generatedPassword,
+    close: async () => {
+      await engine.close();
+      if (ownsDatabase) await database.close();
+    },
+  };
+}

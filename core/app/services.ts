@@ -1,0 +1,15 @@
+import type { Engine } from './engine';
+import type { TokenStore } from '../security/tokens';
+import type { Authenticator } from '../security/authenticate';
+import type { AclPolicy } from '../security/acl';
+import type { Logger } from '../records/context';
+
+/** What the HTTP layers need, built once by createCrm. */
+export interface CrmServices {
+  engine: Engine;
+  tokens: TokenStore;
+  auth: Authenticator;
+  acl: AclPolicy;
+  log: Logger;
+  bodyLimit: number;
+}
