@@ -28,6 +28,16 @@ function recordInput(body: unknown): Record<string, unknown> {
   return input;
 }
 
+const MASS_UPDATE_TYPES = new Set(['enum', 'multienum', 'radioenum', 'dynamicenum', 'bool', 'date', 'datetime', 'datetimecombo', 'relate', 'assigned_user_name', 'parent', 'parent_type']);
+
+/** Sugar's MassUpdate rule: `massupdate` true, or unset on a field of a type mass update handles; never read-only or system fields. */
+export function massUpdatable(module: ModuleDef, name: string): boolean {
+  const field = module.fields[name];
+  if (!field || field.readonly === true || field.readonly === 'true' || ['id', 'deleted', 'date_entered', 'date_modified', 'created_by', 'modified_user_id'].includes(name)) return false;
+  if (field.massupdate === undefined) return MASS_UPDATE_TYPES.has(field.type);
+  return field.massupdate === true || field.massupdate === 1 || field.massupdate === '1' || field.massupdate === 'true';
+}
+
 /** Routes for /<Module>…: list, filter, count, CRUD, links, mass update, audit. */
 export function recordRoutes(router: Router, services: CrmServices): void {
   const { engine, acl } = services;
@@ -77,7 +87,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     const { uid, ...fields } = params as { uid?: unknown } & Record<string, unknown>;
     if (!Array.isArray(uid) || !uid.length || !uid.every((u) => typeof u === 'string')) throw new CaneError('missing_parameter', 'massupdate_params.uid must be a non-empty list of record ids', 422);
     await acl.check(actor(ctx), module, mode === 'delete' ? 'delete' : 'massupdate');
-    const refused = Object.keys(fields).filter((f) => !module.fields[f] || module.fields[f].massupdate === false || module.fields[f].massupdate === 0 || module.fields[f].massupdate === 'false');
+    const refused = Object.keys(fields).filter((f) => !massUpdatable(module, f));
     if (mode === 'update' && refused.length) {
       throw new ValidationError(module.name, refused.map((f) => ({ field: f, rule: 'massupdate', message: module.fields[f] ? 'cannot be mass updated' : `is not a field of ${module.name}` })));
     }
