@@ -58,7 +58,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   const adminPassword = options.adminPassword ?? process.env.CANE_ADMIN_PASSWORD ?? (options.demo ? 'admin' : undefined);
   const first = await ensureFirstAdmin(engine, adminPassword, options.demo ? 1 : undefined);
   if (options.demo) {
-    await loadDemoData(engine);
+    log.info(`demo data: ${await loadDemoData(engine)} records created`);
     for (const user of ['sally', 'max']) {
       const row = await engine.db.knex('users').where({ user_name: user }).first('user_hash');
       if (row && !row.user_hash) await setPassword(engine, tokens, user, user, 1);

@@ -7,7 +7,7 @@ import type { RecordContext } from './context';
 import { linkShape, removeJoinRows } from './relationships';
 import { formatDateTime } from './time';
 import { retrieveRecord } from './queries';
-import { runAfter } from './save';
+import { requireVisible, runAfter } from './save';
 
 /**
  * SugarBean::mark_deleted: before_delete → (one transaction) soft-delete the join rows (deleted = 1,
@@ -16,6 +16,7 @@ import { runAfter } from './save';
  */
 export async function deleteRecord(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string): Promise<void> {
   const record = await retrieveRecord(ctx, module, id, {}, false);
+  await requireVisible(ctx, actor, module, record);
   await ctx.access.check(actor, module, 'delete', record);
   await ctx.hooks.run(module.name, 'before_delete', makeBean(module.name, module.objectName, record, record), { id });
   const now = formatDateTime(ctx.clock());
@@ -42,6 +43,7 @@ export async function restoreRecord(ctx: RecordContext, actor: Actor, module: Mo
   const row = await ctx.db.knex(module.table).where('id', id).first();
   if (!row) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
   const record = await retrieveRecord(ctx, module, id, { deleted: true }, false);
+  await requireVisible(ctx, actor, module, record);
   await ctx.access.check(actor, module, 'delete', record);
   if (!isTruthy(row.deleted)) return record;
   await ctx.hooks.run(module.name, 'before_restore', makeBean(module.name, module.objectName, record, record), { id });

@@ -9,7 +9,7 @@ import { linkShape, relatedIds, removeJoinRows, writeJoinRow } from './relations
 import { formatDateTime } from './time';
 import { normalizeInput, toStorage } from './values';
 import { retrieveRecord } from './queries';
-import { runAfter, saveRecord } from './save';
+import { requireVisible, runAfter, saveRecord } from './save';
 
 export interface LinkStep {
   op: 'add' | 'delete';
@@ -87,7 +87,9 @@ export async function linkRecords(ctx: RecordContext, actor: Actor, module: Modu
   const link = requireLink(module, linkName);
   const other = ctx.registry.module(link.module);
   const record = await requireRecord(ctx, module, id);
-  await requireRecord(ctx, other, relatedId);
+  const related = await requireRecord(ctx, other, relatedId);
+  await requireVisible(ctx, actor, module, record);
+  await requireVisible(ctx, actor, other, related);
   await ctx.access.check(actor, module, 'edit', record);
   const shape = linkShape(ctx, link);
   const fields = checkRelFields(ctx, module, link, relFields);
@@ -122,6 +124,7 @@ export async function unlinkRecords(ctx: RecordContext, actor: Actor, module: Mo
   const link = requireLink(module, linkName);
   const other = ctx.registry.module(link.module);
   const record = await requireRecord(ctx, module, id);
+  await requireVisible(ctx, actor, module, record);
   await ctx.access.check(actor, module, 'edit', record);
   const current = (await relatedIds(ctx, ctx.db.knex, link, [id])).get(id) ?? [];
   if (!current.includes(relatedId)) throw new NotFoundError(`${other.name} ${relatedId} is not related to ${module.name} ${id} through ${linkName}`, { link: linkName });

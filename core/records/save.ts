@@ -35,6 +35,7 @@ export async function saveRecord(
     const row = await knex(module.table).where('id', id).first();
     if (!row || isTruthy(row.deleted)) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
     fetched = rowValues(module, row);
+    await requireVisible(ctx, actor, module, fetched);
     await ctx.access.check(actor, module, 'edit', fetched);
   } else {
     await ctx.access.check(actor, module, 'edit');
@@ -152,6 +153,16 @@ export async function saveRecord(
   for (const step of linkPlan) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', step.op, module, recordId, module.links[step.link], step.relatedId));
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));
   return withoutSensitive(module, saved);
+}
+
+/** A record the actor may not even view does not exist for them: 404, not 403, so nothing leaks. */
+export async function requireVisible(ctx: RecordContext, actor: Actor, module: ModuleDef, record: Record<string, unknown>): Promise<void> {
+  try {
+    await ctx.access.check(actor, module, 'view', record);
+  } catch (err) {
+    if (err instanceof AccessDeniedError) throw new NotFoundError(`Could not find record: ${String(record.id)} in module: ${module.name}`, { module: module.name, id: record.id });
+    throw err;
+  }
 }
 
 /** after_* hooks act after the commit: what they throw is logged, never undoes the write. */
