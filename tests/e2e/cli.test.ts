@@ -47,7 +47,7 @@ describe('cane command line', () => {
       child.stdout.on('data', (d) => { output += String(d); });
       const deadline = Date.now() + 30000;
       while (!output.includes('Cane is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(output).toContain('demo data: 56 records created');
+      expect(output).toContain('demo data: 55 records created');
       const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
       expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: 15 });
       const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
