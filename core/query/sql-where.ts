@@ -163,6 +163,7 @@ class Parser {
     if (t.kind === 'string') return t.value;
     if (t.kind === 'number') return Number(t.value);
     if (t.kind === 'punct' && t.value === '(') this.fail('sub-queries are not accepted', t);
+    if (t.kind === 'ident' && t.value.toUpperCase() === 'SELECT') this.fail('sub-queries are not accepted', t);
     if (t.kind === 'ident') this.fail(`'${t.value}' is not a value (comparing columns or calling functions is not accepted; quote text values)`, t);
     return this.fail('expected a value', t);
   }

@@ -52,10 +52,10 @@ describe('cane command line', () => {
       expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: 15 });
       const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
       expect(missing.status).toBe(404);
-      const token = await (await fetch(`http://127.0.0.1:${port}/rest/v10/oauth2/token`, {
+      const token = (await (await fetch(`http://127.0.0.1:${port}/rest/v10/oauth2/token`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ grant_type: 'password', client_id: 'sugar', username: 'admin', password: 'admin' }),
-      })).json();
+      })).json()) as { access_token: string };
       const accounts = await (await fetch(`http://127.0.0.1:${port}/rest/v10/Accounts/count`, { headers: { 'OAuth-Token': token.access_token } })).json();
       expect(accounts).toEqual({ record_count: 8 });
     } finally {
