@@ -38,6 +38,22 @@ describe('cane command line', () => {
     expect(result.stderr).toContain("custom/modules/Accounts/vardefs.json at /Account/fields/tier_c/options: dropdown 'tier_dom' is not defined in app_list_strings (options)");
   });
 
+  it('manages users and roles from the shell', () => {
+    const { env } = scratch();
+    const run = (...args: string[]) => spawnSync(tsx, [cli, ...args], { env, encoding: 'utf8' });
+    expect(run('db:sync').status).toBe(0);
+    expect(run('user:create', 'rita', '--password', 'rita-secret', '--first-name', 'Rita').stdout).toMatch(/^created user rita \(/);
+    expect(run('user:create', 'rita', '--password', 'x-secret').stderr).toContain("user name 'rita' is already taken");
+    const generated = run('user:password', 'rita');
+    expect(generated.stdout).toMatch(/^password of rita changed to \S{8,}/);
+    expect(run('role', 'create', 'Support', 'Reads accounts').status).toBe(0);
+    expect(run('role', 'set', 'Support', 'Accounts', 'edit', 'none').stdout).toContain('Support: Accounts edit = none');
+    expect(run('role', 'set', 'Support', 'Accounts', 'export', 'owner').stderr).toContain("level 'owner' is not valid for export");
+    expect(run('role', 'assign', 'Support', 'rita').status).toBe(0);
+    const list = JSON.parse(run('role', 'list').stdout);
+    expect(list).toEqual([{ name: 'Support', description: 'Reads accounts', settings: { Accounts: { edit: -99 } }, users: ['rita'] }]);
+  });
+
   it('start --demo serves /health with demo data loaded', async () => {
     const { env } = scratch();
     const port = 30000 + Math.floor(Math.random() * 20000);
