@@ -10,15 +10,11 @@
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/test npm run bench:api   (uses a scratch schema)
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import Koa from 'koa';
-import knexFactory from 'knex';
 import { createCrm } from '../../core/app/create-crm';
-import { openDatabase, type Database } from '../../core/db/connection';
+import { scratchDatabase } from '../scratch-database';
 import { silentLogger } from '../../core/logger';
 import { formatDateTime } from '../../core/records/time';
 
@@ -27,21 +23,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 4;
 const industries = ['Banking', 'Retail', 'Technology', 'Energy', 'Media', 'Healthcare', 'Shipping', 'Education'];
 
-async function scratch(): Promise<{ db: Database; label: string; cleanup: () => Promise<void> }> {
-  const url = process.env.DATABASE_URL;
-  if (url?.startsWith('mysql')) {
-    const base = new URL(url);
-    const name = `cane_bench_${crypto.randomBytes(3).toString('hex')}`;
-    const admin = knexFactory({ client: 'mysql2', connection: { host: base.hostname, port: Number(base.port || 3306), user: base.username, password: base.password } });
-    await admin.raw(`CREATE DATABASE \`${name}\``);
-    base.pathname = `/${name}`;
-    const db = openDatabase(base.toString());
-    return { db, label: 'mysql', cleanup: async () => { await db.close(); await admin.raw(`DROP DATABASE \`${name}\``); await admin.destroy(); } };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-bench-api-'));
-  const db = openDatabase(`sqlite:${path.join(dir, 'bench.sqlite')}`);
-  return { db, label: 'sqlite', cleanup: async () => { await db.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
-}
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(handler);
@@ -74,7 +55,7 @@ async function load(makeUrl: (i: number) => string, headers: Record<string, stri
 }
 
 async function main() {
-  const { db, label, cleanup } = await scratch();
+  const { db, label, cleanup } = await scratchDatabase('bench_api');
   const crm = await createCrm({ database: db, logger: silentLogger, customDir: '/nonexistent', adminPassword: 'bench-admin', secret: 'bench' });
   const knex = db.knex;
   const now = formatDateTime(new Date());

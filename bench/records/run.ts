@@ -7,12 +7,8 @@
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/test npm run bench:records   (uses a scratch schema)
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import knexFactory from 'knex';
 import { createEngine } from '../../core/app/engine';
-import { openDatabase, type Database } from '../../core/db/connection';
+import { scratchDatabase } from '../scratch-database';
 import { silentLogger } from '../../core/logger';
 import { SYSTEM } from '../../core/records/actor';
 import { formatDateTime } from '../../core/records/time';
@@ -28,21 +24,6 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function scratchDatabase(): Promise<{ db: Database; cleanup: () => Promise<void>; label: string }> {
-  const url = process.env.DATABASE_URL;
-  if (url?.startsWith('mysql')) {
-    const base = new URL(url);
-    const name = `cane_bench_${crypto.randomBytes(3).toString('hex')}`;
-    const admin = knexFactory({ client: 'mysql2', connection: { host: base.hostname, port: Number(base.port || 3306), user: base.username, password: base.password } });
-    await admin.raw(`CREATE DATABASE \`${name}\``);
-    base.pathname = `/${name}`;
-    const db = openDatabase(base.toString());
-    return { db, label: 'mysql', cleanup: async () => { await db.close(); await admin.raw(`DROP DATABASE \`${name}\``); await admin.destroy(); } };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-bench-'));
-  const db = openDatabase(`sqlite:${path.join(dir, 'bench.sqlite')}`);
-  return { db, label: 'sqlite', cleanup: async () => { await db.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
-}
 
 function account(i: number) {
   return {
@@ -55,7 +36,7 @@ function account(i: number) {
 }
 
 async function main() {
-  const { db, cleanup, label } = await scratchDatabase();
+  const { db, cleanup, label } = await scratchDatabase('bench_records');
   const engine = await createEngine({ database: db, logger: silentLogger, customDir: '/nonexistent' });
   const knex = db.knex;
   try {
