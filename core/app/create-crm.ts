@@ -5,6 +5,7 @@ import type { CrmServices } from './services';
 import { restV10Router } from '../http/rest-v10/router';
 import { legacyV41Router } from '../http/legacy-v4_1/router';
 import { healthMiddleware } from '../http/health';
+import { uiRouter } from '../http/ui/router';
 import { DEFAULT_BODY_LIMIT } from '../http/middleware/body';
 import { createLogger } from '../logger';
 import { AclPolicy, ensureAclActions } from '../security/acl';
@@ -29,6 +30,8 @@ export interface CrmOptions extends Omit<EngineOptions, 'access'> {
   bodyLimit?: number;
   /** Public base URL (PUBLIC_URL), used for webhooks and links. */
   publicUrl?: string;
+  /** UI theme for users who have not chosen one (CANE_THEME, default 'default'). */
+  theme?: string;
 }
 
 /** An embeddable Cane: mount `app` in a host Koa app (under any prefix) or serve it alone. */
@@ -75,6 +78,18 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   app.use(v10.allowedMethods());
   const legacy = legacyV41Router(services);
   app.use(legacy.routes());
+  const ui = uiRouter(services, {
+    secret,
+    secure: (options.publicUrl ?? process.env.PUBLIC_URL ?? '').startsWith('https://'),
+    customDir: options.customDir,
+    defaultTheme: options.theme ?? process.env.CANE_THEME,
+    defaultTimeZone: process.env.CANE_TIMEZONE,
+  });
+  app.use(ui.routes());
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/' || ctx.path === '') return ctx.redirect(`${(ctx as typeof ctx & { mountPath?: string }).mountPath ?? ''}/ui`);
+    await next();
+  });
   app.use(async (ctx) => {
     ctx.status = 404;
     ctx.body = { error: 'no_method', error_message: `Could not find a route for ${ctx.method} ${ctx.path}` };

@@ -1,0 +1,255 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { stringify } from 'csv-stringify/sync';
+import { AccessDeniedError, CaneError, ValidationError } from '../../errors';
+import type { ModuleDef } from '../../metadata/registry';
+import { isStored, valueKind } from '../../metadata/field-types';
+import type { Filter } from '../../query/filter-to-knex';
+import { parseOrderBy } from '../../query/order-by';
+import { appliesTo } from '../../views/actions';
+import { fieldView, type FieldContext } from '../../views/field-view';
+import { massUpdatable } from '../rest-v10/records';
+import { readFormData, type FormData } from './forms';
+import type { Ui } from './ui-context';
+
+const PAGE = 20;
+
+interface Column { key: string; field: string; label: string; link: boolean; sortable: boolean; default: boolean }
+
+function columnsOf(ui: Ui, module: ModuleDef): Column[] {
+  return Object.entries(module.views.list ?? { NAME: { default: true, link: true } }).map(([key, def]) => {
+    const field = key.toLowerCase();
+    const f = module.fields[field];
+    const sortable = (def as { sortable?: boolean }).sortable !== false && Boolean(f) && ((isStored(f) && !f.sensitive) || Boolean(f.db_concat_fields));
+    return { key, field, label: ui.label(module.name, String((def as { label?: string }).label ?? f?.vname ?? key)), link: Boolean((def as { link?: boolean }).link), sortable, default: Boolean((def as { default?: boolean }).default) };
+  });
+}
+
+/** Search inputs of searchdefs → filter clauses: text starts with, dropdowns equal, dates as ranges, "my items" = $owner. */
+function searchFilter(module: ModuleDef, names: string[], query: Record<string, string>, timeZone: string): Filter {
+  const filter: Filter = [];
+  for (const name of names) {
+    if (name === 'current_user_only') {
+      if (query.current_user_only === '1') filter.push({ $owner: '' });
+      continue;
+    }
+    const field = module.fields[name];
+    if (!field) continue;
+    const kind = valueKind(field);
+    const value = (query[`s_${name}`] ?? '').trim();
+    if (kind === 'date' || kind === 'datetime') {
+      const from = (query[`s_${name}_from`] ?? '').trim();
+      const to = (query[`s_${name}_to`] ?? '').trim();
+      if (from) filter.push({ [name]: { $gte: kind === 'datetime' ? `${from} 00:00:00` : from } });
+      if (to) filter.push({ [name]: { $lte: kind === 'datetime' ? `${to} 23:59:59` : to } });
+      continue;
+    }
+    if (!value) continue;
+    if (kind === 'enum' || kind === 'bool' || field.type === 'id' || (field.type === 'relate' && isStored(field))) filter.push({ [name]: value });
+    else if (kind === 'multienum') continue;
+    else if (isStored(field) || field.db_concat_fields) filter.push({ [name]: { $starts: value } });
+  }
+  void timeZone;
+  return filter;
+}
+
+export function listPage(router: Router, ui: Ui): void {
+  const { engine } = ui.services;
+
+  async function searchInputs(ctx: Context, module: ModuleDef, kind: 'basic_search' | 'advanced_search', query: Record<string, string>, fctx: FieldContext) {
+    const layout = module.views.search?.layout?.[kind] ?? {};
+    const inputs = [];
+    for (const entry of Object.values(layout) as Array<{ name: string; label?: string }>) {
+      if (entry.name === 'current_user_only') {
+        inputs.push({ name: 'current_user_only', label: ui.label(module.name, 'LBL_CURRENT_USER_FILTER'), partial: 'bool', checked: query.current_user_only === '1', isMine: true });
+        continue;
+      }
+      const field = module.fields[entry.name];
+      if (!field) continue;
+      const view = fieldView(fctx, entry.name, { [entry.name]: query[`s_${entry.name}`] ?? null }, { label: entry.label });
+      const kindOf = valueKind(field);
+      const isDate = kindOf === 'date' || kindOf === 'datetime';
+      let options = view.options;
+      if (field.module === 'Users' && (field.type === 'relate' || field.type === 'assigned_user_name') && isStored(field)) {
+        const users = await engine.db.knex('users').where({ deleted: 0 }).orderBy('user_name').limit(200).select('id', 'user_name');
+        options = [{ key: '', label: '\u00a0', selected: !query[`s_${entry.name}`] }, ...users.map((u: { id: string; user_name: string }) => ({ key: u.id, label: u.user_name, selected: query[`s_${entry.name}`] === u.id }))];
+      }
+      inputs.push({ ...view, name: `s_${entry.name}`, isDate, isSelect: Boolean(options), options, from: query[`s_${entry.name}_from`] ?? '', to: query[`s_${entry.name}_to`] ?? '', fromName: `s_${entry.name}_from`, toName: `s_${entry.name}_to`, value: query[`s_${entry.name}`] ?? '' });
+    }
+    return inputs;
+  }
+
+  router.get('/:module', async (ctx) => {
+    const module = ui.module(ctx.params.module);
+    const actor = ui.actor(ctx);
+    const prefs = await ui.preferences(actor.id!);
+    const query = Object.fromEntries(Object.entries(ctx.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const advanced = query.advanced === '1';
+    const searchNames = Object.values((module.views.search?.layout?.[advanced ? 'advanced_search' : 'basic_search'] ?? {}) as Record<string, { name: string }>).map((e) => e.name);
+    const filter = searchFilter(module, searchNames, query, prefs.timeZone);
+    const columns = columnsOf(ui, module);
+    const chosen = query.columns ? query.columns.split(',').filter((c) => columns.some((col) => col.key === c)) : [];
+    const shown = chosen.length ? columns.filter((c) => chosen.includes(c.key)) : columns.filter((c) => c.default);
+    const orderBy = query.order_by && /^[a-z0-9_]+:(asc|desc)$/i.test(query.order_by) && shown.some((c) => c.sortable && c.field === query.order_by.split(':')[0]) ? parseOrderBy(query.order_by) : [];
+    const offset = Math.max(0, Number.parseInt(query.offset ?? '0', 10) || 0);
+    const [page, total] = await Promise.all([
+      engine.records.list(actor, module.name, { filter, orderBy, offset, maxNum: PAGE }),
+      engine.records.count(actor, module.name, { filter }),
+    ]);
+    const base = ui.base(ctx);
+    const fctx: FieldContext = { registry: engine.registry, module, timeZone: prefs.timeZone, base };
+    const keep = (overrides: Record<string, string | undefined>) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries({ ...query, ...overrides })) if (v !== undefined && v !== '') params.set(k, v);
+      const qs = params.toString();
+      return `${base}/${module.name}${qs ? `?${qs}` : ''}`;
+    };
+    const current = orderBy[0];
+    const levels = {
+      edit: await ui.services.acl.level(actor, module, 'edit'),
+      delete: await ui.services.acl.level(actor, module, 'delete'),
+      massupdate: await ui.services.acl.level(actor, module, 'massupdate'),
+      export: await ui.services.acl.level(actor, module, 'export'),
+      view: await ui.services.acl.level(actor, module, 'view'),
+      list: await ui.services.acl.level(actor, module, 'list'),
+    } as Record<string, number>;
+    const massActions = Object.entries(ui.actions.mass)
+      .filter(([, a]) => appliesTo(a, module) && (levels[a.acl] ?? 0) >= 75)
+      .map(([id, a]) => ({ id, label: ui.label(module.name, a.label), confirm: a.confirm ? ui.label(module.name, a.confirm) : undefined, href: a.href }));
+    const massUpdateFields = massActions.some((a) => a.id === 'massupdate')
+      ? Object.keys(module.fields).filter((f) => massUpdatable(module, f) && isStored(module.fields[f]) && !module.fields[f].admin_only).map((f) => {
+          const view = fieldView(fctx, f, {});
+          return { ...view, name: `mu_${f}`, options: view.options ? [{ key: '__nochange__', label: '— no change —', selected: true }, ...view.options.map((o) => ({ ...o, selected: false }))] : view.options };
+        }).filter((v) => v.options)
+      : [];
+    const targetLists = massActions.some((a) => a.id === 'add_to_list') ? await engine.db.knex('prospect_lists').where({ deleted: 0 }).orderBy('name').limit(200).select('id', 'name') : [];
+    await ui.render(ctx, 'list', {
+      title: ui.moduleLabel(module.name),
+      moduleName: module.name,
+      moduleLabel: ui.moduleLabel(module.name),
+      createHref: levels.edit >= 75 ? `${base}/${module.name}/new` : undefined,
+      advanced,
+      searchAction: `${base}/${module.name}`,
+      basicHref: keep({ advanced: undefined, offset: undefined }),
+      advancedHref: keep({ advanced: '1', offset: undefined }),
+      search: await searchInputs(ctx, module, advanced ? 'advanced_search' : 'basic_search', query, fctx),
+      hidden: [{ name: 'order_by', value: query.order_by ?? '' }, { name: 'columns', value: query.columns ?? '' }, ...(advanced ? [{ name: 'advanced', value: '1' }] : [])].filter((h) => h.value),
+      columns: shown.map((c) => ({
+        ...c,
+        sortHref: c.sortable ? keep({ order_by: `${c.field}:${current?.field === c.field && current.direction === 'asc' ? 'desc' : 'asc'}`, offset: undefined }) : undefined,
+        sorted: current?.field === c.field ? current.direction : undefined,
+        ariaSort: current?.field === c.field ? (current.direction === 'asc' ? 'ascending' : 'descending') : 'none',
+      })),
+      allColumns: columns.map((c) => ({ key: c.key, label: c.label, checked: shown.includes(c) })),
+      rows: page.records.map((r) => ({
+        id: r.id,
+        href: `${base}/${module.name}/${encodeURIComponent(r.id)}`,
+        cells: shown.map((c) => ({ ...fieldView(fctx, c.field, r, { label: c.label }), link: c.link })),
+      })),
+      paging: {
+        from: total ? offset + 1 : 0,
+        to: offset + page.records.length,
+        total,
+        prevHref: offset > 0 ? keep({ offset: String(Math.max(0, offset - PAGE)) }) : undefined,
+        nextHref: page.nextOffset > 0 ? keep({ offset: String(page.nextOffset) }) : undefined,
+      },
+      massActions,
+      massUpdateFields,
+      targetLists,
+      massAction: `${base}/${module.name}/mass`,
+      returnTo: ctx.originalUrl,
+      notice: typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined,
+    });
+  });
+
+  router.post('/:module/mass', async (ctx) => {
+    const module = ui.module(ctx.params.module);
+    const actor = ui.actor(ctx);
+    const form = await readFormData(ctx, ui.services.bodyLimit);
+    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) return refuse(ctx, 'The form had no valid security token; nothing was changed. Reload the page and try again.', 403);
+    const action = form.get('action') ?? '';
+    const def = ui.actions.mass[action];
+    if (!def || !appliesTo(def, module)) return refuse(ctx, `Unknown action '${action}'; nothing was changed.`, 422);
+    const ids = form.all('ids').filter((id) => /^[\w.-]{1,36}$/.test(id));
+    const back = safeReturn(ui, ctx, form, module);
+    if (action === 'export') return exportCsv(ctx, ui, module, ids);
+    if (!ids.length) return ctx.redirect(withNotice(back, 'Select at least one record first.'));
+    try {
+      await ui.services.acl.check(actor, module, def.acl);
+      let done = 0;
+      const failed: string[] = [];
+      if (action === 'delete') {
+        for (const id of ids) await engine.records.delete(actor, module.name, id).then(() => done++, (e) => failed.push(messageOf(e)));
+      } else if (action === 'massupdate') {
+        const values = massUpdateValues(module, form);
+        if (!Object.keys(values).length) return ctx.redirect(withNotice(back, 'Choose at least one field to update.'));
+        for (const id of ids) await engine.records.update(actor, module.name, id, values).then(() => done++, (e) => failed.push(messageOf(e)));
+      } else if (action === 'add_to_list') {
+        const listId = form.get('prospect_list_id') ?? '';
+        const lists = engine.registry.module('ProspectLists');
+        const link = Object.values(lists.links).find((l) => l.module === module.name);
+        if (!link) return refuse(ctx, `${module.name} records cannot be added to target lists.`, 422);
+        for (const id of ids) await engine.records.link(actor, 'ProspectLists', listId, link.name, id).then(() => done++, (e) => failed.push(messageOf(e)));
+      } else {
+        return refuse(ctx, `Action '${action}' is not handled here.`, 422);
+      }
+      ctx.redirect(withNotice(back, `${done} of ${ids.length} records: ${def.label === 'LBL_DELETE_BUTTON_LABEL' ? 'deleted' : 'done'}${failed.length ? `; ${failed.length} refused: ${[...new Set(failed)].join('; ')}` : ''}`));
+    } catch (err) {
+      if (err instanceof AccessDeniedError) return refuse(ctx, err.message, 403);
+      throw err;
+    }
+  });
+
+  async function refuse(ctx: Context, message: string, status: number) {
+    await ui.render(ctx, 'error', { title: 'Refused', message }, status);
+  }
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof ValidationError) return err.problems.map((p) => `${p.field} ${p.message}`).join(', ');
+  if (err instanceof CaneError) return err.message;
+  throw err;
+}
+
+function massUpdateValues(module: ModuleDef, form: FormData): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const name of form.names()) {
+    if (!name.startsWith('mu_')) continue;
+    const field = name.slice(3);
+    const value = form.get(name);
+    if (value === '__nochange__' || value === undefined) continue;
+    if (!massUpdatable(module, field)) throw new AccessDeniedError(`${field} cannot be mass updated`);
+    values[field] = value;
+  }
+  return values;
+}
+
+function safeReturn(ui: Ui, ctx: Context, form: FormData, module: ModuleDef): string {
+  const back = form.get('return_to') ?? '';
+  const listBase = `${ui.base(ctx)}/${module.name}`;
+  return back.startsWith(listBase) && !back.includes('//') ? back : listBase;
+}
+
+function withNotice(url: string, notice: string): string {
+  const u = new URL(url, 'http://x');
+  u.searchParams.set('notice', notice);
+  return `${u.pathname}${u.search}`;
+}
+
+async function exportCsv(ctx: Context, ui: Ui, module: ModuleDef, ids: string[]) {
+  const actor = ui.actor(ctx);
+  await ui.services.acl.check(actor, module, 'export');
+  const columns = module.columns.filter((c) => !module.fields[c].sensitive);
+  const rows: unknown[][] = [];
+  const filter: Filter = ids.length ? [{ id: { $in: ids } }] : [];
+  for (let offset = 0; ; offset += 500) {
+    const page = await ui.services.engine.records.list(actor, module.name, { filter, offset, maxNum: 500, orderBy: [{ field: 'id', direction: 'asc' }] });
+    for (const r of page.records) rows.push(columns.map((c) => { const v = r[c]; return Array.isArray(v) ? v.join(',') : typeof v === 'boolean' ? (v ? '1' : '0') : v ?? ''; }));
+    if (page.nextOffset < 0) break;
+  }
+  // A leading = + - @ would be a formula in a spreadsheet; prefix them so exported data stays data.
+  const safe = rows.map((row) => row.map((v) => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v)));
+  ctx.type = 'text/csv; charset=utf-8';
+  ctx.set('Content-Disposition', `attachment; filename="${module.name}.csv"`);
+  ctx.body = stringify([columns, ...safe]);
+}

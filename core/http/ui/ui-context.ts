@@ -1,0 +1,91 @@
+import crypto from 'node:crypto';
+import type { Context } from 'koa';
+import type { CrmServices } from '../../app/services';
+import type { ModuleDef } from '../../metadata/registry';
+import { NotFoundError } from '../../errors';
+import type { Actor } from '../../records/actor';
+import { formatDateTime } from '../../records/time';
+import type { ActionRegistry } from '../../views/actions';
+import type { ThemeEngine } from '../../views/theme-engine';
+import { isTimeZone } from '../../views/time-zone';
+import { accessibleModules } from '../rest-v10/metadata';
+import type { UiSessions } from './session';
+
+export interface UiOptions {
+  /** Theme for users who have not chosen one (CANE_THEME, default 'default'). */
+  defaultTheme: string;
+  defaultTimeZone: string;
+}
+
+/** What every UI page handler uses. */
+export class Ui {
+  constructor(
+    readonly services: CrmServices,
+    readonly themes: ThemeEngine,
+    readonly sessions: UiSessions,
+    readonly actions: ActionRegistry,
+    readonly options: UiOptions,
+  ) {}
+
+  base(ctx: Context): string {
+    return `${(ctx as Context & { mountPath?: string }).mountPath ?? ''}/ui`;
+  }
+
+  actor(ctx: Context): Actor {
+    return ctx.state.actor;
+  }
+
+  module(name: string): ModuleDef {
+    const m = this.services.engine.registry.modules.get(name);
+    if (!m) throw new NotFoundError(`Unknown module: ${name}`);
+    return m;
+  }
+
+  label(module: string | undefined, key: string): string {
+    return this.services.engine.registry.label(module, key).replace(/:$/, '');
+  }
+
+  moduleLabel(name: string): string {
+    return this.services.engine.registry.appListStrings.moduleList?.[name] ?? this.services.engine.registry.modules.get(name)?.strings.LBL_MODULE_NAME ?? name;
+  }
+
+  async preferences(userId: string): Promise<{ theme: string; timeZone: string }> {
+    const rows: Array<{ name: string; value: string }> = await this.services.engine.db.knex('cane_user_preferences').where({ user_id: userId });
+    const prefs = Object.fromEntries(rows.map((r) => [r.name, r.value]));
+    return {
+      theme: prefs.theme && this.themes.has(prefs.theme) ? prefs.theme : this.options.defaultTheme,
+      timeZone: prefs.timezone && isTimeZone(prefs.timezone) ? prefs.timezone : this.options.defaultTimeZone,
+    };
+  }
+
+  async setPreference(userId: string, name: string, value: string): Promise<void> {
+    const knex = this.services.engine.db.knex;
+    const now = formatDateTime(new Date());
+    const updated = await knex('cane_user_preferences').where({ user_id: userId, name }).update({ value, date_modified: now });
+    if (!updated) await knex('cane_user_preferences').insert({ id: crypto.randomUUID(), user_id: userId, name, value, date_modified: now });
+  }
+
+  /** Renders a page with the layout, navigation and the user's theme. */
+  async render(ctx: Context, page: string, model: Record<string, unknown>, status = 200): Promise<void> {
+    const base = this.base(ctx);
+    const user = ctx.state.user as { id: string; user_name: string; first_name?: string; last_name?: string } | undefined;
+    const prefs = user ? await this.preferences(user.id) : { theme: this.options.defaultTheme, timeZone: this.options.defaultTimeZone };
+    const nav = user ? (await accessibleModules(this.services, this.actor(ctx))).filter((m) => !['ACLActions', 'SchedulersJobs'].includes(m)).map((m) => ({ name: m, label: this.moduleLabel(m), href: `${base}/${m}`, current: model.moduleName === m })) : [];
+    ctx.status = status;
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'");
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'same-origin');
+    ctx.body = this.themes.render(prefs.theme, page, {
+      ...model,
+      base,
+      csrf: ctx.state.csrf,
+      user: user ? { name: [user.first_name, user.last_name].filter(Boolean).join(' ') || user.user_name, userName: user.user_name } : undefined,
+      nav,
+      theme: prefs.theme,
+      themeCss: `${base}/assets/${prefs.theme}/theme.css`,
+      scriptUrl: `${base}/assets/${prefs.theme}/ui.js`,
+      appTitle: 'Cane',
+    });
+  }
+}
