@@ -101,7 +101,7 @@ run('web UI in Chromium', (get) => {
     const { crm } = get();
     await crm.records.create(SYSTEM, 'Contacts', { first_name: 'Linda', last_name: 'Linkable' });
     await page.goBack();
-    await page.getByLabel('Link a Contacts record').fill('Lin');
+    await page.getByLabel('Link Contact').fill('Lin');
     await page.getByRole('option', { name: 'Linda Linkable' }).click();
     await page.locator('#subpanel-contacts').getByRole('button', { name: 'Link' }).click();
     await page.locator('#subpanel-contacts').getByRole('link', { name: 'Linda Linkable' }).waitFor();

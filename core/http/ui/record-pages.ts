@@ -111,7 +111,7 @@ export function recordPages(router: Router, ui: Ui): void {
         nextHref: page.nextOffset > 0 ? here(page.nextOffset) : undefined,
         linkAction: canEdit && !link.one ? `${base}/${module.name}/${encodeURIComponent(record.id)}/link/${link.name}` : undefined,
         targetModule: target.name,
-        targetLabel: ui.moduleLabel(target.name),
+        targetLabel: ui.singular(target.name),
         createHref: canEdit && (await allowed(ctx, target, 'edit')) ? `${base}/${target.name}/new` : undefined,
       });
     }

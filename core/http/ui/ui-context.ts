@@ -49,6 +49,10 @@ export class Ui {
     return this.services.engine.registry.appListStrings.moduleList?.[name] ?? this.services.engine.registry.modules.get(name)?.strings.LBL_MODULE_NAME ?? name;
   }
 
+  singular(name: string): string {
+    return this.services.engine.registry.appListStrings.moduleListSingular?.[name] ?? this.moduleLabel(name);
+  }
+
   async preferences(userId: string): Promise<{ theme: string; timeZone: string }> {
     const rows: Array<{ name: string; value: string }> = await this.services.engine.db.knex('cane_user_preferences').where({ user_id: userId });
     const prefs = Object.fromEntries(rows.map((r) => [r.name, r.value]));
