@@ -112,7 +112,7 @@ export function recordPages(router: Router, ui: Ui): void {
         linkAction: canEdit && !link.one ? `${base}/${module.name}/${encodeURIComponent(record.id)}/link/${link.name}` : undefined,
         targetModule: target.name,
         targetLabel: ui.singular(target.name),
-        createHref: canEdit && (await allowed(ctx, target, 'edit')) ? `${base}/${target.name}/new` : undefined,
+        createHref: canEdit && (await allowed(ctx, target, 'edit')) ? `${base}/${target.name}/new?view=quick` : undefined,
       });
     }
     return result;
