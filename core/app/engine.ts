@@ -54,7 +54,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if (registry.modules.has(module)) for (const definition of definitions) hooks.register(module, definition);
     }
     const clock = options.clock ?? systemClock;
-    const context: RecordContext = { db, registry, hooks, validator: new RecordValidator(registry), access: options.access ?? allowAll, clock, log };
+    const context: RecordContext = { outbox: [], db, registry, hooks, validator: new RecordValidator(registry), access: options.access ?? allowAll, clock, log };
     const jobs = new JobQueue(db, { clock, log });
     registerBuiltinJobs(jobs, db, clock);
     const schedulers = new SchedulerRunner(db, jobs, log);

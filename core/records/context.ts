@@ -26,8 +26,25 @@ export interface AccessPolicy {
 
 export const allowAll: AccessPolicy = { scope: () => undefined, check: () => undefined };
 
+/** A change, as the outbox sees it inside the transaction that makes it. */
+export interface OutboxEvent {
+  event: 'after_save' | 'after_delete';
+  module: string;
+  id: string;
+  isUpdate: boolean;
+  record: Record<string, unknown>;
+  changes: Record<string, { before: unknown; after: unknown }>;
+}
+
+/**
+ * Writes durable work (job rows) in the same transaction as the change, so a rolled-back save
+ * leaves no work behind and a committed one cannot lose it.
+ */
+export type OutboxListener = (trx: Knex, event: OutboxEvent) => Promise<void>;
+
 /** What every record operation needs; built once by the engine. */
 export interface RecordContext {
+  outbox: OutboxListener[];
   db: Database;
   registry: Registry;
   hooks: HookRegistry;

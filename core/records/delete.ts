@@ -31,6 +31,7 @@ export async function deleteRecord(ctx: RecordContext, actor: Actor, module: Mod
     if (module.columns.includes('date_modified')) row.date_modified = now;
     if (module.columns.includes('modified_user_id')) row.modified_user_id = actorId(actor);
     await trx(module.table).where('id', id).update(row);
+    for (const listener of ctx.outbox) await listener(trx, { event: 'after_delete', module: module.name, id, isUpdate: true, record, changes: {} });
   });
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_delete', makeBean(module.name, module.objectName, record, record), { id }));
 }

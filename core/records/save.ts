@@ -145,6 +145,8 @@ export async function saveRecord(
       }
       await writeAuditRows(trx, module, recordId, changes, userId, now);
       await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
+      const record = { ...start, ...values, id: recordId, date_modified: now };
+      for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes });
     });
   }
 

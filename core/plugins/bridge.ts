@@ -1,0 +1,190 @@
+import crypto from 'node:crypto';
+import Handlebars from 'handlebars';
+import type { Engine } from '../app/engine';
+import { CaneError } from '../errors';
+import type { Actor } from '../records/actor';
+import type { Logger } from '../records/context';
+import { formatDateTime, type Clock } from '../records/time';
+import type { Filter } from '../query/filter-to-knex';
+import type { PluginLimits } from './limits';
+import type { LoadedPlugin } from './manifest';
+import type { HostCall } from './runner-client';
+
+/** One running hook call: whose it is, what it may do, what it has used. */
+export interface Invocation {
+  plugin: LoadedPlugin;
+  hook: string;
+  limits: PluginLimits;
+  calls: number;
+  logBytes: number;
+  /** Set for queued work (the job id): mutating calls are remembered under it and not repeated. */
+  effectKey?: string;
+  effects: number;
+  done: boolean;
+}
+
+const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'sms.send']);
+
+class Denied extends Error {}
+
+/**
+ * The host side of the one function a plugin can reach. Every call is checked against the
+ * manifest's permissions at run time, capped, and recorded in plugin_audit; arguments are
+ * untrusted input and checked before use.
+ */
+export class Bridge {
+  readonly invocations = new Map<string, Invocation>();
+
+  constructor(private readonly engine: Engine, private readonly log: Logger, private readonly clock: Clock) {}
+
+  actorFor(plugin: LoadedPlugin): Actor {
+    return { type: 'system', id: '1', label: `plugin:${plugin.manifest.id}` };
+  }
+
+  async handle(call: HostCall): Promise<{ ok: true; result: unknown } | { ok: false; error: string }> {
+    const inv = this.invocations.get(call.invokeId);
+    if (!inv || inv.done || inv.plugin.key !== call.key) return { ok: false, error: 'this call is not part of a running hook' };
+    const started = Date.now();
+    const args = (call.args ?? {}) as Record<string, unknown>;
+    let target: { module?: string; ids?: string[] } = {};
+    try {
+      if (call.method !== 'log' && ++inv.calls > inv.limits.hostCalls) throw new Denied(`host call limit of ${inv.limits.hostCalls} reached`);
+      target = this.targetOf(call.method, args);
+      const result = await this.once(inv, call.method, () => this.dispatch(inv, call.method, args));
+      if (call.method !== 'log') await this.audit(inv, call.method, target, 'ok', null, Date.now() - started);
+      return { ok: true, result };
+    } catch (err) {
+      const denied = err instanceof Denied;
+      const message = err instanceof Denied || err instanceof CaneError ? err.message : 'the host call failed';
+      if (!denied && !(err instanceof CaneError)) this.log.error({ err, plugin: inv.plugin.key, method: call.method }, 'plugin host call failed');
+      await this.audit(inv, call.method, target, denied ? 'denied' : 'error', message, Date.now() - started).catch(() => undefined);
+      return { ok: false, error: message };
+    }
+  }
+
+  /** For queued work, a mutating call's result is stored under job id + sequence, so a redelivery replays it instead of acting twice. */
+  private async once(inv: Invocation, method: string, act: () => Promise<unknown>): Promise<unknown> {
+    if (!inv.effectKey || !MUTATING.has(method)) return act();
+    const key = `${inv.effectKey}:${++inv.effects}`.slice(0, 190);
+    const knex = this.engine.db.knex;
+    const previous = await knex('cane_plugin_effects').where('id', key).first();
+    if (previous) return JSON.parse(previous.result ?? 'null');
+    const result = await act();
+    await knex('cane_plugin_effects').insert({ id: key, result: JSON.stringify(result ?? null), date_entered: formatDateTime(this.clock()) });
+    return result;
+  }
+
+  private targetOf(method: string, args: Record<string, unknown>) {
+    const module = typeof args.module === 'string' ? args.module : method === 'lists.addMembers' ? 'ProspectLists' : undefined;
+    const ids = typeof args.id === 'string' ? [args.id] : typeof args.listId === 'string' ? [args.listId] : undefined;
+    return { module, ids };
+  }
+
+  private require(inv: Invocation, permission: string) {
+    if (!inv.plugin.permissions.has(permission)) throw new Denied(`permission '${permission}' is not in the manifest of ${inv.plugin.manifest.id}`);
+  }
+
+  private requireWrite(inv: Invocation, module: string, fields: string[]) {
+    if (inv.plugin.permissions.has(`write:${module}`)) return;
+    const missing = fields.filter((f) => !inv.plugin.permissions.has(`write:${module}#${f}`));
+    if (missing.length || !fields.length) throw new Denied(`permission 'write:${module}' (or write:${module}#${missing[0] ?? '<field>'}) is not in the manifest of ${inv.plugin.manifest.id}`);
+  }
+
+  /** Checks a before_save patch against write permissions. */
+  checkPatch(inv: Invocation, module: string, patch: Record<string, unknown>) {
+    this.requireWrite(inv, module, Object.keys(patch));
+  }
+
+  private module(args: Record<string, unknown>): string {
+    const module = args.module;
+    if (typeof module !== 'string' || !this.engine.registry.modules.has(module)) throw new Denied(`unknown module '${String(module)}'`);
+    return module;
+  }
+
+  private object(value: unknown, what: string): Record<string, unknown> {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Denied(`${what} must be an object`);
+    return value as Record<string, unknown>;
+  }
+
+  private string(value: unknown, what: string): string {
+    if (typeof value !== 'string' || !value || value.length > 200) throw new Denied(`${what} must be a non-empty string`);
+    return value;
+  }
+
+  private async dispatch(inv: Invocation, method: string, args: Record<string, unknown>): Promise<unknown> {
+    const records = this.engine.records;
+    const actor = this.actorFor(inv.plugin);
+    switch (method) {
+      case 'records.find': {
+        const module = this.module(args);
+        this.require(inv, `read:${module}`);
+        const options = (args.options ?? {}) as { filter?: Filter; fields?: string[]; maxNum?: number; offset?: number };
+        const page = await records.list(actor, module, { filter: options.filter, fields: options.fields, maxNum: Math.min(Number(options.maxNum ?? 20), 200), offset: options.offset });
+        return page.records;
+      }
+      case 'records.get': {
+        const module = this.module(args);
+        this.require(inv, `read:${module}`);
+        return records.retrieve(actor, module, this.string(args.id, 'id'));
+      }
+      case 'records.create': {
+        const module = this.module(args);
+        const data = this.object(args.data, 'data');
+        this.requireWrite(inv, module, Object.keys(data));
+        return records.create(actor, module, data);
+      }
+      case 'records.update': {
+        const module = this.module(args);
+        const data = this.object(args.data, 'data');
+        this.requireWrite(inv, module, Object.keys(data));
+        return records.update(actor, module, this.string(args.id, 'id'), data);
+      }
+      case 'records.link': {
+        const module = this.module(args);
+        this.require(inv, `write:${module}`);
+        await records.link(actor, module, this.string(args.id, 'id'), this.string(args.link, 'link'), this.string(args.relatedId, 'relatedId'), args.fields ? this.object(args.fields, 'fields') : {});
+        return { linked: true };
+      }
+      case 'templates.render': {
+        const template = this.string(args.template, 'template');
+        return Handlebars.compile(template, { strict: false })(args.data ?? {});
+      }
+      case 'lists.addMembers': {
+        this.require(inv, 'lists:write');
+        const listId = this.string(args.listId, 'listId');
+        if (!Array.isArray(args.members) || args.members.length > 1000) throw new Denied('members must be a list of at most 1000 {module, id}');
+        const lists = this.engine.registry.module('ProspectLists');
+        let added = 0;
+        for (const m of args.members as Array<{ module?: unknown; id?: unknown }>) {
+          const link = Object.values(lists.links).find((l) => l.module === m?.module);
+          if (!link) throw new Denied(`${String(m?.module)} records cannot be target list members`);
+          await records.link(actor, 'ProspectLists', listId, link.name, this.string(m.id, 'member id'));
+          added++;
+        }
+        return { added };
+      }
+      case 'sms.send':
+        this.require(inv, 'send:sms');
+        throw new Denied('SMS sending is not available yet in this Cane');
+      case 'log': {
+        this.require(inv, 'log');
+        const message = String((args as { message?: unknown }).message ?? '').slice(0, 2000);
+        inv.logBytes += message.length;
+        if (inv.logBytes > inv.limits.logBytes) throw new Denied(`log limit of ${inv.limits.logBytes} bytes reached`);
+        const level = (args as { level?: string }).level === 'error' ? 'error' : (args as { level?: string }).level === 'warn' ? 'warn' : 'info';
+        this.log[level]({ plugin: inv.plugin.key, hook: inv.hook }, message);
+        return null;
+      }
+      default:
+        throw new Denied(`unknown host function '${method}'`);
+    }
+  }
+
+  async audit(inv: Invocation, capability: string, target: { module?: string; ids?: string[] }, outcome: string, message: string | null, durationMs: number): Promise<void> {
+    await this.engine.db.knex('plugin_audit').insert({
+      id: crypto.randomUUID(), plugin_id: inv.plugin.manifest.id, version: inv.plugin.manifest.version, hook: inv.hook, capability,
+      target_module: target.module ?? null, target_ids: target.ids ? JSON.stringify(target.ids) : null, outcome, message, duration_ms: durationMs,
+      date_entered: formatDateTime(this.clock()),
+    });
+  }
+}

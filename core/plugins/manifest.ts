@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import type { Registry } from '../metadata/registry';
+import { packageRoot } from '../paths';
+import type { PluginLimits } from './limits';
+
+export interface HookDecl {
+  module: string;
+  event: string;
+  handler: string;
+  priority?: number;
+  onError?: 'allow' | 'block';
+  limits?: Partial<PluginLimits>;
+}
+
+export interface PluginManifest {
+  id: string;
+  name: string;
+  version: string;
+  apiVersion: number;
+  description?: string;
+  entry: string;
+  hooks?: HookDecl[];
+  schedules?: Array<{ handler: string; cron: string }>;
+  permissions?: string[];
+  settings?: { properties?: Record<string, { secret?: boolean; default?: unknown }> } & Record<string, unknown>;
+  limits?: Partial<PluginLimits>;
+}
+
+/** A plugin that passed every check at load, with its code. */
+export interface LoadedPlugin {
+  manifest: PluginManifest;
+  /** id@version: one isolate per key. */
+  key: string;
+  dir: string;
+  code: string;
+  builtIn: boolean;
+  permissions: ReadonlySet<string>;
+}
+
+export interface RefusedPlugin {
+  dir: string;
+  id?: string;
+  problem: string;
+}
+
+export const HOST_API_VERSION = 1;
+
+let validateManifest: ReturnType<Ajv['compile']> | undefined;
+function validator() {
+  if (!validateManifest) {
+    const schema = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'metadata', 'schemas', 'plugin-manifest.schema.json'), 'utf8'));
+    validateManifest = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validateManifest;
+}
+
+/**
+ * Reads and checks one plugin folder. Problems never stop the server: the plugin is refused
+ * with a message naming it and what is wrong.
+ */
+export function loadPlugin(dir: string, registry: Registry, builtIn: boolean): LoadedPlugin | RefusedPlugin {
+  const manifestFile = path.join(dir, 'plugin.json');
+  let manifest: PluginManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+  } catch (err) {
+    return { dir, problem: `plugin.json is missing or not valid JSON: ${(err as Error).message}` };
+  }
+  const validate = validator();
+  if (!validate(manifest)) {
+    const e = validate.errors![0];
+    const detail = e.keyword === 'additionalProperties' ? `unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message;
+    return { dir, id: typeof manifest?.id === 'string' ? manifest.id : undefined, problem: `plugin.json${e.instancePath ? ` at ${e.instancePath}` : ''}: ${detail}` };
+  }
+  const refuse = (problem: string): RefusedPlugin => ({ dir, id: manifest.id, problem });
+  if (manifest.apiVersion !== HOST_API_VERSION) return refuse(`apiVersion ${manifest.apiVersion} is not supported (this Cane provides ${HOST_API_VERSION})`);
+  for (const permission of manifest.permissions ?? []) {
+    const module = /^(?:read|write):([A-Za-z]\w*)/.exec(permission)?.[1];
+    if (module && !registry.modules.has(module)) return refuse(`permission '${permission}' names an unknown module '${module}'`);
+    const field = /#(\w+)$/.exec(permission)?.[1];
+    if (module && field && !registry.module(module).fields[field]) return refuse(`permission '${permission}' names an unknown field '${field}' of ${module}`);
+  }
+  for (const hook of manifest.hooks ?? []) {
+    if (hook.module !== '*' && !registry.modules.has(hook.module)) return refuse(`hook ${hook.handler} is for an unknown module '${hook.module}'`);
+  }
+  const entry = path.resolve(dir, manifest.entry);
+  if (!entry.startsWith(path.resolve(dir) + path.sep)) return refuse(`entry '${manifest.entry}' is outside the plugin folder`);
+  if (!fs.existsSync(entry)) return refuse(`entry file '${manifest.entry}' does not exist`);
+  const code = fs.readFileSync(entry, 'utf8');
+  return { manifest, key: `${manifest.id}@${manifest.version}`, dir, code, builtIn, permissions: new Set(manifest.permissions ?? []) };
+}
+
+/** Every plugin folder (one containing plugin.json) under the given directories. */
+export function discoverPlugins(dirs: Array<{ dir: string; builtIn: boolean }>, registry: Registry): { loaded: LoadedPlugin[]; refused: RefusedPlugin[] } {
+  const loaded: LoadedPlugin[] = [];
+  const refused: RefusedPlugin[] = [];
+  for (const { dir, builtIn } of dirs) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir).sort()) {
+      const folder = path.join(dir, name);
+      if (!fs.existsSync(path.join(folder, 'plugin.json'))) continue;
+      const result = loadPlugin(folder, registry, builtIn);
+      if ('problem' in result) refused.push(result);
+      else if (loaded.some((p) => p.manifest.id === result.manifest.id)) refused.push({ dir: folder, id: result.manifest.id, problem: 'another plugin with this id is already loaded' });
+      else loaded.push(result);
+    }
+  }
+  return { loaded, refused };
+}
+
+/** Settings as the isolate sees them: values of properties marked secret are left out. */
+export function publicSettings(manifest: PluginManifest, values: Record<string, unknown>): Record<string, unknown> {
+  const props = manifest.settings?.properties ?? {};
+  const result: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(props)) {
+    if (def.secret) continue;
+    result[name] = name in values ? values[name] : def.default;
+  }
+  return result;
+}

@@ -1,0 +1,177 @@
+import { PluginHost } from '../../core/plugins/plugin-host';
+import { HookVeto, CaneError } from '../../core/errors';
+import { SYSTEM } from '../../core/records/actor';
+import { silentLogger } from '../../core/logger';
+import { admin, describeEachEngine, fixedClock } from '../helpers/engine';
+import { pluginDir } from '../helpers/plugins';
+
+const clock = fixedClock('2026-06-01T10:00:00Z');
+
+const adversarial = (handler: string, body: string, extra: Record<string, unknown> = {}) => ({
+  manifest: { id: `test.adversary.${handler.toLowerCase()}`, hooks: [{ module: 'Leads', event: 'before_save', handler, onError: 'allow', limits: { timeoutMs: 50, wallMs: 300, cpuMs: 100 } }], permissions: ['read:Leads'], limits: { memoryMb: 16 }, ...extra },
+  code: `definePlugin({ hooks: { async ${handler}(ctx) { ${body} } } });`,
+});
+
+const dir = pluginDir([
+  {
+    manifest: { id: 'test.normalise', hooks: [{ module: 'Contacts', event: 'before_save', handler: 'normalise', priority: 10 }], permissions: ['write:Contacts#last_name', 'write:Contacts#title'] },
+    code: `definePlugin({ hooks: { normalise(ctx) {
+      const r = ctx.event.record;
+      if (typeof r.last_name === 'string' && r.last_name !== r.last_name.trim().toUpperCase()) return { patch: { last_name: r.last_name.trim().toUpperCase() } };
+    } } });`,
+  },
+  {
+    manifest: { id: 'test.veto', hooks: [{ module: 'Accounts', event: 'before_save', handler: 'check' }] },
+    code: `definePlugin({ hooks: { check(ctx) { if (ctx.event.record.industry === 'Other') throw new Veto('Choose a real industry', { field: 'industry' }); } } });`,
+  },
+  {
+    manifest: { id: 'test.followup', hooks: [{ module: 'Opportunities', event: 'after_save', handler: 'followUp' }], permissions: ['read:Opportunities', 'write:Leads', 'log'] },
+    code: `definePlugin({ hooks: { async followUp(ctx) {
+      if (ctx.event.isUpdate) return;
+      ctx.log('creating follow-up lead for', ctx.event.record.name);
+      await ctx.crm.records.create('Leads', { last_name: 'Follow-up ' + ctx.event.record.name, opportunity_id: ctx.event.id, status: 'New' });
+    } } });`,
+  },
+  {
+    manifest: { id: 'test.greedy', hooks: [{ module: 'Prospects', event: 'before_save', handler: 'grab', onError: 'block' }], permissions: ['read:Prospects'] },
+    code: `definePlugin({ hooks: { async grab(ctx) { await ctx.crm.records.find('Users', {}); } } });`,
+  },
+  {
+    manifest: { id: 'test.escalator', hooks: [{ module: 'Campaigns', event: 'before_save', handler: 'patch' }], permissions: ['write:Campaigns#name'] },
+    code: `definePlugin({ hooks: { patch() { return { patch: { status: 'Active' } }; } } });`,
+  },
+  adversarial('spin', 'if (ctx.event.record.last_name === "spin") { for (;;) {} }'),
+  adversarial('spinAfterAwait', 'if (ctx.event.record.last_name === "spin-after-await") { await ctx.crm.records.find("Leads", { maxNum: 1 }); for (;;) {} }'),
+  adversarial('hang', 'if (ctx.event.record.last_name === "hang") { await new Promise(() => {}); }'),
+  adversarial('blowUp', 'const a = []; for (let i = 0; ; i++) a.push("x".repeat(4e6) + i);', { hooks: [{ module: 'SMSTemplates', event: 'after_save', handler: 'blowUp' }] }),
+  adversarial('huge', 'if (ctx.event.record.last_name === "huge") return { patch: { description: "x".repeat(5e6) } };'),
+  adversarial('throwNonError', 'if (ctx.event.record.last_name === "throw") throw { code: 42 };'),
+  adversarial('ambient', 'if (ctx.event.record.last_name === "ambient") return { patch: { description: [typeof process, typeof require, typeof fetch, typeof setTimeout].join(",") } };', { permissions: ['write:Leads#description', 'read:Leads'] }),
+  adversarial('undeclared', 'if (ctx.event.record.last_name === "undeclared") { await ctx.crm.records.create("Accounts", { name: "smuggled" }); }'),
+  adversarial('crash', 'for (;;) {}', { hooks: [{ module: 'SMSTemplates', event: 'after_save', handler: 'crash' }] }),
+  { manifest: { id: 'test.broken-syntax', hooks: [] }, code: 'definePlugin({ hooks: {' },
+  { manifest: { id: 'test.bad-permission', permissions: ['write:Nowhere'] }, code: 'definePlugin({ hooks: {} });' },
+]);
+
+describeEachEngine('sandboxed plugins', (get) => {
+  let host: PluginHost;
+  beforeAll(async () => {
+    host = new PluginHost(get(), { dirs: [{ dir, builtIn: false }], maxConsecutiveFaults: 50 }, silentLogger, clock);
+    await host.start();
+  }, 60_000);
+  afterAll(async () => { await host?.close(); });
+
+  it('refuses broken plugins at load, naming them, and starts without them', () => {
+    const refused = Object.fromEntries(host.refused.map((r) => [r.id, r.problem]));
+    expect(refused['test.broken-syntax']).toMatch(/^the entry file does not run: SyntaxError/);
+    expect(refused['test.bad-permission']).toBe("permission 'write:Nowhere' names an unknown module 'Nowhere'");
+    expect(host.loaded.map((p) => p.manifest.id)).toContain('test.normalise');
+  });
+
+  it('applies a before_save patch', async () => {
+    const c = await get().records.create(admin, 'Contacts', { first_name: 'Ada', last_name: '  lovelace ' });
+    expect(c.last_name).toBe('LOVELACE');
+  });
+
+  it('turns a veto into a 422 naming the field', async () => {
+    const err = await get().records.create(admin, 'Accounts', { name: 'Vetoed', industry: 'Other' }).catch((e) => e);
+    expect(err).toBeInstanceOf(HookVeto);
+    expect(err).toMatchObject({ status: 422, field: 'industry', message: 'Choose a real industry' });
+    expect(await get().records.count(admin, 'Accounts', { filter: [{ name: 'Vetoed' }] })).toBe(0);
+  });
+
+  it('refuses a patch outside the write permissions', async () => {
+    const c = await get().records.create(admin, 'Campaigns', { name: 'Quiet', status: 'Planning', campaign_type: 'SMS', end_date: '2026-12-31' });
+    expect(c.status).toBe('Planning');
+    const audit = await get().db.knex('plugin_audit').where({ plugin_id: 'test.escalator', outcome: 'fault' }).first();
+    expect(audit.message).toContain("permission 'write:Campaigns' (or write:Campaigns#status)");
+  });
+
+  it('runs after_save through the queue, once, even when the job is delivered twice', async () => {
+    const { records, jobs, db } = get();
+    const opp = await records.create(admin, 'Opportunities', { name: 'Queued', amount: 1, date_closed: '2026-07-01', sales_stage: 'Prospecting' });
+    const job = await db.knex('job_queue').where({ target: 'function::plugin.hook', status: 'queued' }).first();
+    expect(JSON.parse(job.data).payload.id).toBe(opp.id);
+    expect(await jobs.runOnce()).toBe(1);
+    // a second delivery of the same job, as after a crash between acting and marking it done
+    await db.knex('job_queue').where('id', job.id).update({ status: 'queued', resolution: 'queued' });
+    expect(await jobs.runOnce()).toBe(1);
+    const leads = await records.list(SYSTEM, 'Leads', { filter: [{ opportunity_id: opp.id }] });
+    expect(leads.records.map((l) => l.last_name)).toEqual(['Follow-up Queued']);
+    expect(await db.knex('plugin_audit').where({ plugin_id: 'test.followup', capability: 'records.create', outcome: 'ok' })).toHaveLength(2);
+  });
+
+  it('writes no after hook job when the save rolls back', async () => {
+    const { records, db } = get();
+    const before = await db.knex('job_queue').count({ n: '*' }).first();
+    await records.create(admin, 'Opportunities', { name: 'x'.repeat(60), amount: 1, date_closed: '2026-07-01', sales_stage: 'Prospecting' }).catch(() => undefined);
+    expect((await db.knex('job_queue').count({ n: '*' }).first())?.n).toEqual(before?.n);
+  });
+
+  it('blocks the save when a block-on-error plugin calls a capability it lacks', async () => {
+    const err = await get().records.create(admin, 'Prospects', { last_name: 'Blocked' }).catch((e) => e);
+    expect(err).toBeInstanceOf(CaneError);
+    expect(err).toMatchObject({ code: 'plugin_unavailable', status: 503 });
+    const denied = await get().db.knex('plugin_audit').where({ plugin_id: 'test.greedy', capability: 'records.find', outcome: 'denied' }).first();
+    expect(denied.message).toBe("permission 'read:Users' is not in the manifest of test.greedy");
+  });
+
+  const adversaries: Array<[string, RegExp]> = [
+    ['spin', /timeout of 50 ms exceeded|CPU time limit/],
+    ['spin-after-await', /CPU time limit of 50 ms exceeded|wall-clock deadline/],
+    ['hang', /wall-clock deadline of 250 ms exceeded/],
+    ['huge', /exceeds the 65536-byte limit|memory limit/],
+    ['throw', /the plugin threw a non-Error value: \{"code":42\}/],
+    ['undeclared', /permission 'write:Accounts'/],
+  ];
+  for (const [name, error] of adversaries) {
+    it(`survives a plugin that does "${name}" and records the fault`, async () => {
+      const lead = await get().records.create(admin, 'Leads', { last_name: name });
+      expect(lead.last_name).toBe(name);
+      const faults = await get().db.knex('plugin_audit').where({ outcome: 'fault' }).orWhere({ outcome: 'denied' }).orderBy('date_entered');
+      expect(faults.map((f) => f.message).join('\n')).toMatch(error);
+      expect((await get().records.create(admin, 'Accounts', { name: `still answering after ${name}` })).id).toBeTruthy();
+    }, 30_000);
+  }
+
+  it('stops a heap blow-up at the memory limit and keeps answering', async () => {
+    const outcome = await host.invoke(host.hook('test.adversary.blowup', 'SMSTemplates.after_save.blowUp')!, { record: {} });
+    expect(outcome).toMatchObject({ outcome: 'fault', error: 'memory limit of 16 MB exceeded' });
+    expect((await get().records.create(admin, 'Contacts', { last_name: 'after heap' })).last_name).toBe('AFTER HEAP');
+  }, 30_000);
+
+  it('offers no ambient Node APIs inside the isolate', async () => {
+    const lead = await get().records.create(admin, 'Leads', { last_name: 'ambient' });
+    expect(lead.description).toBe('undefined,undefined,undefined,undefined');
+  });
+
+  it('survives a crash of the runner process: the call in flight is a fault and the next call works', async () => {
+    const pid = host.runner.pid!;
+    const hook = host.hook('test.adversary.crash', 'SMSTemplates.after_save.crash')!;
+    const running = host.invoke(hook, { record: {} });
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pid, 'SIGKILL');
+    const outcome = await running;
+    expect(outcome).toMatchObject({ outcome: 'fault' });
+    expect((outcome as { error: string }).error).toMatch(/the plugin runner stopped \(SIGKILL\) during the call/);
+    const next = await get().records.create(admin, 'Contacts', { last_name: 'after crash' });
+    expect(next.last_name).toBe('AFTER CRASH');
+    expect(host.runner.pid).not.toBe(pid);
+  }, 30_000);
+
+  it('switches a hook off after repeated faults and says why', async () => {
+    host.maxFaults = 2;
+    const hook = host.hook('test.adversary.thrownonerror', 'Leads.before_save.throwNonError')!;
+    for (let i = 0; i < 2; i++) await host.invoke(hook, { record: { last_name: 'throw' } });
+    const description = await host.describe();
+    const state = description.loaded.find((p) => p.id === 'test.adversary.thrownonerror')!.hooks[0];
+    expect(state).toMatchObject({ enabled: false });
+    expect(state.lastError).toMatch(/non-Error value/);
+    // switched off: a save no longer calls it
+    const before = (await get().db.knex('plugin_audit').where({ plugin_id: 'test.adversary.thrownonerror' })).length;
+    await get().records.create(admin, 'Leads', { last_name: 'throw' });
+    expect((await get().db.knex('plugin_audit').where({ plugin_id: 'test.adversary.thrownonerror' })).length).toBe(before);
+    await host.setEnabled('test.adversary.thrownonerror', 'Leads.before_save.throwNonError', true);
+    host.maxFaults = 50;
+  });
+}, { clock });
