@@ -16,6 +16,9 @@ import { ensureFirstAdmin, setPassword } from '../security/users';
 import type { RecordService } from '../records/record-service';
 import { systemClock } from '../records/time';
 import { openDatabase } from '../db/connection';
+import { PluginHost, type PluginHostOptions } from '../plugins/plugin-host';
+import { packageRoot } from '../paths';
+import path from 'node:path';
 
 export interface CrmOptions extends Omit<EngineOptions, 'access'> {
   /** Password of the first admin on an empty database (default CANE_ADMIN_PASSWORD, else random). */
@@ -32,6 +35,11 @@ export interface CrmOptions extends Omit<EngineOptions, 'access'> {
   publicUrl?: string;
   /** UI theme for users who have not chosen one (CANE_THEME, default 'default'). */
   theme?: string;
+  /**
+   * Sandboxed plugins: the built-in ones in plugins/ plus the folder of installed ones
+   * (CANE_PLUGINS_DIR, default ./cane-plugins). `false` turns plugins off.
+   */
+  plugins?: false | Partial<PluginHostOptions> & { installedDir?: string };
 }
 
 /** An embeddable Cane: mount `app` in a host Koa app (under any prefix) or serve it alone. */
@@ -40,6 +48,7 @@ export interface Crm {
   engine: Engine;
   records: RecordService;
   services: CrmServices;
+  plugins?: PluginHost;
   /** Set when Cane created the first admin with a random password; show it once. */
   initialAdminPassword?: string;
   close(): Promise<void>;
@@ -66,6 +75,13 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
       const row = await engine.db.knex('users').where({ user_name: user }).first('user_hash');
       if (row && !row.user_hash) await setPassword(engine, tokens, user, user, 1);
     }
+  }
+  let plugins: PluginHost | undefined;
+  if (options.plugins !== false) {
+    const opts = options.plugins ?? {};
+    const installed = path.resolve(opts.installedDir ?? process.env.CANE_PLUGINS_DIR ?? 'cane-plugins');
+    plugins = new PluginHost(engine, { dirs: opts.dirs ?? [{ dir: path.join(packageRoot(), 'plugins'), builtIn: true }, { dir: installed, builtIn: false }], ...opts }, log, clock);
+    await plugins.start();
   }
   engine.jobs.register('purgeTokens', async () => ({ message: `removed ${await tokens.purge()} expired tokens` }));
 
@@ -95,8 +111,9 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
     ctx.body = { error: 'no_method', error_message: `Could not find a route for ${ctx.method} ${ctx.path}` };
   });
   return {
-    app, engine, records: engine.records, services, initialAdminPassword: first.generatedPassword,
+    app, engine, records: engine.records, services, plugins, initialAdminPassword: first.generatedPassword,
     close: async () => {
+      await plugins?.close();
       await engine.close();
       if (ownsDatabase) await database.close();
     },

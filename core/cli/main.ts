@@ -1,4 +1,8 @@
 import http from 'node:http';
+import path from 'node:path';
+import { discoverPlugins } from '../plugins/manifest';
+import { PluginHost } from '../plugins/plugin-host';
+import { packageRoot } from '../paths';
 import { Command } from 'commander';
 import { createCrm } from '../app/create-crm';
 import { createEngine, DEFAULT_DATABASE_URL } from '../app/engine';
@@ -144,6 +148,42 @@ role.command('set <role> <module> <action> <level>')
 role.command('assign <role> <user_name>').action((name: string, user: string) => withRoles(async (r) => { await r.assign(name, user); console.log(`${user} now has role ${name}`); })());
 role.command('unassign <role> <user_name>').action((name: string, user: string) => withRoles(async (r) => { await r.unassign(name, user); console.log(`${user} no longer has role ${name}`); })());
 role.command('list').action(() => withRoles(async (r) => { console.log(JSON.stringify(await r.list(), null, 2)); })());
+
+const plugin = program.command('plugin').description('sandboxed plugins');
+const pluginDirs = () => [{ dir: path.join(packageRoot(), 'plugins'), builtIn: true }, { dir: path.resolve(process.env.CANE_PLUGINS_DIR ?? 'cane-plugins'), builtIn: false }];
+plugin.command('list').description('plugins with their permissions, state and fault counts').action(async () => {
+  const engine = await quietEngine();
+  try {
+    const { loaded, refused } = discoverPlugins(pluginDirs(), engine.registry);
+    const states = await engine.db.knex('cane_plugin_state').select('*');
+    for (const p of loaded) {
+      const own = states.filter((s: { plugin_id: string }) => s.plugin_id === p.manifest.id);
+      const off = own.find((s: { hook: string; enabled: number }) => s.hook === '*' && Number(s.enabled) === 0);
+      console.log(`${p.manifest.id}@${p.manifest.version}  ${p.builtIn ? 'built-in' : 'installed'}  ${off ? 'DISABLED' : 'enabled'}`);
+      console.log(`  permissions: ${[...p.permissions].join(', ') || '(none)'}`);
+      for (const h of p.manifest.hooks ?? []) {
+        const name = `${h.module}.${h.event}.${h.handler}`;
+        const st = own.find((s: { hook: string }) => s.hook === name);
+        console.log(`  hook ${name}: ${st && Number(st.enabled) === 0 ? 'switched off' : 'on'}, ${Number(st?.total_faults ?? 0)} faults${st?.last_error ? ` (last: ${st.last_error})` : ''}`);
+      }
+    }
+    for (const r of refused) console.log(`REFUSED ${r.id ?? r.dir}: ${r.problem}`);
+  } finally {
+    await engine.close();
+  }
+});
+for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  plugin.command(`${verb} <plugin_id> [hook]`).description(`${verb} a plugin, or one of its hooks ('<module>.<event>.<handler>')`).action(async (id: string, hook?: string) => {
+    const engine = await quietEngine();
+    try {
+      const host = new PluginHost(engine, { dirs: [] }, silentLogger, () => new Date());
+      await host.setEnabled(id, hook ?? '*', enabled);
+      console.log(`${id}${hook ? ` ${hook}` : ''} ${enabled ? 'enabled' : 'disabled'}`);
+    } finally {
+      await engine.close();
+    }
+  });
+}
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CaneError) {

@@ -25,6 +25,9 @@ export interface PluginHostOptions {
 
 export const PLUGIN_JOB = 'plugin.hook';
 
+/** How stale the enabled/disabled state may be in one process (switching off in another process takes effect within this). */
+const STATE_TTL_MS = 2000;
+
 export interface ActiveHook {
   plugin: LoadedPlugin;
   decl: HookDecl;
@@ -176,8 +179,18 @@ export class PluginHost {
 
   // ---------------------------------------------------------------- state (enabled, faults)
 
+  /** Plugin state rows, re-read at most every STATE_TTL_MS so a save does not query them per hook. */
+  private stateCache: { at: number; rows: Map<string, Record<string, unknown>> } | undefined;
+
+  private async states(): Promise<Map<string, Record<string, unknown>>> {
+    if (this.stateCache && Date.now() - this.stateCache.at < STATE_TTL_MS) return this.stateCache.rows;
+    const rows = await this.engine.db.knex('cane_plugin_state').select('*');
+    this.stateCache = { at: Date.now(), rows: new Map(rows.map((r: { plugin_id: string; hook: string }) => [`${r.plugin_id}|${r.hook}`, r])) };
+    return this.stateCache.rows;
+  }
+
   private async stateRow(pluginId: string, hook: string) {
-    return this.engine.db.knex('cane_plugin_state').where({ plugin_id: pluginId, hook }).first();
+    return (await this.states()).get(`${pluginId}|${hook}`);
   }
 
   async isEnabled(pluginId: string, hook: string): Promise<boolean> {
@@ -193,6 +206,7 @@ export class PluginHost {
   }
 
   private async upsertState(pluginId: string, hook: string, values: Record<string, unknown>) {
+    this.stateCache = undefined;
     const knex = this.engine.db.knex;
     const now = formatDateTime(this.clock());
     const updated = await knex('cane_plugin_state').where({ plugin_id: pluginId, hook }).update({ ...values, date_modified: now });
@@ -207,7 +221,7 @@ export class PluginHost {
   }
 
   private async recordFault(pluginId: string, hook: string, error: string): Promise<{ consecutive: number; disabled: boolean }> {
-    const row = await this.stateRow(pluginId, hook);
+    const row = await this.engine.db.knex('cane_plugin_state').where({ plugin_id: pluginId, hook }).first();
     const consecutive = Number(row?.consecutive_faults ?? 0) + 1;
     const disabled = consecutive >= this.maxFaults;
     await this.upsertState(pluginId, hook, {
