@@ -3,6 +3,7 @@ import path from 'node:path';
 import { discoverPlugins } from '../plugins/manifest';
 import { PluginHost } from '../plugins/plugin-host';
 import { packageRoot } from '../paths';
+import { verifyActivityChain } from '../../modules/ActivityLog/verify-chain';
 import { Command } from 'commander';
 import { createCrm } from '../app/create-crm';
 import { createEngine, DEFAULT_DATABASE_URL } from '../app/engine';
@@ -184,6 +185,23 @@ for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
     }
   });
 }
+
+program
+  .command('audit:verify')
+  .description('check the hash chain of the activity log written by the audit-log plugin')
+  .action(async () => {
+    const engine = await quietEngine();
+    try {
+      const report = await verifyActivityChain(engine.db);
+      if (report.ok) console.log(`activity log intact: ${report.entries} entries`);
+      else {
+        console.log(`activity log BROKEN at entry ${report.broken!.sequence} (${report.broken!.id}): ${report.broken!.problem}`);
+        process.exitCode = 2;
+      }
+    } finally {
+      await engine.close();
+    }
+  });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CaneError) {

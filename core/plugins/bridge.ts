@@ -118,8 +118,9 @@ export class Bridge {
       case 'records.find': {
         const module = this.module(args);
         this.require(inv, `read:${module}`);
-        const options = (args.options ?? {}) as { filter?: Filter; fields?: string[]; maxNum?: number; offset?: number };
-        const page = await records.list(actor, module, { filter: options.filter, fields: options.fields, maxNum: Math.min(Number(options.maxNum ?? 20), 200), offset: options.offset });
+        const options = (args.options ?? {}) as { filter?: Filter; fields?: string[]; maxNum?: number; offset?: number; orderBy?: Array<{ field: string; direction: 'asc' | 'desc' }> };
+        const orderBy = Array.isArray(options.orderBy) ? options.orderBy.map((o) => ({ field: String(o?.field), direction: o?.direction === 'desc' ? 'desc' as const : 'asc' as const })) : undefined;
+        const page = await records.list(actor, module, { filter: options.filter, fields: options.fields, maxNum: Math.min(Number(options.maxNum ?? 20), 200), offset: options.offset, orderBy });
         return page.records;
       }
       case 'records.get': {
