@@ -1,4 +1,7 @@
+import assert from 'node:assert';
 import http from 'node:http';
+import { scaffoldPlugin, pluginTests } from '../plugins/scaffold';
+import { PluginTestKit } from '../plugins/test-kit';
 import path from 'node:path';
 import { discoverPlugins } from '../plugins/manifest';
 import { PluginHost } from '../plugins/plugin-host';
@@ -172,6 +175,32 @@ plugin.command('list').description('plugins with their permissions, state and fa
   } finally {
     await engine.close();
   }
+});
+plugin.command('new <name>').description('scaffold a plugin with a test in CANE_PLUGINS_DIR (or --dir)').option('--dir <dir>').action((name: string, opts: { dir?: string }) => {
+  const dir = scaffoldPlugin(path.resolve(opts.dir ?? process.env.CANE_PLUGINS_DIR ?? 'cane-plugins'), name);
+  console.log(`created ${dir}\nrun its tests with: cane plugin test ${dir}`);
+});
+plugin.command('test <dir>').description("run a plugin's test/*.test.js against the real runtime").action(async (dir: string) => {
+  let failed = 0;
+  let passed = 0;
+  for (const { file, cases } of pluginTests(path.resolve(dir))) {
+    console.log(path.relative(process.cwd(), file));
+    for (const c of cases) {
+      const kit = await PluginTestKit.create(path.resolve(dir));
+      try {
+        await c.fn({ kit, assert });
+        passed++;
+        console.log(`  ✓ ${c.name}`);
+      } catch (err) {
+        failed++;
+        console.log(`  ✗ ${c.name}\n    ${String((err as Error).message).split('\n').join('\n    ')}`);
+      } finally {
+        await kit.close();
+      }
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed || !passed ? 1 : 0;
 });
 for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
   plugin.command(`${verb} <plugin_id> [hook]`).description(`${verb} a plugin, or one of its hooks ('<module>.<event>.<handler>')`).action(async (id: string, hook?: string) => {

@@ -32,8 +32,12 @@ class Denied extends Error {}
  * manifest's permissions at run time, capped, and recorded in plugin_audit; arguments are
  * untrusted input and checked before use.
  */
+/** Sends an SMS for a plugin (the SMS module provides it; the test kit passes a spy). */
+export type PluginSmsSender = (message: Record<string, unknown>, plugin: LoadedPlugin) => Promise<unknown>;
+
 export class Bridge {
   readonly invocations = new Map<string, Invocation>();
+  smsSender: PluginSmsSender | undefined;
 
   constructor(private readonly engine: Engine, private readonly log: Logger, private readonly clock: Clock) {}
 
@@ -166,7 +170,8 @@ export class Bridge {
       }
       case 'sms.send':
         this.require(inv, 'send:sms');
-        throw new Denied('SMS sending is not available yet in this Cane');
+        if (!this.smsSender) throw new Denied('SMS sending is not available in this Cane');
+        return this.smsSender(this.object(args, 'message'), inv.plugin);
       case 'log': {
         this.require(inv, 'log');
         const message = String((args as { message?: unknown }).message ?? '').slice(0, 2000);

@@ -54,6 +54,19 @@ describe('cane command line', () => {
     expect(list).toEqual([{ name: 'Support', description: 'Reads accounts', settings: { Accounts: { edit: -99 } }, users: ['rita'] }]);
   });
 
+  it('scaffolds a plugin whose tests pass, and reports a failing one', () => {
+    const { dir, env } = scratch();
+    const made = spawnSync(tsx, [cli, 'plugin', 'new', 'tidy', '--dir', dir], { env, encoding: 'utf8' });
+    expect(made.stdout).toContain(`created ${path.join(dir, 'tidy')}`);
+    const ok = spawnSync(tsx, [cli, 'plugin', 'test', path.join(dir, 'tidy')], { env, encoding: 'utf8' });
+    expect(ok.stdout).toContain('2 passed, 0 failed');
+    expect(ok.status).toBe(0);
+    fs.writeFileSync(path.join(dir, 'tidy', 'index.js'), 'definePlugin({ hooks: { tidy() {} } });');
+    const bad = spawnSync(tsx, [cli, 'plugin', 'test', path.join(dir, 'tidy')], { env, encoding: 'utf8' });
+    expect(bad.stdout).toContain('✗ trims names');
+    expect(bad.status).toBe(1);
+  }, 60_000);
+
   it('start --demo serves /health with demo data loaded', async () => {
     const { env } = scratch();
     const port = 30000 + Math.floor(Math.random() * 20000);
