@@ -14,7 +14,8 @@ import { installationSecret } from '../security/secret';
 import { TokenStore, DEFAULT_LIFETIMES, type TokenLifetimes } from '../security/tokens';
 import { ensureFirstAdmin, setPassword } from '../security/users';
 import type { RecordService } from '../records/record-service';
-import { systemClock } from '../records/time';
+import { formatDateTime, systemClock } from '../records/time';
+import { publish } from '../records/context';
 import { openDatabase } from '../db/connection';
 import { PluginHost, type PluginHostOptions } from '../plugins/plugin-host';
 import { packageRoot } from '../paths';
@@ -67,6 +68,10 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   const secret = options.secret ?? (await installationSecret(engine.db));
   const tokens = new TokenStore(engine.db, secret, clock, { ...DEFAULT_LIFETIMES, ...options.tokenLifetimes });
   const auth = new Authenticator(engine.db, clock, { ...DEFAULT_LOGIN_POLICY, ...options.loginPolicy });
+  auth.onLogin = (user, ip) => publish(engine.context, {
+    event: 'user.login', module: 'Users', id: user.id, isUpdate: false, actorId: user.id, changes: {},
+    record: { id: user.id, user_name: user.user_name, date_modified: formatDateTime(clock()), modified_user_id: user.id, ip_address: ip },
+  });
   const adminPassword = options.adminPassword ?? process.env.CANE_ADMIN_PASSWORD ?? (options.demo ? 'admin' : undefined);
   const first = await ensureFirstAdmin(engine, adminPassword, options.demo ? 1 : undefined);
   if (options.demo) {

@@ -6,7 +6,6 @@ import type { Bean } from '../hooks/types';
 import { isStored } from '../metadata/field-types';
 import type { Logger, OutboxEvent } from '../records/context';
 import { formatDateTime, type Clock } from '../records/time';
-import { deterministicId } from '../jobs/schedulers';
 import { SYSTEM_FIELDS } from '../records/validate';
 import { Bridge, type Invocation } from './bridge';
 import { effectiveLimits, limitKind, type PluginLimits } from './limits';
@@ -171,8 +170,9 @@ export class PluginHost {
   /** Writes one job per after_* plugin hook, in the save's own transaction, with an id that makes it unique. */
   private async enqueueAfter(trx: Knex, event: OutboxEvent): Promise<void> {
     for (const hook of this.matching(event.module, event.event)) {
-      const payload = { module: event.module, event: event.event, id: event.id, isUpdate: event.isUpdate, record: event.record, changes: event.changes };
-      const id = deterministicId(`${hook.plugin.key}|${hook.name}|${event.module}|${event.id}|${String(event.record.date_modified ?? '')}|${JSON.stringify(event.changes)}`);
+      const payload = { ...event };
+      // Written in the change's own transaction, so it is queued exactly once; the id then keys the job's effects.
+      const id = crypto.randomUUID();
       await this.engine.jobs.enqueue({ id, target: PLUGIN_JOB, name: `${hook.plugin.manifest.id} ${hook.name}`, data: { plugin: hook.plugin.manifest.id, hook: hook.name, payload }, retries: 3, delaySeconds: 30 }, trx);
     }
   }

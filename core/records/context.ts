@@ -28,12 +28,28 @@ export const allowAll: AccessPolicy = { scope: () => undefined, check: () => und
 
 /** A change, as the outbox sees it inside the transaction that makes it. */
 export interface OutboxEvent {
-  event: 'after_save' | 'after_delete';
+  event: 'after_save' | 'after_delete' | 'after_relationship_add' | 'after_relationship_delete' | 'user.login' | 'export';
   module: string;
   id: string;
   isUpdate: boolean;
   record: Record<string, unknown>;
   changes: Record<string, { before: unknown; after: unknown }>;
+  /** Relationship events: the link and the other record. */
+  link?: string;
+  relatedModule?: string;
+  relatedId?: string;
+  /** Who acted (user id), for events that are not record saves. */
+  actorId?: string;
+  /** Export: how many records left the system. */
+  count?: number;
+}
+
+/** Runs the outbox listeners for an event in a transaction of its own (events that are not part of a save). */
+export async function publish(ctx: RecordContext, event: OutboxEvent): Promise<void> {
+  if (!ctx.outbox.length) return;
+  await ctx.db.knex.transaction(async (trx) => {
+    for (const listener of ctx.outbox) await listener(trx, event);
+  });
 }
 
 /**

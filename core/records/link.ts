@@ -114,7 +114,8 @@ export async function linkRecords(ctx: RecordContext, actor: Actor, module: Modu
   await ctx.db.knex.transaction(async (trx) => {
     for (const old of replaced) await removeJoinRows(trx, shape, id, old, now);
     if (reverse) for (const old of replacedOnOtherSide) await removeJoinRows(trx, linkShape(ctx, reverse), relatedId, old, now);
-    await writeJoinRow(trx, shape, id, relatedId, fields, now);
+    const changed = await writeJoinRow(trx, shape, id, relatedId, fields, now);
+    if (changed) await emitRelationship(ctx, trx, actor, 'after_relationship_add', module, id, link, relatedId, now);
   });
   for (const old of replaced) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', 'delete', module, id, link, old));
   await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', 'add', module, id, link, relatedId));
@@ -132,12 +133,21 @@ export async function unlinkRecords(ctx: RecordContext, actor: Actor, module: Mo
   await fireRelationshipHooks(ctx, 'before', 'delete', module, id, link, relatedId);
   if (shape.kind === 'join') {
     const now = formatDateTime(ctx.clock());
-    await ctx.db.knex.transaction((trx) => removeJoinRows(trx, shape, id, relatedId, now));
+    await ctx.db.knex.transaction(async (trx) => {
+      await removeJoinRows(trx, shape, id, relatedId, now);
+      await emitRelationship(ctx, trx, actor, 'after_relationship_delete', module, id, link, relatedId, now);
+    });
   } else {
     const [childModule, childId] = shape.kind === 'parent-holds-children' ? [other, relatedId] : [module, id];
     await saveRecord(ctx, actor, childModule, childId, { [shape.rel.rhs_key]: null });
   }
   await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', 'delete', module, id, link, relatedId));
+}
+
+async function emitRelationship(ctx: RecordContext, trx: Knex, actor: Actor, event: 'after_relationship_add' | 'after_relationship_delete', module: ModuleDef, id: string, link: LinkDef, relatedId: string, now: string) {
+  for (const listener of ctx.outbox) {
+    await listener(trx, { event, module: module.name, id, isUpdate: true, record: { id, date_modified: now, modified_user_id: actor.id ?? null }, changes: {}, link: link.name, relatedModule: link.module, relatedId, actorId: actor.id });
+  }
 }
 
 function checkRelFields(ctx: RecordContext, module: ModuleDef, link: LinkDef, relFields: Record<string, unknown>): Record<string, unknown> {

@@ -41,6 +41,9 @@ const DUMMY_HASH = bcrypt.hashSync('cane-dummy', 10);
  * exponentially, whichever process handles the next attempt.
  */
 export class Authenticator {
+  /** Called after a successful login (the audit trail listens here). */
+  onLogin: ((user: UserRow, ip: string | null) => Promise<void>) | undefined;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
@@ -65,6 +68,7 @@ export class Authenticator {
       throw new LoginError('inactive');
     }
     await this.record(userName, ip, true);
+    await this.onLogin?.(user, ip);
     return user;
   }
 

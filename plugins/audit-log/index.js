@@ -63,6 +63,20 @@ async function append(ctx, entry) {
   await ctx.crm.records.create('ActivityLog', { ...entry, prev_hash: prev, hash });
 }
 
+async function relationship(ctx, action) {
+  const e = ctx.event;
+  if (e.module === 'ActivityLog') return;
+  await append(ctx, {
+    action,
+    target_module: e.module,
+    target_id: e.id,
+    actor_id: String(e.actorId || ''),
+    occurred_at: String(e.record.date_modified || ''),
+    name: e.link + ' ' + e.relatedModule + ' ' + e.relatedId,
+    details: JSON.stringify({ link: e.link, related_module: e.relatedModule, related_id: e.relatedId }),
+  });
+}
+
 function summary(event) {
   const r = event.record || {};
   return String(r.name || [r.first_name, r.last_name].filter(Boolean).join(' ') || event.id).slice(0, 255);
@@ -84,6 +98,20 @@ definePlugin({
         name: summary(e),
         details: e.isUpdate ? JSON.stringify(changes) : '',
       });
+    },
+    async recordLink(ctx) {
+      await relationship(ctx, 'link');
+    },
+    async recordUnlink(ctx) {
+      await relationship(ctx, 'unlink');
+    },
+    async recordLogin(ctx) {
+      const e = ctx.event;
+      await append(ctx, { action: 'login', target_module: 'Users', target_id: e.id, actor_id: String(e.actorId || e.id), occurred_at: String(e.record.date_modified || ''), name: String(e.record.user_name || e.id), details: JSON.stringify({ ip: e.record.ip_address || null }) });
+    },
+    async recordExport(ctx) {
+      const e = ctx.event;
+      await append(ctx, { action: 'export', target_module: e.module, target_id: '', actor_id: String(e.actorId || ''), occurred_at: String(e.record.date_modified || ''), name: e.count + ' ' + e.module + ' exported', details: JSON.stringify({ count: e.count, ids: e.record.ids || [] }) });
     },
     async recordDelete(ctx) {
       const e = ctx.event;

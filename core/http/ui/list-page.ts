@@ -10,6 +10,8 @@ import { appliesTo } from '../../views/actions';
 import { fieldView, type FieldContext } from '../../views/field-view';
 import { massUpdatable } from '../rest-v10/records';
 import { readFormData, type FormData } from './forms';
+import { publish } from '../../records/context';
+import { formatDateTime } from '../../records/time';
 import type { Ui } from './ui-context';
 
 const PAGE = 20;
@@ -249,6 +251,10 @@ async function exportCsv(ctx: Context, ui: Ui, module: ModuleDef, ids: string[])
   }
   // A leading = + - @ would be a formula in a spreadsheet; prefix them so exported data stays data.
   const safe = rows.map((row) => row.map((v) => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v)));
+  await publish(ui.services.engine.context, {
+    event: 'export', module: module.name, id: '', isUpdate: false, actorId: actor.id, count: rows.length, changes: {},
+    record: { date_modified: formatDateTime(new Date()), modified_user_id: actor.id ?? null, ids: ids.slice(0, 1000) },
+  });
   ctx.type = 'text/csv; charset=utf-8';
   ctx.set('Content-Disposition', `attachment; filename="${module.name}.csv"`);
   ctx.body = stringify([columns, ...safe]);
