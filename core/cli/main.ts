@@ -38,7 +38,7 @@ program
       console.log(`\nFirst administrator created: user name "admin", password "${crm.initialAdminPassword}" (shown once; change it with \`cane user:password admin\`)\n`);
     }
     crm.engine.jobs.start();
-    const schedulers = await crm.engine.schedulers.start();
+    const schedulers = (await crm.engine.schedulers.start()) + (crm.plugins?.startSchedules() ?? 0);
     const port = Number(opts.port ?? process.env.PORT ?? 3000);
     const server = http.createServer(crm.app.callback());
     server.listen(port, () => {

@@ -85,6 +85,10 @@ export function loadPlugin(dir: string, registry: Registry, builtIn: boolean): L
   for (const hook of manifest.hooks ?? []) {
     if (hook.module !== '*' && !registry.modules.has(hook.module)) return refuse(`hook ${hook.handler} is for an unknown module '${hook.module}'`);
   }
+  if ((manifest.schedules ?? []).length && !(manifest.permissions ?? []).includes('schedule')) return refuse("it declares schedules but not the 'schedule' permission");
+  for (const sched of manifest.schedules ?? []) {
+    if (sched.cron.trim().split(/\s+/).length !== 5 || !/^[\d*/,\-\s]+$/.test(sched.cron)) return refuse(`schedule '${sched.cron}' is not a five-field cron expression`);
+  }
   const entry = path.resolve(dir, manifest.entry);
   if (!entry.startsWith(path.resolve(dir) + path.sep)) return refuse(`entry '${manifest.entry}' is outside the plugin folder`);
   if (!fs.existsSync(entry)) return refuse(`entry file '${manifest.entry}' does not exist`);

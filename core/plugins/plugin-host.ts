@@ -9,6 +9,8 @@ import { formatDateTime, type Clock } from '../records/time';
 import { SYSTEM_FIELDS } from '../records/validate';
 import { Bridge, type Invocation } from './bridge';
 import { effectiveLimits, limitKind, type PluginLimits } from './limits';
+import schedule from 'node-schedule';
+import { deterministicId } from '../jobs/schedulers';
 import { discoverPlugins, publicSettings, type HookDecl, type LoadedPlugin, type RefusedPlugin } from './manifest';
 import { RunnerClient, type Outcome } from './runner-client';
 
@@ -31,6 +33,8 @@ export interface ActiveHook {
   plugin: LoadedPlugin;
   decl: HookDecl;
   name: string;
+  /** Scheduled handlers: the manifest's cron expression. */
+  cron?: string;
 }
 
 /**
@@ -69,6 +73,9 @@ export class PluginHost {
       }
       this.loaded.push(plugin);
       for (const decl of plugin.manifest.hooks ?? []) this.hooks.push({ plugin, decl, name: `${decl.module}.${decl.event}.${decl.handler}` });
+      for (const sched of plugin.manifest.schedules ?? []) {
+        this.hooks.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler }, name: `schedule.${sched.handler}`, cron: sched.cron });
+      }
     }
     for (const r of this.refused) if (r.problem !== 'disabled') this.log.error({ plugin: r.id ?? r.dir }, `plugin refused: ${r.problem}`);
     this.hooks.sort((a, b) => (a.decl.priority ?? 100) - (b.decl.priority ?? 100));
@@ -251,7 +258,30 @@ export class PluginHost {
     };
   }
 
+  private readonly timers: schedule.Job[] = [];
+
+  /**
+   * Arms the manifests' schedules. A firing only queues a job whose id is derived from the plugin,
+   * handler and minute, so several Cane processes queue it once.
+   */
+  startSchedules(): number {
+    for (const hook of this.hooks.filter((h) => h.cron)) {
+      const timer = schedule.scheduleJob(hook.cron!, (fireDate: Date) => {
+        void this.fireSchedule(hook, fireDate).catch((err) => this.log.error({ err, plugin: hook.plugin.key }, 'plugin schedule could not be queued'));
+      });
+      if (timer) this.timers.push(timer);
+    }
+    return this.timers.length;
+  }
+
+  async fireSchedule(hook: ActiveHook, fireDate: Date): Promise<string> {
+    const minute = formatDateTime(fireDate).slice(0, 16);
+    const payload = { module: '*', event: 'schedule', id: '', isUpdate: false, record: { fired_at: formatDateTime(fireDate) }, changes: {} };
+    return this.engine.jobs.enqueue({ id: deterministicId(`${hook.plugin.key}|${hook.name}|${minute}`), target: PLUGIN_JOB, name: `${hook.plugin.manifest.id} ${hook.name}`, data: { plugin: hook.plugin.manifest.id, hook: hook.name, payload }, retries: 0 });
+  }
+
   async close(): Promise<void> {
+    for (const t of this.timers) t.cancel();
     await this.runner.close();
   }
 }

@@ -25,3 +25,31 @@ describe('plugin test kit', () => {
     }
   }, 30_000);
 });
+
+const scheduled = pluginDir([
+  {
+    manifest: { id: 'test.nightly', schedules: [{ handler: 'tidy', cron: '0 3 * * *' }], permissions: ['schedule', 'write:Leads'] },
+    code: `definePlugin({ hooks: { async tidy(ctx) { await ctx.crm.records.create('Leads', { last_name: 'Nightly ' + ctx.event.record.fired_at }); } } });`,
+  },
+  { manifest: { id: 'test.unscheduled', schedules: [{ handler: 'tidy', cron: '0 3 * * *' }] }, code: 'definePlugin({ hooks: { tidy() {} } });' },
+]);
+
+describe('plugin schedules', () => {
+  it('queue one job per firing minute and run the handler with the scheduled limits', async () => {
+    const kit = await PluginTestKit.create(`${scheduled}/test.nightly`);
+    try {
+      const hook = kit.host.hook('test.nightly', 'schedule.tidy')!;
+      const at = new Date('2026-05-06T03:00:00Z');
+      const [a, b] = await Promise.all([kit.host.fireSchedule(hook, at), kit.host.fireSchedule(hook, at)]);
+      expect(a).toBe(b);
+      expect(await kit.runJobs()).toBe(1);
+      expect((await kit.records.list('Leads')).map((l) => l.last_name)).toEqual(['Nightly 2026-05-06 03:00:00']);
+    } finally {
+      await kit.close();
+    }
+  }, 30_000);
+
+  it('refuses schedules without the schedule permission', async () => {
+    await expect(PluginTestKit.create(`${scheduled}/test.unscheduled`)).rejects.toThrow("plugin refused: it declares schedules but not the 'schedule' permission");
+  }, 30_000);
+});
