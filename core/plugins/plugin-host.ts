@@ -10,6 +10,7 @@ import { SYSTEM_FIELDS } from '../records/validate';
 import { Bridge, type Invocation } from './bridge';
 import { effectiveLimits, limitKind, type PluginLimits } from './limits';
 import schedule from 'node-schedule';
+import Ajv from 'ajv';
 import { deterministicId } from '../jobs/schedulers';
 import { discoverPlugins, publicSettings, type HookDecl, type LoadedPlugin, type RefusedPlugin } from './manifest';
 import { RunnerClient, type Outcome } from './runner-client';
@@ -63,6 +64,11 @@ export class PluginHost {
     for (const plugin of loaded) {
       if (!(await this.isEnabled(plugin.manifest.id, '*'))) {
         this.refused.push({ dir: plugin.dir, id: plugin.manifest.id, problem: 'disabled' });
+        continue;
+      }
+      const settingsProblem = checkSettings(plugin, this.options.settings?.[plugin.manifest.id] ?? {});
+      if (settingsProblem) {
+        this.refused.push({ dir: plugin.dir, id: plugin.manifest.id, problem: settingsProblem });
         continue;
       }
       const memory = effectiveLimits('after', this.options.limits, plugin.manifest.limits).memoryMb;
@@ -283,6 +289,20 @@ export class PluginHost {
   async close(): Promise<void> {
     for (const t of this.timers) t.cancel();
     await this.runner.close();
+  }
+}
+
+/** Settings values are checked against the manifest's JSON Schema before the plugin loads. */
+function checkSettings(plugin: LoadedPlugin, values: Record<string, unknown>): string | undefined {
+  const schema = plugin.manifest.settings;
+  if (!schema) return undefined;
+  try {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile({ type: 'object', ...schema });
+    if (validate(values)) return undefined;
+    const e = validate.errors![0];
+    return `settings${e.instancePath ? ` at ${e.instancePath}` : ''}: ${e.message}`;
+  } catch (err) {
+    return `the settings schema is not valid JSON Schema: ${(err as Error).message}`;
   }
 }
 

@@ -53,3 +53,33 @@ describe('plugin schedules', () => {
     await expect(PluginTestKit.create(`${scheduled}/test.unscheduled`)).rejects.toThrow("plugin refused: it declares schedules but not the 'schedule' permission");
   }, 30_000);
 });
+
+const listing = pluginDir([{
+  manifest: {
+    id: 'test.lister', hooks: [{ module: 'Contacts', event: 'after_save', handler: 'enrol' }], permissions: ['lists:write', 'read:ProspectLists'],
+    settings: { properties: { list_name: { type: 'string', default: 'Newsletter' }, api_key: { type: 'string', secret: true } }, required: ['api_key'] },
+  },
+  code: `definePlugin({ hooks: { async enrol(ctx) {
+    if (ctx.settings.api_key !== undefined) throw new Error('a secret setting reached the isolate');
+    const [list] = await ctx.crm.records.find('ProspectLists', { filter: [{ name: ctx.settings.list_name }] });
+    await ctx.crm.lists.addMembers(list.id, [{ module: 'Contacts', id: ctx.event.id }]);
+    return ctx.crm.templates.render('Hello {{name}}', { name: 'there' });
+  } } });`,
+}]);
+
+describe('plugin settings and lists', () => {
+  it('checks settings against the manifest schema, keeps secrets out and adds list members', async () => {
+    await expect(PluginTestKit.create(`${listing}/test.lister`)).rejects.toThrow("plugin refused: settings: must have required property 'api_key'");
+    const kit = await PluginTestKit.create(`${listing}/test.lister`, { settings: { api_key: 'secret-value' } });
+    try {
+      const list = await kit.records.create('ProspectLists', { name: 'Newsletter', list_type: 'default' });
+      const { record } = await kit.save('Contacts', { last_name: 'Subscriber' });
+      expect(await kit.runJobs()).toBe(1);
+      expect(await kit.faults()).toEqual([]);
+      const members = await kit.engine.records.listRelated({ type: 'system', id: '1' }, 'ProspectLists', list.id, 'contacts');
+      expect(members.records.map((m) => m.id)).toEqual([record!.id]);
+    } finally {
+      await kit.close();
+    }
+  }, 30_000);
+});
