@@ -67,7 +67,8 @@ export function describeEachServer(title: string, body: (get: () => TestServer) 
       beforeAll(async () => {
         const test = await createTestDatabase(kind);
         const db = openDatabase(test.url);
-        const crm = await createCrm({ database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', loginPolicy: { baseDelayMs: 1, maxDelayMs: 5 }, ...options });
+        // Plugins (and their runner process) only where a suite asks for them.
+        const crm = await createCrm({ database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', loginPolicy: { baseDelayMs: 1, maxDelayMs: 5 }, plugins: false, ...options });
         const listening = await startServer(crm);
         server = client(crm, listening.url);
         stop = async () => { await listening.close(); await crm.close(); await db.close(); await test.cleanup(); };

@@ -91,4 +91,4 @@ describeEachServer('the audit-log plugin in a running Cane', (get) => {
     expect(JSON.parse(String(records.find((r) => r.action === 'export')!.details))).toEqual({ count: 1, ids: [account.id] });
     expect((await verifyActivityChain(crm.engine.db)).ok).toBe(true);
   }, 30_000);
-});
+}, { plugins: {} });
