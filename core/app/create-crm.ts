@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import { createEngine, type Engine, type EngineOptions } from './engine';
+import { createEngine, DEFAULT_DATABASE_URL, type Engine, type EngineOptions } from './engine';
 import { loadDemoData } from './demo-data';
 import type { CrmServices } from './services';
 import { restV10Router } from '../http/rest-v10/router';
@@ -59,7 +59,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   const log = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   // The access policy needs the registry and database the engine builds, so it is attached after.
-  const database = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? 'sqlite:./data/cane.sqlite');
+  const database = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   const engine = await createEngine({ ...options, database, logger: log, clock });
   const ownsDatabase = !options.database;
   const acl = new AclPolicy(engine.db, engine.registry);
@@ -78,7 +78,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
     log.info(`demo data: ${await loadDemoData(engine)} records created`);
     for (const user of ['sally', 'max']) {
       const row = await engine.db.knex('users').where({ user_name: user }).first('user_hash');
-      if (row && !row.user_hash) await setPassword(engine, tokens, user, user, 1);
+      if (row && !row.user_hash) await setPassword(engine, user, user, 1);
     }
   }
   let plugins: PluginHost | undefined;

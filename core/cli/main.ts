@@ -127,8 +127,7 @@ program
     const engine = await quietEngine();
     try {
       const password = opts.password ?? randomPassword();
-      await setPassword(engine, undefined, userName, password);
-      await engine.db.knex('cane_tokens').whereIn('user_id', engine.db.knex('users').select('id').where('user_name', userName)).update({ deleted: 1 });
+      await setPassword(engine, userName, password);
       console.log(`password of ${userName} changed${opts.password ? '' : ` to ${password}`}`);
     } finally {
       await engine.close();

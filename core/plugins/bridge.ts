@@ -88,15 +88,11 @@ export class Bridge {
     if (!inv.plugin.permissions.has(permission)) throw new Denied(`permission '${permission}' is not in the manifest of ${inv.plugin.manifest.id}`);
   }
 
-  private requireWrite(inv: Invocation, module: string, fields: string[]) {
-    if (inv.plugin.permissions.has(`write:${module}`)) return;
-    const missing = fields.filter((f) => !inv.plugin.permissions.has(`write:${module}#${f}`));
-    if (missing.length || !fields.length) throw new Denied(`permission 'write:${module}' (or write:${module}#${missing[0] ?? '<field>'}) is not in the manifest of ${inv.plugin.manifest.id}`);
-  }
-
-  /** Checks a before_save patch against write permissions. */
-  checkPatch(inv: Invocation, module: string, patch: Record<string, unknown>) {
-    this.requireWrite(inv, module, Object.keys(patch));
+  /** write:<Module>, or write:<Module>#<field> for every field written (before_save patches too). */
+  requireWrite(plugin: LoadedPlugin, module: string, fields: string[]) {
+    if (plugin.permissions.has(`write:${module}`)) return;
+    const missing = fields.filter((f) => !plugin.permissions.has(`write:${module}#${f}`));
+    if (missing.length || !fields.length) throw new Denied(`permission 'write:${module}' (or write:${module}#${missing[0] ?? '<field>'}) is not in the manifest of ${plugin.manifest.id}`);
   }
 
   private module(args: Record<string, unknown>): string {
@@ -135,13 +131,13 @@ export class Bridge {
       case 'records.create': {
         const module = this.module(args);
         const data = this.object(args.data, 'data');
-        this.requireWrite(inv, module, Object.keys(data));
+        this.requireWrite(inv.plugin, module, Object.keys(data));
         return records.create(actor, module, data);
       }
       case 'records.update': {
         const module = this.module(args);
         const data = this.object(args.data, 'data');
-        this.requireWrite(inv, module, Object.keys(data));
+        this.requireWrite(inv.plugin, module, Object.keys(data));
         return records.update(actor, module, this.string(args.id, 'id'), data);
       }
       case 'records.link': {
@@ -186,7 +182,7 @@ export class Bridge {
     }
   }
 
-  async audit(inv: Invocation, capability: string, target: { module?: string; ids?: string[] }, outcome: string, message: string | null, durationMs: number): Promise<void> {
+  async audit(inv: Pick<Invocation, 'plugin' | 'hook'>, capability: string, target: { module?: string; ids?: string[] }, outcome: string, message: string | null, durationMs: number): Promise<void> {
     await this.engine.db.knex('plugin_audit').insert({
       id: crypto.randomUUID(), plugin_id: inv.plugin.manifest.id, version: inv.plugin.manifest.version, hook: inv.hook, capability,
       target_module: target.module ?? null, target_ids: target.ids ? JSON.stringify(target.ids) : null, outcome, message, duration_ms: durationMs,

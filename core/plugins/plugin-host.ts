@@ -138,7 +138,7 @@ export class PluginHost {
 
   private async fault(hook: ActiveHook, error: string): Promise<Outcome> {
     const { plugin } = hook;
-    await this.bridge.audit({ plugin, hook: hook.name } as Invocation, 'fault', {}, 'fault', error, 0).catch(() => undefined);
+    await this.bridge.audit({ plugin, hook: hook.name }, 'fault', {}, 'fault', error, 0).catch(() => undefined);
     const state = await this.recordFault(plugin.manifest.id, hook.name, error);
     this.log.warn({ plugin: plugin.key, hook: hook.name, faults: state.consecutive }, `plugin fault: ${error}${state.disabled ? ' (hook switched off)' : ''}`);
     return { outcome: 'fault', error };
@@ -168,9 +168,8 @@ export class PluginHost {
         continue;
       }
       if (!Object.keys(patch).length) continue;
-      const inv = { plugin: hook.plugin } as Invocation;
       try {
-        this.bridge.checkPatch(inv, module, patch);
+        this.bridge.requireWrite(hook.plugin, module, Object.keys(patch));
       } catch (err) {
         await this.fault(hook, (err as Error).message);
         if (hook.decl.onError === 'block') throw new CaneError('plugin_unavailable', (err as Error).message, 503);

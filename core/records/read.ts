@@ -32,15 +32,10 @@ export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Rec
   });
   await computeFields(ctx, module, records, wanted, trx);
   if (options.fields) {
-    for (const r of records) for (const key of Object.keys(r)) if (!wanted(key) && !(key in relFieldNames(module))) delete r[key];
+    const relFields = new Set(Object.values(module.links).flatMap((l) => l.relationship.relFields));
+    for (const r of records) for (const key of Object.keys(r)) if (!wanted(key) && !relFields.has(key)) delete r[key];
   }
   return records;
-}
-
-function relFieldNames(module: ModuleDef): Record<string, true> {
-  const names: Record<string, true> = {};
-  for (const link of Object.values(module.links)) for (const f of link.relationship.relFields) names[f] = true;
-  return names;
 }
 
 /** Fills person names (db_concat_fields), relate names and parent names, a few batched queries per page. */

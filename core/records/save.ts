@@ -5,7 +5,7 @@ import { isTruthy } from '../metadata/field-types';
 import { makeBean } from '../hooks/hook-registry';
 import { actorId, type Actor } from './actor';
 import type { RecordContext } from './context';
-import { parseInput } from './input';
+import { parseInput, relateIdLinks } from './input';
 import { diff, writeAuditRows, type FieldChange } from './audit';
 import { normalizeInput, toStorage, fromStorage, type FieldValue } from './values';
 import { SYSTEM_FIELDS } from './validate';
@@ -64,7 +64,7 @@ export async function saveRecord(
 
   // ---------------------------------------------------------------- before_save
   const bean = makeBean(module.name, module.objectName, { ...start, ...parsed.values, id: recordId }, fetched);
-  const idFieldOfLink = Object.fromEntries(Object.entries(relateIdFieldsByLink(module)));
+  const idFieldOfLink = Object.fromEntries(Object.entries(relateIdLinks(module)).map(([idField, link]) => [link, idField]));
   for (const [link, relatedId] of Object.entries(parsed.relateLinks)) bean[idFieldOfLink[link]] = relatedId;
   await ctx.hooks.run(module.name, 'before_save', bean, { check_notify: false, isUpdate, submitted: [...parsed.submitted] });
 
@@ -197,14 +197,4 @@ function defaults(module: ModuleDef): Record<string, FieldValue> {
     if (normalized.ok) values[column] = normalized.value;
   }
   return values;
-}
-
-function relateIdFieldsByLink(module: ModuleDef): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const field of Object.values(module.fields)) {
-    if (field.type === 'relate' && field.id_name && typeof field.link === 'string' && module.links[field.link] && module.fields[field.id_name]?.source === 'non-db') {
-      result[field.link] = field.id_name;
-    }
-  }
-  return result;
 }

@@ -45,19 +45,19 @@ export class RoleAdmin {
     this.acl?.invalidate();
   }
 
-  async assign(roleName: string, userName: string): Promise<void> {
-    const roleId = await this.roleId(roleName);
+  private async userId(userName: string): Promise<string> {
     const user = await this.engine.db.knex('users').where({ user_name: userName, deleted: 0 }).first('id');
     if (!user) throw new CaneError('not_found', `no user named '${userName}'`, 404);
-    await this.engine.records.link(SYSTEM, 'ACLRoles', roleId, 'users', user.id);
+    return user.id;
+  }
+
+  async assign(roleName: string, userName: string): Promise<void> {
+    await this.engine.records.link(SYSTEM, 'ACLRoles', await this.roleId(roleName), 'users', await this.userId(userName));
     this.acl?.invalidate();
   }
 
   async unassign(roleName: string, userName: string): Promise<void> {
-    const roleId = await this.roleId(roleName);
-    const user = await this.engine.db.knex('users').where({ user_name: userName, deleted: 0 }).first('id');
-    if (!user) throw new CaneError('not_found', `no user named '${userName}'`, 404);
-    await this.engine.records.unlink(SYSTEM, 'ACLRoles', roleId, 'users', user.id);
+    await this.engine.records.unlink(SYSTEM, 'ACLRoles', await this.roleId(roleName), 'users', await this.userId(userName));
     this.acl?.invalidate();
   }
 

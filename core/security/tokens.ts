@@ -119,11 +119,6 @@ export class TokenStore {
     if (familyId) await this.db.knex('cane_tokens').where({ family_id: familyId }).update({ deleted: 1 });
   }
 
-  /** Revokes every token of a user (password change, deactivation). */
-  async revokeUser(userId: string): Promise<void> {
-    await this.db.knex('cane_tokens').where({ user_id: userId, deleted: 0 }).update({ deleted: 1 });
-  }
-
   /** Removes expired and revoked rows; returns how many. */
   async purge(): Promise<number> {
     return this.db.knex('cane_tokens').where('expires_at', '<', this.at()).orWhere('deleted', 1).delete();

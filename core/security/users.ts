@@ -3,7 +3,6 @@ import { CaneError } from '../errors';
 import { SYSTEM } from '../records/actor';
 import type { RecordData } from '../records/read';
 import { hashPassword, randomPassword } from './passwords';
-import type { TokenStore } from './tokens';
 
 export interface NewUser {
   user_name: string;
@@ -36,12 +35,12 @@ export async function createUser(engine: Engine, user: NewUser, minLength = MIN_
 }
 
 /** Sets a user's password and signs them out everywhere. */
-export async function setPassword(engine: Engine, tokens: TokenStore | undefined, userName: string, password: string, minLength = MIN_PASSWORD_LENGTH): Promise<void> {
+export async function setPassword(engine: Engine, userName: string, password: string, minLength = MIN_PASSWORD_LENGTH): Promise<void> {
   if (password.length < minLength) throw new CaneError('invalid_parameter', `password must have at least ${minLength} characters`, 422);
   const user = await engine.db.knex('users').where({ user_name: userName, deleted: 0 }).first('id');
   if (!user) throw new CaneError('not_found', `no user named '${userName}'`, 404);
   await engine.records.update(SYSTEM, 'Users', user.id, { user_hash: await hashPassword(password), pwd_last_changed: new Date().toISOString(), system_generated_password: false });
-  await tokens?.revokeUser(user.id);
+  await engine.db.knex('cane_tokens').where({ user_id: user.id, deleted: 0 }).update({ deleted: 1 });
 }
 
 /**

@@ -1,9 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCrm, type Crm, type CrmOptions } from '../../core/app/create-crm';
-import { openDatabase } from '../../core/db/connection';
 import { silentLogger } from '../../core/logger';
-import { createTestDatabase, databaseKinds } from './databases';
+import { describeEachKind } from './databases';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -60,24 +59,10 @@ export function client(crm: Crm, url: string): TestServer {
 
 /** describe() once per database with a listening Cane (admin password 'secret-admin'). */
 export function describeEachServer(title: string, body: (get: () => TestServer) => void, options: Partial<CrmOptions> = {}): void {
-  for (const kind of databaseKinds) {
-    describe(`${title} [${kind}]`, () => {
-      let server: TestServer | undefined;
-      let stop: (() => Promise<void>) | undefined;
-      beforeAll(async () => {
-        const test = await createTestDatabase(kind);
-        const db = openDatabase(test.url);
-        // Plugins (and their runner process) only where a suite asks for them.
-        const crm = await createCrm({ database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', loginPolicy: { baseDelayMs: 1, maxDelayMs: 5 }, plugins: false, ...options });
-        const listening = await startServer(crm);
-        server = client(crm, listening.url);
-        stop = async () => { await listening.close(); await crm.close(); await db.close(); await test.cleanup(); };
-      });
-      afterAll(async () => { await stop?.(); });
-      body(() => {
-        if (!server) throw new Error('server not started');
-        return server;
-      });
-    });
-  }
+  describeEachKind(title, async (db) => {
+    // Plugins (and their runner process) only where a suite asks for them.
+    const crm = await createCrm({ database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', loginPolicy: { baseDelayMs: 1, maxDelayMs: 5 }, plugins: false, ...options });
+    const listening = await startServer(crm);
+    return { value: client(crm, listening.url), stop: async () => { await listening.close(); await crm.close(); } };
+  }, body);
 }

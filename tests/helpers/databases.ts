@@ -59,24 +59,34 @@ export async function createTestDatabase(kind: 'sqlite' | 'mysql'): Promise<Test
   };
 }
 
-/** describe() once per database kind, with a fresh database opened before and dropped after. */
-export function describeEachDatabase(title: string, body: (get: () => { db: Database; test: TestDatabase }) => void): void {
+/**
+ * describe() once per database kind. `setup` gets a fresh database (created before the block) and
+ * returns what the tests use plus how to stop it; the database is dropped after the block.
+ */
+export function describeEachKind<T>(title: string, setup: (db: Database, test: TestDatabase) => Promise<{ value: T; stop?: () => Promise<void> }>, body: (get: () => T) => void): void {
   for (const kind of databaseKinds) {
     describe(`${title} [${kind}]`, () => {
-      let state: { db: Database; test: TestDatabase } | undefined;
+      let state: { value: T; stop?: () => Promise<void>; db: Database; test: TestDatabase } | undefined;
       beforeAll(async () => {
         const test = await createTestDatabase(kind);
-        state = { db: openDatabase(test.url), test };
+        const db = openDatabase(test.url);
+        state = { ...(await setup(db, test)), db, test };
       });
       afterAll(async () => {
         if (!state) return;
+        await state.stop?.();
         await state.db.close();
         await state.test.cleanup();
       });
       body(() => {
-        if (!state) throw new Error('test database was not created');
-        return state;
+        if (!state) throw new Error(`${title}: the test ${kind} database was not set up`);
+        return state.value;
       });
     });
   }
+}
+
+/** describe() once per database kind, with a fresh database opened before and dropped after. */
+export function describeEachDatabase(title: string, body: (get: () => { db: Database; test: TestDatabase }) => void): void {
+  describeEachKind(title, async (db, test) => ({ value: { db, test } }), body);
 }

@@ -1,8 +1,7 @@
 import { createEngine, type Engine, type EngineOptions } from '../../core/app/engine';
-import { openDatabase } from '../../core/db/connection';
 import { silentLogger } from '../../core/logger';
 import { SYSTEM, type Actor } from '../../core/records/actor';
-import { createTestDatabase, databaseKinds } from './databases';
+import { describeEachKind } from './databases';
 
 export const admin: Actor = { type: 'user', id: '1', isAdmin: true, userName: 'admin' };
 export { SYSTEM };
@@ -18,26 +17,8 @@ export function fixedClock(start = '2026-03-10T12:00:00Z') {
 
 /** describe() once per database kind with a fresh engine (schema synced) for the block. */
 export function describeEachEngine(title: string, body: (get: () => Engine) => void, options: Partial<EngineOptions> = {}): void {
-  for (const kind of databaseKinds) {
-    describe(`${title} [${kind}]`, () => {
-      let engine: Engine | undefined;
-      let cleanup: (() => Promise<void>) | undefined;
-      beforeAll(async () => {
-        const test = await createTestDatabase(kind);
-        cleanup = test.cleanup;
-        const db = openDatabase(test.url);
-        engine = await createEngine({ database: db, customDir: '/nonexistent', logger: silentLogger, ...options });
-        const previous = engine.close;
-        engine.close = async () => { await previous(); await db.close(); };
-      });
-      afterAll(async () => {
-        await engine?.close();
-        await cleanup?.();
-      });
-      body(() => {
-        if (!engine) throw new Error('engine was not created');
-        return engine;
-      });
-    });
-  }
+  describeEachKind(title, async (db) => {
+    const engine = await createEngine({ database: db, customDir: '/nonexistent', logger: silentLogger, ...options });
+    return { value: engine, stop: () => engine.close() };
+  }, body);
 }

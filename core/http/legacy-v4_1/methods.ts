@@ -90,6 +90,7 @@ export function legacyMethods(services: CrmServices) {
       }
       const id = await tokens.issue('session', user.id, { clientId: String(args.application_name ?? 'v4_1').slice(0, 64), ip });
       const nv = (name: string, value: unknown) => ({ name, value });
+      const actor = actorFor(user);
       return {
         id,
         module_name: 'Users',
@@ -98,7 +99,7 @@ export function legacyMethods(services: CrmServices) {
           user_name: nv('user_name', user.user_name),
           user_language: nv('user_language', 'en_us'),
           user_currency_id: nv('user_currency_id', '-99'),
-          user_is_admin: nv('user_is_admin', actorFor(user).type === 'user' && (actorFor(user) as { isAdmin: boolean }).isAdmin),
+          user_is_admin: nv('user_is_admin', actor.type === 'user' && actor.isAdmin),
           user_default_team_id: nv('user_default_team_id', null),
           user_default_dateformat: nv('user_default_dateformat', 'Y-m-d'),
           user_default_timeformat: nv('user_default_timeformat', 'H:i'),

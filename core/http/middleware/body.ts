@@ -3,7 +3,8 @@ import { CaneError } from '../../errors';
 
 export const DEFAULT_BODY_LIMIT = 1_048_576;
 
-async function readRaw(ctx: Context, limit: number): Promise<string> {
+/** The request body as text, refusing more than `limit` bytes (413). */
+export async function readRaw(ctx: Context, limit: number): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) throw new CaneError('request_too_large', `The request body is larger than ${limit} bytes`, 413);
   const chunks: Buffer[] = [];

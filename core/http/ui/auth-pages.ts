@@ -2,7 +2,6 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { LoginError } from '../../security/authenticate';
 import { isTimeZone } from '../../views/time-zone';
-import { accessibleModules } from '../rest-v10/metadata';
 import { readFormData } from './forms';
 import type { Ui } from './ui-context';
 
@@ -39,7 +38,7 @@ export function authPages(router: Router, ui: Ui): void {
   });
 
   router.get('/', async (ctx) => {
-    const names = (await accessibleModules(ui.services, ui.actor(ctx))).filter((m) => !['ACLActions', 'SchedulersJobs'].includes(m));
+    const names = await ui.navigableModules(ctx);
     const modules = [];
     for (const name of names) {
       modules.push({ name, label: ui.moduleLabel(name), href: `${ui.base(ctx)}/${name}`, count: await ui.services.engine.records.count(ui.actor(ctx), name).catch(() => undefined) });

@@ -28,7 +28,7 @@ function columnsOf(ui: Ui, module: ModuleDef): Column[] {
 }
 
 /** Search inputs of searchdefs → filter clauses: text starts with, dropdowns equal, dates as ranges, "my items" = $owner. */
-function searchFilter(module: ModuleDef, names: string[], query: Record<string, string>, timeZone: string): Filter {
+function searchFilter(module: ModuleDef, names: string[], query: Record<string, string>): Filter {
   const filter: Filter = [];
   for (const name of names) {
     if (name === 'current_user_only') {
@@ -51,7 +51,6 @@ function searchFilter(module: ModuleDef, names: string[], query: Record<string, 
     else if (kind === 'multienum') continue;
     else if (isStored(field) || field.db_concat_fields) filter.push({ [name]: { $starts: value } });
   }
-  void timeZone;
   return filter;
 }
 
@@ -88,7 +87,7 @@ export function listPage(router: Router, ui: Ui): void {
     const query = Object.fromEntries(Object.entries(ctx.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const advanced = query.advanced === '1';
     const searchNames = Object.values((module.views.search?.layout?.[advanced ? 'advanced_search' : 'basic_search'] ?? {}) as Record<string, { name: string }>).map((e) => e.name);
-    const filter = searchFilter(module, searchNames, query, prefs.timeZone);
+    const filter = searchFilter(module, searchNames, query);
     const columns = columnsOf(ui, module);
     const chosen = query.columns ? query.columns.split(',').filter((c) => columns.some((col) => col.key === c)) : [];
     const shown = chosen.length ? columns.filter((c) => chosen.includes(c.key)) : columns.filter((c) => c.default);
@@ -195,7 +194,7 @@ export function listPage(router: Router, ui: Ui): void {
       } else {
         return refuse(ctx, `Action '${action}' is not handled here.`, 422);
       }
-      ctx.redirect(withNotice(back, `${done} of ${ids.length} records: ${def.label === 'LBL_DELETE_BUTTON_LABEL' ? 'deleted' : 'done'}${failed.length ? `; ${failed.length} refused: ${[...new Set(failed)].join('; ')}` : ''}`));
+      ctx.redirect(withNotice(back, `${done} of ${ids.length} records: ${action === 'delete' ? 'deleted' : 'done'}${failed.length ? `; ${failed.length} refused: ${[...new Set(failed)].join('; ')}` : ''}`));
     } catch (err) {
       if (err instanceof AccessDeniedError) return refuse(ctx, err.message, 403);
       throw err;

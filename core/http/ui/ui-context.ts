@@ -49,6 +49,11 @@ export class Ui {
     return this.services.engine.registry.appListStrings.moduleList?.[name] ?? this.services.engine.registry.modules.get(name)?.strings.LBL_MODULE_NAME ?? name;
   }
 
+  /** Modules the user may open from the menu (ACL actions and queue rows are reached from their parents). */
+  async navigableModules(ctx: Context): Promise<string[]> {
+    return (await accessibleModules(this.services, this.actor(ctx))).filter((m) => !['ACLActions', 'SchedulersJobs'].includes(m));
+  }
+
   singular(name: string): string {
     return this.services.engine.registry.appListStrings.moduleListSingular?.[name] ?? this.moduleLabel(name);
   }
@@ -74,7 +79,7 @@ export class Ui {
     const base = this.base(ctx);
     const user = ctx.state.user as { id: string; user_name: string; first_name?: string; last_name?: string } | undefined;
     const prefs = user ? await this.preferences(user.id) : { theme: this.options.defaultTheme, timeZone: this.options.defaultTimeZone };
-    const nav = user ? (await accessibleModules(this.services, this.actor(ctx))).filter((m) => !['ACLActions', 'SchedulersJobs'].includes(m)).map((m) => ({ name: m, label: this.moduleLabel(m), href: `${base}/${m}`, current: model.moduleName === m })) : [];
+    const nav = user ? (await this.navigableModules(ctx)).map((m) => ({ name: m, label: this.moduleLabel(m), href: `${base}/${m}`, current: model.moduleName === m })) : [];
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'");
