@@ -1,6 +1,7 @@
 import type { HookDefinition } from '../core/hooks/types';
 import type { Registry } from '../core/metadata/registry';
 import { opportunityHooks } from './Opportunities/logic_hooks';
+import { smsTemplateHooks } from './SMSTemplates/logic_hooks';
 
 /**
  * In-process behaviour that shipped modules add to the engine, by module. Like Sugar's
@@ -9,5 +10,6 @@ import { opportunityHooks } from './Opportunities/logic_hooks';
 export function shippedModuleHooks(registry: Registry): Record<string, HookDefinition[]> {
   return {
     Opportunities: opportunityHooks((stage) => registry.dropdown('sales_probability_dom')?.[stage]),
+    SMSTemplates: smsTemplateHooks(registry),
   };
 }

@@ -19,7 +19,11 @@ import { publish } from '../records/context';
 import { openDatabase } from '../db/connection';
 import { PluginHost, type PluginHostOptions } from '../plugins/plugin-host';
 import { packageRoot } from '../paths';
+import fs from 'node:fs';
 import path from 'node:path';
+import { SmsService, type SmsServiceOptions } from '../sms/sms-service';
+import { smsConfigFrom } from '../sms/config';
+import { webhookRouter } from '../http/webhooks';
 
 export interface CrmOptions extends Omit<EngineOptions, 'access'> {
   /** Password of the first admin on an empty database (default CANE_ADMIN_PASSWORD, else random). */
@@ -41,6 +45,8 @@ export interface CrmOptions extends Omit<EngineOptions, 'access'> {
    * (CANE_PLUGINS_DIR, default ./cane-plugins). `false` turns plugins off.
    */
   plugins?: false | Partial<PluginHostOptions> & { installedDir?: string };
+  /** The SMS module: provider, Twilio credentials, rate (default: SMS_PROVIDER, TWILIO_* and SMS_* variables). `false` turns it off. */
+  sms?: false | SmsServiceOptions;
 }
 
 /** An embeddable Cane: mount `app` in a host Koa app (under any prefix) or serve it alone. */
@@ -50,6 +56,7 @@ export interface Crm {
   records: RecordService;
   services: CrmServices;
   plugins?: PluginHost;
+  sms?: SmsService;
   /** Set when Cane created the first admin with a random password; show it once. */
   initialAdminPassword?: string;
   close(): Promise<void>;
@@ -58,8 +65,11 @@ export interface Crm {
 export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   const log = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
+  // Configuration read from files and the environment is checked before anything is opened.
+  const smsConfig = options.sms === false ? undefined : smsConfigFrom({ ...options.sms?.config, publicUrl: options.sms?.config?.publicUrl ?? options.publicUrl });
+  const pluginSettings = options.plugins === false ? undefined : options.plugins?.settings ?? pluginSettingsFile(process.env.CANE_PLUGIN_SETTINGS);
   // The access policy needs the registry and database the engine builds, so it is attached after.
-  const database = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  const database = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, log);
   const engine = await createEngine({ ...options, database, logger: log, clock });
   const ownsDatabase = !options.database;
   const acl = new AclPolicy(engine.db, engine.registry);
@@ -72,6 +82,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
     event: 'user.login', module: 'Users', id: user.id, isUpdate: false, actorId: user.id, changes: {},
     record: { id: user.id, user_name: user.user_name, date_modified: formatDateTime(clock()), modified_user_id: user.id, ip_address: ip },
   });
+  const sms = smsConfig ? new SmsService(engine, { ...(options.sms || {}), config: smsConfig }, log, clock) : undefined;
   const adminPassword = options.adminPassword ?? process.env.CANE_ADMIN_PASSWORD ?? (options.demo ? 'admin' : undefined);
   const first = await ensureFirstAdmin(engine, adminPassword, options.demo ? 1 : undefined);
   if (options.demo) {
@@ -81,22 +92,29 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
       if (row && !row.user_hash) await setPassword(engine, user, user, 1);
     }
   }
+  await sms?.start();
   let plugins: PluginHost | undefined;
   if (options.plugins !== false) {
     const opts = options.plugins ?? {};
     const installed = path.resolve(opts.installedDir ?? process.env.CANE_PLUGINS_DIR ?? 'cane-plugins');
-    plugins = new PluginHost(engine, { dirs: opts.dirs ?? [{ dir: path.join(packageRoot(), 'plugins'), builtIn: true }, { dir: installed, builtIn: false }], ...opts }, log, clock);
+    plugins = new PluginHost(engine, { dirs: opts.dirs ?? [{ dir: path.join(packageRoot(), 'plugins'), builtIn: true }, { dir: installed, builtIn: false }], ...opts, settings: pluginSettings }, log, clock);
+    const bridge = plugins.bridge;
+    if (sms) bridge.smsSender = async (message, plugin) => {
+      const result = await sms.send(bridge.actorFor(plugin), message, 'workflow');
+      return { sent: result.records.map((r) => ({ id: r.id, to: r.to_number, status: r.status })), refused: result.refused };
+    };
     await plugins.start();
   }
   engine.jobs.register('purgeTokens', async () => ({ message: `removed ${await tokens.purge()} expired tokens` }));
 
-  const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT };
+  const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, sms };
   const app = new Koa();
   app.proxy = process.env.CANE_TRUST_PROXY === '1';
   app.use(healthMiddleware(engine));
   const v10 = restV10Router(services);
   app.use(v10.routes());
   app.use(v10.allowedMethods());
+  if (sms) app.use(webhookRouter(services, sms).routes());
   const legacy = legacyV41Router(services);
   app.use(legacy.routes());
   const ui = uiRouter(services, {
@@ -116,11 +134,26 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
     ctx.body = { error: 'no_method', error_message: `Could not find a route for ${ctx.method} ${ctx.path}` };
   });
   return {
-    app, engine, records: engine.records, services, plugins, initialAdminPassword: first.generatedPassword,
+    app, engine, records: engine.records, services, plugins, sms, initialAdminPassword: first.generatedPassword,
     close: async () => {
       await plugins?.close();
       await engine.close();
       if (ownsDatabase) await database.close();
     },
   };
+}
+
+/** Plugin settings from a JSON file (`{ "<plugin id>": { ...settings } }`), checked by each manifest's schema at load. */
+function pluginSettingsFile(file: string | undefined): Record<string, Record<string, unknown>> | undefined {
+  if (!file) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`CANE_PLUGIN_SETTINGS: cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data) || Object.values(data).some((v) => !v || typeof v !== 'object' || Array.isArray(v))) {
+    throw new Error(`CANE_PLUGIN_SETTINGS: ${file} must be an object of plugin id → settings object`);
+  }
+  return data as Record<string, Record<string, unknown>>;
 }

@@ -22,6 +22,8 @@ export interface EngineOptions extends RegistryOptions {
   clock?: Clock;
   logger?: Logger;
   access?: AccessPolicy;
+  /** Seconds without a heartbeat before a running job is taken back from its worker (default 300). */
+  jobLeaseSeconds?: number;
 }
 
 /** The records engine: metadata registry, database, hooks, record service and job queue. */
@@ -46,7 +48,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const registry = loadRegistry({ ...options, warn: options.warn ?? ((m) => notes.push(m)) });
   if (notes.length) log.info({ notes }, `${notes.length} links refer to modules that are not installed and are disabled`);
   const ownsDatabase = !options.database;
-  const db = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  const db = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, log);
   try {
     const syncPlan = options.sync === false ? undefined : await syncSchema(db, registry);
     const hooks = new HookRegistry((message) => log.error(message));
@@ -55,7 +57,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }
     const clock = options.clock ?? systemClock;
     const context: RecordContext = { outbox: [], db, registry, hooks, validator: new RecordValidator(registry), access: options.access ?? allowAll, clock, log };
-    const jobs = new JobQueue(db, { clock, log });
+    const jobs = new JobQueue(db, { clock, log, leaseSeconds: options.jobLeaseSeconds });
     registerBuiltinJobs(jobs, db, clock);
     const schedulers = new SchedulerRunner(db, jobs, log);
     return {

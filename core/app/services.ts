@@ -3,6 +3,7 @@ import type { TokenStore } from '../security/tokens';
 import type { Authenticator } from '../security/authenticate';
 import type { AclPolicy } from '../security/acl';
 import type { Logger } from '../records/context';
+import type { SmsService } from '../sms/sms-service';
 
 /** What the HTTP layers need, built once by createCrm. */
 export interface CrmServices {
@@ -12,4 +13,6 @@ export interface CrmServices {
   acl: AclPolicy;
   log: Logger;
   bodyLimit: number;
+  /** Absent when createCrm was given `sms: false`. */
+  sms?: SmsService;
 }

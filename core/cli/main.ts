@@ -19,6 +19,8 @@ import { RoleAdmin } from '../security/roles';
 import { ensureAclActions } from '../security/acl';
 import { createUser, setPassword } from '../security/users';
 import { randomPassword } from '../security/passwords';
+import { SmsService } from '../sms/sms-service';
+import { systemClock } from '../records/time';
 
 const program = new Command();
 program.name('cane').description('Cane: an embeddable, SugarCRM-compatible CRM').version('0.1.0');
@@ -90,7 +92,10 @@ program
   .description('run the job queue worker (and schedulers) without the HTTP server')
   .option('--once', 'run due jobs once and exit')
   .action(async (opts: { once?: boolean }) => {
-    const engine = await createEngine({ databaseUrl: databaseUrl() });
+    const log = createLogger();
+    const engine = await createEngine({ databaseUrl: databaseUrl(), logger: log });
+    // SMS dispatch jobs need the SMS module's handler (configured from the same SMS_* / TWILIO_* variables).
+    await new SmsService(engine, {}, log, systemClock).start();
     if (opts.once) {
       console.log(`${await engine.jobs.runOnce(100)} jobs run`);
       await engine.close();
@@ -99,6 +104,19 @@ program
     await engine.schedulers.start();
     engine.jobs.start();
     process.once('SIGINT', () => void engine.close().then(() => process.exit(0)));
+  });
+
+program
+  .command('sms:reindex')
+  .description('rebuild the E.164 phone index used to match inbound SMS (after a bulk import into the tables)')
+  .action(async () => {
+    const engine = await quietEngine();
+    try {
+      const sms = new SmsService(engine, {}, silentLogger, systemClock);
+      console.log(`${await sms.phoneIndex.rebuild(engine.registry)} phone numbers indexed`);
+    } finally {
+      await engine.close();
+    }
   });
 
 program

@@ -17,16 +17,33 @@ export interface Database {
  * Opens `sqlite:<file>` (the embedded default; `sqlite::memory:` for a throwaway database) or
  * `mysql://user:password@host:port/database` (MySQL 8 / MariaDB 10.6+).
  */
-export function openDatabase(url: string): Database {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
-  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return openMysql(url);
+export function openDatabase(url: string, log?: DatabaseLogger): Database {
+  const knexLog = log ? { log: knexLogTo(log) } : {};
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), knexLog);
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return openMysql(url, knexLog);
   throw new Error(`DATABASE_URL must start with sqlite: or mysql:// (got '${url.split(':')[0]}:')`);
 }
 
-function openSqlite(file: string): Database {
+/** Where knex's own warnings (pool timeouts, deprecations) go instead of the console. */
+export interface DatabaseLogger {
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+function knexLogTo(log: DatabaseLogger): Knex.Config['log'] {
+  return {
+    warn: (message: string) => log.warn({ component: 'knex' }, message),
+    error: (message: string) => log.error({ component: 'knex' }, message),
+    deprecate: (method: string, alternative: string) => log.warn({ component: 'knex' }, `${method} is deprecated, use ${alternative}`),
+    debug: () => undefined,
+  };
+}
+
+function openSqlite(file: string, extra: Knex.Config): Database {
   const memory = file === ':memory:';
   if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const knex = knexFactory({
+    ...extra,
     client: 'better-sqlite3',
     connection: { filename: memory ? ':memory:' : path.resolve(file) },
     useNullAsDefault: true,
@@ -46,9 +63,10 @@ function openSqlite(file: string): Database {
   return { knex, dialect: sqliteDialect, description: `sqlite:${file}`, close: () => knex.destroy() };
 }
 
-function openMysql(url: string): Database {
+function openMysql(url: string, extra: Knex.Config): Database {
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
   const knex = knexFactory({
+    ...extra,
     client: 'mysql2',
     connection: {
       host: u.hostname,
@@ -66,7 +84,12 @@ function openMysql(url: string): Database {
       min: 0,
       max: Number(u.searchParams.get('pool') ?? 10),
       afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+        // READ COMMITTED: no gap locks, so the job queue's SKIP LOCKED claims and the inserts of
+        // new jobs in other transactions do not wait on each other; lock waits are kept short.
+        conn.query("SET time_zone = '+00:00', SESSION innodb_lock_wait_timeout = 15", (err) => {
+          if (err) return done(err, conn);
+          conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (e) => done(e, conn));
+        });
       },
     },
   });

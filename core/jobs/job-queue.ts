@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { setMaxListeners } from 'node:events';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import type { Logger } from '../records/context';
@@ -65,11 +66,15 @@ export class JobQueue {
   readonly client: string;
   private timer: NodeJS.Timeout | undefined;
   private running = new Set<Promise<void>>();
+  /** The poll in progress, if any: stop() waits for it so no claim runs on a closed database. */
+  private polling: Promise<void> | undefined;
   private readonly abort = new AbortController();
 
   constructor(private readonly db: Database, private readonly options: JobQueueOptions) {
     this.leaseSeconds = options.leaseSeconds ?? 300;
     this.client = options.client ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+    // Every running job listens for stop(); more than ten may run at once.
+    setMaxListeners(0, this.abort.signal);
   }
 
   register(target: string, handler: JobHandler): void {
@@ -166,23 +171,47 @@ export class JobQueue {
     return jobs.length;
   }
 
-  /** Polls for work until stop(). */
+  /** Polls for work until stop(); polls again at once while there is more work than free slots. */
   start(pollMs = 1000, concurrency = 4): void {
-    if (this.timer) return;
-    const tick = async () => {
-      try {
-        await this.recoverExpired();
-        const free = concurrency - this.running.size;
-        if (free > 0) {
-          for (const job of await this.claim(free)) {
-            const run = this.execute(job).finally(() => this.running.delete(run));
-            this.running.add(run);
-          }
-        }
-      } catch (err) {
-        this.options.log.error({ err }, 'job queue poll failed');
+    if (this.timer || this.abort.signal.aborted) return;
+    const schedule = (ms: number) => {
+      if (this.abort.signal.aborted) return;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(tick, ms);
+    };
+    const poll = async (): Promise<boolean> => {
+      await this.recoverExpired();
+      const free = concurrency - this.running.size;
+      if (free <= 0 || this.abort.signal.aborted) return false;
+      const jobs = await this.claim(free);
+      const busy = jobs.length === free;
+      for (const job of jobs) {
+        const run = this.execute(job).finally(() => {
+          this.running.delete(run);
+          if (busy) schedule(0); // a slot freed while work was waiting
+        });
+        this.running.add(run);
       }
-      if (!this.abort.signal.aborted) this.timer = setTimeout(tick, pollMs);
+      return busy;
+    };
+    let pollAgain = false;
+    const tick = () => {
+      if (this.abort.signal.aborted) return;
+      if (this.polling) {
+        pollAgain = true; // a slot freed during this poll: look again when it ends
+        return;
+      }
+      pollAgain = false;
+      this.polling = poll()
+        .catch((err) => {
+          this.options.log.error({ err }, 'job queue poll failed');
+          return false;
+        })
+        .then((busy) => {
+          this.polling = undefined;
+          if (pollAgain) schedule(0);
+          else if (!busy) schedule(pollMs);
+        });
     };
     this.timer = setTimeout(tick, 0);
   }
@@ -191,6 +220,7 @@ export class JobQueue {
     this.abort.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.polling;
     await Promise.allSettled([...this.running]);
   }
 

@@ -49,6 +49,11 @@ export function parseTime(value: string): string | undefined {
   return `${m[1]}:${m[2]}:${m[3] ?? '00'}`;
 }
 
+/** A stored 'Y-m-d H:i:s' (UTC, any fraction ignored) as a Date. */
+export function dateFromDb(dbDateTime: string): Date {
+  return new Date(`${dbDateTime.slice(0, 19).replace(' ', 'T')}Z`);
+}
+
 /** 'Y-m-d H:i:s' (UTC) -> ISO-8601 with offset, as REST v10 returns datetimes. */
 export function toIso(dbDateTime: string): string {
   return `${dbDateTime.replace(' ', 'T')}+00:00`;

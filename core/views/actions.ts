@@ -20,6 +20,10 @@ export interface ActionDef {
   builtin?: boolean;
   /** Limit to these modules. */
   modules?: string[];
+  /** Check `acl` on this module instead of the one shown (Send SMS needs a right on SMS). */
+  aclModule?: string;
+  /** A mass action that posts the selected rows to this URL instead of the list's own handler. */
+  formAction?: string;
 }
 
 export interface ActionRegistry {

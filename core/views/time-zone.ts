@@ -1,3 +1,5 @@
+import { dateFromDb } from '../records/time';
+
 /** Display and input of UTC datetimes in the user's IANA time zone. */
 
 function parts(date: Date, timeZone: string) {
@@ -17,7 +19,7 @@ export function isTimeZone(tz: string): boolean {
 
 /** 'Y-m-d H:i:s' UTC -> 'YYYY-MM-DD HH:MM' in the zone. */
 export function utcToZoned(dbDateTime: string, timeZone: string): string {
-  const p = parts(new Date(`${dbDateTime.replace(' ', 'T')}Z`), timeZone);
+  const p = parts(dateFromDb(dbDateTime), timeZone);
   return `${p.y}-${p.m}-${p.d} ${p.h}:${p.mi}`;
 }
 

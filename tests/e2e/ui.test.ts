@@ -157,7 +157,7 @@ run('web UI in Chromium', (get) => {
     await createUser(crm.engine, { user_name: 'reader', password: 'reader-pass', last_name: 'Reader' });
     const roles = new RoleAdmin(crm.engine, crm.services.acl);
     await roles.create('Read only everywhere');
-    for (const module of ['Accounts', 'Contacts', 'Leads']) {
+    for (const module of ['Accounts', 'Contacts', 'Leads', 'SMS']) {
       for (const action of ['edit', 'delete', 'massupdate']) await roles.set('Read only everywhere', module, action, 'none');
     }
     await roles.assign('Read only everywhere', 'reader');
@@ -171,6 +171,7 @@ run('web UI in Chromium', (get) => {
     await readerPage.getByRole('link', { name: 'Browser Test Company' }).click();
     await readerPage.getByRole('heading', { level: 1, name: 'Browser Test Company' }).waitFor();
     expect(await readerPage.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    expect(await readerPage.getByRole('link', { name: 'Send SMS' }).count()).toBe(0);
     expect(await readerPage.getByRole('button', { name: 'Delete' }).count()).toBe(0);
     expect(await readerPage.getByRole('button', { name: 'Link' }).count()).toBe(0);
     await readerPage.screenshot({ path: screenshotPath(kind, 'detail-read-only.png'), fullPage: true });

@@ -96,6 +96,32 @@ describeEachEngine('job queue', (get) => {
     expect(new Set(all).size).toBe(40);
   });
 
+  it('stop() waits for a poll in progress, so nothing touches the database after it returns', async () => {
+    const { db } = get();
+    const q = queue();
+    q.register('noop', async () => undefined);
+    await q.enqueue({ target: 'noop' });
+    const late: string[] = [];
+    let stopping: Promise<void> | undefined;
+    let stopped = false;
+    // Stop from inside the first poll's first query, the moment a closing engine can hit.
+    const watch = (query: { sql: string }) => {
+      if (stopped) late.push(query.sql);
+      stopping ??= q.stop().then(() => { stopped = true; });
+    };
+    db.knex.on('query', watch);
+    try {
+      q.start(1000, 2);
+      while (!stopping) await new Promise((r) => setTimeout(r, 1));
+      await stopping;
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      db.knex.removeListener('query', watch);
+    }
+    expect(late).toEqual([]);
+    expect(await db.knex('job_queue').first('status')).toMatchObject({ status: 'queued' });
+  });
+
   it('fires schedulers into the queue once per minute, whatever the number of processes', async () => {
     const { records, db } = get();
     expect(cronFromInterval('*/5::*::*::*::*')).toBe('*/5 * * * *');

@@ -6,6 +6,7 @@ import { logoutEndpoint, requireToken, tokenEndpoint } from './auth';
 import { meEndpoint, metadataEndpoint } from './metadata';
 import { openApiDocument } from './openapi';
 import { recordRoutes } from './records';
+import { smsRoutes } from './sms';
 
 /** REST v10, mounted at /rest/v10. Public routes first; everything after requireToken needs a token. */
 export function restV10Router(services: CrmServices): Router {
@@ -22,6 +23,7 @@ export function restV10Router(services: CrmServices): Router {
   authed.use(requireToken(services));
   authed.get('/me', meEndpoint(services));
   authed.get('/metadata', metadataEndpoint(services));
+  if (services.sms) smsRoutes(authed, services, services.sms);
   recordRoutes(authed, services);
   router.use(authed.routes(), authed.allowedMethods());
   return router;

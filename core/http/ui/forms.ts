@@ -21,6 +21,22 @@ export class FormData {
   names(): string[] {
     return [...new Set(this.params.keys())];
   }
+
+  /** A copy with `name` set to `value`. */
+  with(name: string, value: string): FormData {
+    const params = new URLSearchParams(this.params);
+    params.set(name, value);
+    return new FormData(params);
+  }
+
+  /** From decoded values (a query object or JSON): strings and lists of strings; anything else is dropped. */
+  static of(values: Record<string, unknown>): FormData {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(values ?? {})) {
+      for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') params.append(name, v);
+    }
+    return new FormData(params);
+  }
 }
 
 export async function readFormData(ctx: Context, limit: number): Promise<FormData> {

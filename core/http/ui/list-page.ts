@@ -6,7 +6,7 @@ import type { ModuleDef } from '../../metadata/registry';
 import { isStored, valueKind } from '../../metadata/field-types';
 import type { Filter } from '../../query/filter-to-knex';
 import { parseOrderBy } from '../../query/order-by';
-import { appliesTo } from '../../views/actions';
+import { appliesTo, fillHref, type ActionDef } from '../../views/actions';
 import { fieldView, type FieldContext } from '../../views/field-view';
 import { massUpdatable } from '../rest-v10/records';
 import { readFormData, type FormData } from './forms';
@@ -114,9 +114,15 @@ export function listPage(router: Router, ui: Ui): void {
       view: await ui.services.acl.level(actor, module, 'view'),
       list: await ui.services.acl.level(actor, module, 'list'),
     } as Record<string, number>;
-    const massActions = Object.entries(ui.actions.mass)
-      .filter(([, a]) => appliesTo(a, module) && (levels[a.acl] ?? 0) >= 75)
-      .map(([id, a]) => ({ id, label: ui.label(module.name, a.label), confirm: a.confirm ? ui.label(module.name, a.confirm) : undefined, href: a.href }));
+    const level = async (a: ActionDef) => {
+      if (!a.aclModule) return levels[a.acl] ?? 0;
+      return engine.registry.modules.has(a.aclModule) ? ui.services.acl.level(actor, engine.registry.module(a.aclModule), a.acl) : 0;
+    };
+    const massActions = [];
+    for (const [id, a] of Object.entries(ui.actions.mass)) {
+      if (!appliesTo(a, module) || (await level(a)) < 75) continue;
+      massActions.push({ id, label: ui.label(module.name, a.label), confirm: a.confirm ? ui.label(module.name, a.confirm) : undefined, href: a.href, formAction: a.formAction ? fillHref(a.formAction, { base, module: module.name }) : undefined });
+    }
     const massUpdateFields = massActions.some((a) => a.id === 'massupdate')
       ? Object.keys(module.fields).filter((f) => massUpdatable(module, f) && isStored(module.fields[f]) && !module.fields[f].admin_only).map((f) => {
           const view = fieldView(fctx, f, {});

@@ -76,7 +76,10 @@ export function recordPages(router: Router, ui: Ui): void {
     const buttons = [];
     for (const id of [...new Set(ids)]) {
       const action = ui.actions.detail[id];
-      if (!action?.href || !appliesTo(action, module) || !(await allowed(ctx, module, action.acl, record))) continue;
+      if (!action?.href || !appliesTo(action, module)) continue;
+      const guarded = action.aclModule && engine.registry.modules.has(action.aclModule) ? engine.registry.module(action.aclModule) : undefined;
+      if (action.aclModule && !guarded) continue;
+      if (!(await (guarded ? allowed(ctx, guarded, action.acl) : allowed(ctx, module, action.acl, record)))) continue;
       buttons.push({ id, label: ui.label(module.name, action.label), href: fillHref(action.href, { base: ui.base(ctx), module: module.name, id: record.id }), post: action.method === 'post', confirm: action.confirm ? ui.label(module.name, action.confirm) : undefined, primary: action.primary });
     }
     return buttons;

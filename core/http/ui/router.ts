@@ -11,6 +11,7 @@ import { ThemeEngine } from '../../views/theme-engine';
 import { authPages } from './auth-pages';
 import { listPage } from './list-page';
 import { recordPages } from './record-pages';
+import { smsPages } from './sms-pages';
 import { UiSessions } from './session';
 import { Ui, type UiOptions } from './ui-context';
 
@@ -73,6 +74,7 @@ export function uiRouter(services: CrmServices, options: UiRouterOptions): Route
     const page = q ? await services.engine.records.list(ui.actor(ctx), module.name, { filter: [{ [field]: { $starts: q } }], maxNum: 10, fields: ['id', 'name'] }) : { records: [] };
     ctx.body = page.records.map((r) => ({ id: r.id, name: r.name ?? r.id }));
   });
+  smsPages(pages, ui);
   listPage(pages, ui);
   recordPages(pages, ui);
   router.use(pages.routes());

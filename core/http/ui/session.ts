@@ -36,6 +36,9 @@ export class UiSessions {
   /** Attaches user, actor and csrf token when the cookie holds a live session; otherwise nothing. */
   load() {
     return async (ctx: Context, next: Next) => {
+      // PUBLIC_URL is https: browsers reach Cane over TLS even when a proxy forwards plain HTTP
+      // (without CANE_TRUST_PROXY), so Secure cookies are right and must not make koa refuse them.
+      if (this.secure) ctx.cookies.secure = true;
       const token = ctx.cookies.get(SESSION_COOKIE);
       if (token) {
         const info = await this.services.tokens.verify(token, 'session');

@@ -98,4 +98,69 @@
     });
     input.addEventListener('blur', function () { setTimeout(close, 100); });
   });
+
+  // SMS compose: live encoding, segment count, characters left, UCS-2 warning and the rendered text
+  // for the first recipient, from the server (the same code that sends).
+  document.querySelectorAll('form[data-sms-compose]').forEach(function (form) {
+    var counter = form.querySelector('[data-sms-counter]');
+    var warning = form.querySelector('[data-sms-warning]');
+    var preview = form.querySelector('[data-sms-preview]');
+    var refused = form.querySelector('[data-sms-refused]');
+    var body = form.querySelector('textarea[name="body"]');
+    var template = form.querySelector('select[name="template_id"]');
+    var timer = null;
+    var seq = 0;
+    function fields() {
+      var out = {};
+      new FormData(form).forEach(function (value, key) {
+        if (key === 'csrf') return;
+        if (out[key] === undefined) out[key] = value;
+        else if (Array.isArray(out[key])) out[key].push(value);
+        else out[key] = [out[key], value];
+      });
+      return out;
+    }
+    function text(el, value) { el.textContent = value; }
+    function show(result) {
+      refused.innerHTML = '';
+      if (result.empty) { text(counter, 'GSM-7 · 0 segments · 160 characters left · 0 / 1600'); warning.hidden = true; text(preview, ''); return; }
+      if (result.problems) {
+        text(counter, '');
+        warning.hidden = false;
+        text(warning, result.problems.map(function (p) { return p.field + ': ' + p.message; }).join('; '));
+        return;
+      }
+      var first = result.first;
+      (result.refused || []).slice(0, 10).forEach(function (r) {
+        var li = document.createElement('li');
+        text(li, (r.to || (r.module + ' ' + r.id)) + ': ' + r.reason);
+        refused.appendChild(li);
+      });
+      if (!first) { text(counter, 'No recipient can receive this message.'); warning.hidden = true; text(preview, ''); return; }
+      var parts = [first.encoding, first.segments + (first.segments === 1 ? ' segment' : ' segments'), first.charactersLeft + ' characters left', first.characters + ' / 1600'];
+      if (result.recipients > 1) parts.push(result.recipients + ' recipients, ' + result.segments_total + ' segments in all');
+      text(counter, parts.join(' · '));
+      if (first.encoding === 'UCS-2') {
+        warning.hidden = false;
+        text(warning, 'Unicode (UCS-2): 70 characters per segment instead of 160, because of ' + first.unicodeCharacters.join(' ') + '. Replace them to send a cheaper GSM-7 message.');
+      } else {
+        warning.hidden = true;
+      }
+      text(preview, first.body);
+    }
+    function update() {
+      if (template && body) body.disabled = template.value !== '';
+      var mine = ++seq;
+      fetch(form.getAttribute('data-preview'), {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ csrf: form.querySelector('input[name="csrf"]').value, fields: fields() })
+      }).then(function (r) { return r.json(); }).then(function (result) { if (mine === seq) show(result); }).catch(function () { text(counter, ''); });
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(update, 200); }
+    form.addEventListener('input', later);
+    form.addEventListener('change', later);
+    update();
+  });
 })();

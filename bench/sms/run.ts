@@ -1,0 +1,154 @@
+/**
+ * SMS benchmark, on SQLite and (with CANE_TEST_MYSQL_URL or a mysql DATABASE_URL) MariaDB:
+ *  1. messages per second from enqueue to the fake Twilio with throttling off, beside the bare
+ *     twilio client sending the same messages with the same concurrency;
+ *  2. the rate held against a configured limit (BENCH_SMS_RATE segments/s for BENCH_SMS_SECONDS);
+ *  3. status-callback handling latency through HTTP, beside a bare signature-checking handler.
+ *
+ *   npm run bench:sms      (BENCH_SMS_MESSAGES=2000, BENCH_SMS_RATE=50, BENCH_SMS_SECONDS=30)
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
+import { createCrm } from '../../core/app/create-crm';
+import { silentLogger } from '../../core/logger';
+import { SYSTEM } from '../../core/records/actor';
+import { TwilioProvider } from '../../core/sms/providers/twilio';
+import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio, postSignedForm } from '../../tests/helpers/fake-twilio';
+import { startServer } from '../../tests/helpers/crm';
+import { scratchDatabase } from '../scratch-database';
+
+const MESSAGES = Number(process.env.BENCH_SMS_MESSAGES ?? 2000);
+const RATE = Number(process.env.BENCH_SMS_RATE ?? 50);
+const SECONDS = Number(process.env.BENCH_SMS_SECONDS ?? 30);
+const CALLBACKS = Number(process.env.BENCH_SMS_CALLBACKS ?? 1000);
+const CONCURRENCY = 16;
+const PUBLIC_URL = 'http://crm.bench.test';
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+/** Valid US numbers (exchange 200–999), distinct per offset. */
+const numbers = (n: number, offset: number) => Array.from({ length: n }, (_, i) => { const k = offset + i; return `+1415${200 + Math.floor(k / 10_000)}${String(k % 10_000).padStart(4, '0')}`; });
+
+async function until(done: () => Promise<boolean>, timeoutMs: number) {
+  const end = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function run(kind: string) {
+  const scratch = await scratchDatabase('sms');
+  const fake = await FakeTwilio.start();
+  const crm = await createCrm({
+    database: scratch.db, logger: silentLogger, customDir: '/nonexistent', adminPassword: 'bench-admin-pw', plugins: false, publicUrl: PUBLIC_URL,
+    sms: { config: { provider: 'twilio', accountSid: FAKE_ACCOUNT_SID, authToken: FAKE_AUTH_TOKEN, from: '+15005550006', apiBaseUrl: fake.url, rate: 0 }, reconcileDelaySeconds: 5 },
+  });
+  const sms = crm.sms!;
+  const knex = crm.engine.db.knex;
+  try {
+    // 1. throughput, throttling off
+    const enqueueStart = performance.now();
+    const targets = numbers(MESSAGES, 0);
+    for (let i = 0; i < targets.length; i += 500) {
+      const result = await sms.send(SYSTEM, { to: targets.slice(i, i + 500), body: 'Benchmark message {{#if true}}one{{/if}}' }, 'api');
+      if (result.refused.length) throw new Error(`refused: ${result.refused[0].reason}`);
+    }
+    const enqueueMs = performance.now() - enqueueStart;
+    const sendStart = performance.now();
+    crm.engine.jobs.start(5, CONCURRENCY);
+    await until(async () => { return fake.messages.length >= MESSAGES && Number((await knex('sms').where('status', 'accepted').count({ n: '*' }).first())?.n) >= MESSAGES; }, 600_000);
+    const sendMs = performance.now() - sendStart;
+    await crm.engine.jobs.stop();
+
+    const bare = new TwilioProvider({ accountSid: FAKE_ACCOUNT_SID, authToken: FAKE_AUTH_TOKEN, from: '+15005550006', apiBaseUrl: fake.url });
+    const bareTargets = numbers(MESSAGES, 3_000_000);
+    const bareStart = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bareTargets.length) await bare.send({ to: bareTargets[next++], body: 'Benchmark message one', attempt: 1 });
+    }));
+    const bareMs = performance.now() - bareStart;
+    const cane = (MESSAGES / sendMs) * 1000;
+    const raw = (MESSAGES / bareMs) * 1000;
+    console.log(`[${kind}] enqueue ${MESSAGES}: ${fmt((MESSAGES / enqueueMs) * 1000, 0)} msg/s (checks, render, SMS row, job row)`);
+    console.log(`[${kind}] dispatch, throttling off, ${CONCURRENCY} workers: ${fmt(cane, 0)} msg/s vs bare twilio client ${fmt(raw, 0)} msg/s (ratio ${fmt(cane / raw, 2)}); enqueue→fake end to end ${fmt((MESSAGES / (enqueueMs + sendMs)) * 1000, 0)} msg/s`);
+
+    // 2. the rate held against a limit (a fresh service with throttling on, same database)
+    await crm.close();
+    const throttled = await createCrm({
+      database: scratch.db, logger: silentLogger, customDir: '/nonexistent', adminPassword: 'bench-admin-pw', plugins: false, publicUrl: PUBLIC_URL,
+      sms: { config: { provider: 'twilio', accountSid: FAKE_ACCOUNT_SID, authToken: FAKE_AUTH_TOKEN, from: '+15005550006', apiBaseUrl: fake.url, rate: RATE }, reconcileDelaySeconds: 5 },
+    });
+    const count = RATE * SECONDS;
+    const before = fake.messages.length;
+    const rateTargets = numbers(count, 1_500_000);
+    for (let i = 0; i < rateTargets.length; i += 500) await throttled.sms!.send(SYSTEM, { to: rateTargets.slice(i, i + 500), body: 'Rate test' }, 'api');
+    throttled.engine.jobs.start(5, CONCURRENCY);
+    await until(async () => fake.messages.length - before >= count, (SECONDS + 120) * 1000);
+    await throttled.engine.jobs.stop();
+    const stamps = fake.messages.slice(before).map((m) => m.dateCreated.getTime()).sort((a, b) => a - b);
+    const elapsed = (stamps[stamps.length - 1] - stamps[0]) / 1000;
+    const achieved = (stamps.length - 1) / elapsed;
+    const perSecond: number[] = [];
+    for (let s = stamps[0]; s + 1000 <= stamps[stamps.length - 1]; s += 1000) perSecond.push(stamps.filter((t) => t >= s && t < s + 1000).length);
+    const worst = Math.max(...perSecond.map((n) => Math.abs(n - RATE)));
+    console.log(`[${kind}] throttled at ${RATE} segments/s for ${count} messages: held ${fmt(achieved, 2)}/s over ${fmt(elapsed)} s (deviation ${fmt(((achieved - RATE) / RATE) * 100, 2)}%); per-second counts min ${Math.min(...perSecond)} max ${Math.max(...perSecond)}, worst second off by ${worst}`);
+
+    // 3. status callbacks through HTTP vs a bare handler that only checks the signature
+    const listening = await startServer(throttled);
+    const sids = (await knex('sms').whereNotNull('provider_message_id').limit(CALLBACKS).select('provider_message_id')).map((r: { provider_message_id: string }) => r.provider_message_id);
+    const timings: number[] = [];
+    for (const [i, sid] of sids.entries()) {
+      const t = performance.now();
+      const res = await postSignedForm(`${listening.url}/webhooks/twilio/status`, { MessageSid: sid, MessageStatus: i % 2 ? 'delivered' : 'sent', AccountSid: FAKE_ACCOUNT_SID }, { publicUrl: `${PUBLIC_URL}/webhooks/twilio/status` });
+      timings.push(performance.now() - t);
+      if (res.status !== 200) throw new Error(`callback answered ${res.status}: ${res.body}`);
+    }
+    await listening.close();
+    const bareServer = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const params = Object.fromEntries(new URLSearchParams(body));
+        const ok = twilio.validateRequest(FAKE_AUTH_TOKEN, String(req.headers['x-twilio-signature']), `${PUBLIC_URL}/webhooks/twilio/status`, params);
+        res.writeHead(ok ? 200 : 403).end();
+      });
+    });
+    await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
+    const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
+    const bareTimings: number[] = [];
+    for (const sid of sids) {
+      const t = performance.now();
+      await postSignedForm(`${bareUrl}/webhooks/twilio/status`, { MessageSid: sid, MessageStatus: 'delivered', AccountSid: FAKE_ACCOUNT_SID }, { publicUrl: `${PUBLIC_URL}/webhooks/twilio/status` });
+      bareTimings.push(performance.now() - t);
+    }
+    bareServer.close();
+    console.log(`[${kind}] status callback (${sids.length}, sequential): p50 ${fmt(pct(timings, 50), 2)} ms, p99 ${fmt(pct(timings, 99), 2)} ms vs bare signature check p50 ${fmt(pct(bareTimings, 50), 2)} ms, p99 ${fmt(pct(bareTimings, 99), 2)} ms (p99 ratio ${fmt(pct(timings, 99) / pct(bareTimings, 99), 2)})`);
+    await throttled.close();
+  } finally {
+    await fake.close();
+    await scratch.cleanup();
+  }
+}
+
+async function main() {
+  const mysql = process.env.DATABASE_URL?.startsWith('mysql') ? process.env.DATABASE_URL : process.env.CANE_TEST_MYSQL_URL;
+  delete process.env.DATABASE_URL;
+  await run('sqlite');
+  if (mysql) {
+    process.env.DATABASE_URL = mysql;
+    await run('mysql');
+  } else {
+    console.log('(set CANE_TEST_MYSQL_URL to run on MariaDB too)');
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { CrmServices } from '../../app/services';
+import { ValidationError } from '../../errors';
+import type { Actor } from '../../records/actor';
+import type { SmsService } from '../../sms/sms-service';
+import { readJson } from '../middleware/body';
+import { RecordAcl, toV10 } from './format';
+
+type State = { actor: Actor };
+
+/** SMS endpoints beside the generic record routes (registered before them so /SMS/send is not read as a record id). */
+export function smsRoutes(router: Router, services: CrmServices, sms: SmsService): void {
+  const actor = (ctx: Context) => (ctx.state as State).actor;
+  const module = services.engine.registry.module('SMS');
+  const source = (body: unknown) => {
+    const b = body as { records?: unknown[]; to?: unknown };
+    return Array.isArray(b?.records) && b.records.length > 1 ? 'bulk' : b?.to !== undefined ? 'quick' : 'api';
+  };
+
+  router.post('/SMS/send', async (ctx) => {
+    const body = await readJson(ctx, services.bodyLimit);
+    const result = await sms.send(actor(ctx), body, source(body));
+    const rights = await RecordAcl.for(services.acl, actor(ctx), module);
+    ctx.body = { records: result.records.map((r) => toV10(module, r, rights)), refused: result.refused };
+  });
+
+  router.post('/SMS/preview', async (ctx) => {
+    ctx.body = await sms.preview(actor(ctx), await readJson(ctx, services.bodyLimit));
+  });
+
+  router.get('/SMS/consent/:number', async (ctx) => {
+    ctx.body = await sms.consentOf(ctx.params.number);
+  });
+
+  router.post('/SMS/consent', async (ctx) => {
+    const body = (await readJson(ctx, services.bodyLimit)) as { number?: unknown; state?: unknown; note?: unknown };
+    if (typeof body?.number !== 'string') throw new ValidationError('SMS', [{ field: 'number', rule: 'required', message: 'is required' }]);
+    ctx.body = await sms.setConsent(actor(ctx), body.number, body.state as 'opted_in', 'api', typeof body.note === 'string' ? body.note : undefined);
+  });
+
+  router.get('/SMS/:id/status_history', async (ctx) => {
+    ctx.body = { records: await sms.statusHistory(actor(ctx), ctx.params.id) };
+  });
+
+  router.get('/SMS/config', async (ctx) => {
+    ctx.body = sms.describe(actor(ctx));
+  });
+}

@@ -1,0 +1,172 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { CaneError, ValidationError } from '../../errors';
+import type { SendRequest } from '../../sms/compose';
+import type { SmsService } from '../../sms/sms-service';
+import { DEFAULT_PHONE_FIELD, phoneFields, RECIPIENT_MODULES } from '../../sms/phone-index';
+import { readJson } from '../middleware/body';
+import { FormData, readFormData } from './forms';
+import type { Ui } from './ui-context';
+
+const MAX_LISTED = 20;
+
+/**
+ * Sending SMS from the UI: the compose page (from a record's "Send SMS" button, a list's mass
+ * action, or quick send to a typed number), a JSON preview for the live counter, and the result page.
+ */
+export function smsPages(router: Router, ui: Ui): void {
+  const { engine } = ui.services;
+  if (!ui.services.sms) return;
+  const sms: SmsService = ui.services.sms;
+
+  /** The recipients a compose form carries, as a send request. */
+  const recipients = (form: FormData): Pick<SendRequest, 'to' | 'parent_type' | 'parent_id' | 'records'> => {
+    const module = form.get('module') ?? '';
+    const ids = form.all('ids').filter((id) => /^[\w.-]{1,36}$/.test(id));
+    if (module && ids.length) return ids.length === 1 ? { parent_type: module, parent_id: ids[0] } : { records: ids.map((id) => ({ module, id })) };
+    if (form.get('parent_type') && form.get('parent_id')) return { parent_type: form.get('parent_type'), parent_id: form.get('parent_id') };
+    const to = (form.get('to') ?? '').split(/[,;\n]+/).map((n) => n.trim()).filter(Boolean);
+    return to.length ? { to: to.length === 1 ? to[0] : to } : {};
+  };
+
+  const request = (form: FormData): SendRequest => {
+    const templateId = form.get('template_id') ?? '';
+    const phoneField = form.get('phone_field') ?? '';
+    return {
+      ...recipients(form),
+      ...(templateId ? { template_id: templateId } : { body: form.get('body') ?? '' }),
+      ...(phoneField ? { phone_field: phoneField } : {}),
+    };
+  };
+
+  async function compose(ctx: Context, form: FormData, problems: Array<{ field: string; message: string }> = []) {
+    const actor = ui.actor(ctx);
+    const req = recipients(form);
+    const module = req.parent_type ?? req.records?.[0]?.module;
+    const ids = req.parent_id ? [req.parent_id] : req.records?.map((r) => r.id) ?? [];
+    const names: string[] = [];
+    for (const id of ids.slice(0, MAX_LISTED)) {
+      const record = await engine.records.retrieve(actor, module!, id, { fields: ['id', 'name'] }).catch(() => undefined);
+      names.push(record ? String(record.name ?? id) : `${id} (not found)`);
+    }
+    const templates = await engine.records.list(actor, 'SMSTemplates', { maxNum: 200, fields: ['id', 'name', 'template_module', 'template_type'], orderBy: [{ field: 'name', direction: 'asc' }] }).catch(() => ({ records: [] }));
+    const moduleDef = module && engine.registry.modules.has(module) ? engine.registry.module(module) : undefined;
+    const chosenField = form.get('phone_field') ?? (module ? DEFAULT_PHONE_FIELD[module] : undefined);
+    await ui.render(ctx, 'sms-compose', {
+      title: ids.length > 1 ? `Send SMS to ${ids.length} ${ui.moduleLabel(module!)}` : 'Send SMS',
+      moduleName: 'SMS',
+      action: `${ui.base(ctx)}/SMS/send`,
+      previewUrl: `${ui.base(ctx)}/SMS/preview`,
+      quick: !module,
+      to: form.get('to') ?? '',
+      module,
+      ids,
+      parentType: req.parent_type,
+      recipients: names.map((name, i) => ({ name, href: `${ui.base(ctx)}/${module}/${encodeURIComponent(ids[i])}` })),
+      more: Math.max(0, ids.length - MAX_LISTED),
+      phoneFields: moduleDef ? phoneFields(moduleDef).map((f) => ({ name: f, label: ui.label(module, String(moduleDef.fields[f].vname ?? f)), selected: f === chosenField })) : [],
+      templates: templates.records.filter((t) => !t.template_module || !module || t.template_module === module).map((t) => ({ id: t.id, name: t.name, type: t.template_type, selected: t.id === form.get('template_id') })),
+      body: form.get('body') ?? '',
+      problems,
+      provider: sms.provider.name,
+      region: sms.config.defaultRegion,
+    }, problems.length ? 422 : 200);
+  }
+
+  router.get('/SMS/compose', async (ctx) => {
+    const form = FormData.of(ctx.query);
+    if (form.get('parent_type') && !RECIPIENT_MODULES.includes(form.get('parent_type')!)) throw new CaneError('invalid_parameter', `${form.get('parent_type')} records cannot receive SMS`, 422);
+    await compose(ctx, form);
+  });
+
+  // From a list's mass action: the selected rows arrive as ids, the module in the query.
+  router.post('/SMS/compose', async (ctx) => {
+    const form = await readFormData(ctx, ui.services.bodyLimit);
+    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token. Reload the page and try again.', 403);
+    const module = String(ctx.query.module ?? form.get('module') ?? '');
+    if (!RECIPIENT_MODULES.includes(module)) throw new CaneError('invalid_parameter', `${module || 'These'} records cannot receive SMS`, 422);
+    const ids = form.all('ids');
+    if (!ids.length) throw new CaneError('invalid_parameter', 'Select at least one record first.', 422);
+    await compose(ctx, form.with('module', module));
+  });
+
+  router.post('/SMS/preview', async (ctx) => {
+    const body = (await readJson(ctx, ui.services.bodyLimit)) as Record<string, unknown>;
+    if (!ui.sessions.checkCsrf(ctx, typeof body?.csrf === 'string' ? body.csrf : undefined)) throw new CaneError('invalid_parameter', 'No valid security token', 403);
+    const form = FormData.of((body?.fields ?? {}) as Record<string, unknown>);
+    try {
+      const req = request(form);
+      if (!req.to && !req.parent_id && !req.records) req.to = '+15005550006'; // quick send before a number is typed: count only
+      if (req.body !== undefined && req.body.trim() === '') {
+        ctx.body = { empty: true };
+        return;
+      }
+      ctx.body = await sms.preview(ui.actor(ctx), req);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      ctx.body = { problems: err.problems };
+    }
+  });
+
+  /** Consent of a record's numbers (or one typed number): current state, history, and a form to change it. */
+  router.get('/SMS/consent', async (ctx) => {
+    const actor = ui.actor(ctx);
+    const module = String(ctx.query.module ?? '');
+    const id = String(ctx.query.id ?? '');
+    const entries: Array<{ field: string; raw: string }> = [];
+    let title = 'SMS consent';
+    let back = `${ui.base(ctx)}/SMS`;
+    if (module && id) {
+      if (!RECIPIENT_MODULES.includes(module)) throw new CaneError('invalid_parameter', `${module} records have no SMS consent`, 422);
+      const record = await engine.records.retrieve(actor, module, id);
+      title = `SMS consent: ${String(record.name ?? id)}`;
+      back = `${ui.base(ctx)}/${module}/${encodeURIComponent(id)}`;
+      for (const field of phoneFields(engine.registry.module(module))) if (record[field]) entries.push({ field: ui.label(module, String(engine.registry.module(module).fields[field].vname ?? field)), raw: String(record[field]) });
+    } else if (ctx.query.number) {
+      entries.push({ field: 'Number', raw: String(ctx.query.number) });
+    }
+    const numbers = [];
+    for (const entry of entries) {
+      const info = await sms.consentOf(entry.raw).catch((err) => {
+        if (err instanceof ValidationError) return undefined;
+        throw err;
+      });
+      numbers.push({ ...entry, phone: info?.phone, invalid: !info, state: info?.state, stateLabel: info ? engine.registry.dropdown('sms_consent_dom')?.[info.state] ?? info.state : undefined, history: (info?.history ?? []).map((h) => ({ ...h, date: String(h.date_entered).slice(0, 19) })) });
+    }
+    await ui.render(ctx, 'sms-consent', { title, moduleName: 'SMS', numbers, back, action: `${ui.base(ctx)}/SMS/consent`, returnTo: ctx.originalUrl, notice: typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined });
+  });
+
+  router.post('/SMS/consent', async (ctx) => {
+    const form = await readFormData(ctx, ui.services.bodyLimit);
+    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was changed.', 403);
+    const state = form.get('state') === 'opted_in' ? 'opted_in' : form.get('state') === 'opted_out' ? 'opted_out' : undefined;
+    if (!state) throw new CaneError('invalid_parameter', "state must be 'opted_in' or 'opted_out'", 422);
+    const result = await sms.setConsent(ui.actor(ctx), form.get('number') ?? '', state, 'ui', (form.get('note') ?? '').slice(0, 200) || undefined);
+    const back = form.get('return_to') ?? '';
+    const target = back.startsWith(`${ui.base(ctx)}/SMS/consent`) ? back : `${ui.base(ctx)}/SMS/consent?number=${encodeURIComponent(result.phone)}`;
+    const url = new URL(target, 'http://x');
+    url.searchParams.set('notice', `${result.phone} is now ${state === 'opted_in' ? 'opted in' : 'opted out'}`);
+    ctx.redirect(`${url.pathname}${url.search}`);
+  });
+
+  router.post('/SMS/send', async (ctx) => {
+    const form = await readFormData(ctx, ui.services.bodyLimit);
+    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was sent. Reload the page and try again.', 403);
+    const req = request(form);
+    const many = (req.records?.length ?? 0) > 1 || Array.isArray(req.to);
+    let result;
+    try {
+      result = await sms.send(ui.actor(ctx), req, req.to ? 'quick' : many ? 'bulk' : 'record');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return compose(ctx, form, err.problems.map((p) => ({ field: p.field, message: `${p.field}: ${p.message}` })));
+    }
+    await ui.render(ctx, 'sms-result', {
+      title: 'SMS',
+      moduleName: 'SMS',
+      queued: result.records.map((r) => ({ href: `${ui.base(ctx)}/SMS/${encodeURIComponent(r.id)}`, to: r.to_number, name: r.parent_name || r.to_number, status: r.status })),
+      refused: result.refused.map((r) => ({ who: r.to ?? `${r.module} ${r.id}`, reason: r.reason })),
+      listHref: `${ui.base(ctx)}/SMS`,
+    }, result.records.length || !result.refused.length ? 200 : 422);
+  });
+}

@@ -1,0 +1,70 @@
+import type { HttpClient } from './providers/twilio';
+
+/** SMS settings, from createCrm's `sms` option or the environment. */
+export interface SmsConfig {
+  /** 'twilio' or 'outbox' (nothing leaves the machine). Default: twilio when its credentials are set, else outbox. */
+  provider: 'twilio' | 'outbox';
+  accountSid?: string;
+  /** Also verifies webhooks, whichever provider sends. */
+  authToken?: string;
+  from?: string;
+  messagingServiceSid?: string;
+  /** Region for numbers typed without a country code (ISO 3166 alpha-2). */
+  defaultRegion: string;
+  /** Segments per second per sender; 0 turns throttling off. */
+  rate: number;
+  /** Public base URL Twilio calls back (webhook signatures are checked against it). */
+  publicUrl?: string;
+  /** Another origin for Twilio's API (a proxy or a local fake); requests keep their paths. */
+  apiBaseUrl?: string;
+  /** A custom transport for the twilio client (takes precedence over apiBaseUrl). */
+  httpClient?: HttpClient;
+  /** Provider calls per message before it is given up (transient errors and back-pressure). */
+  maxAttempts: number;
+  /** Seconds before the first retry of a transient failure; doubles each time. */
+  retryDelaySeconds: number;
+  /** Minutes before an undelivered message with a transient carrier error (30003, 30008) is sent again; 0 never. */
+  undeliveredRetryMinutes: number;
+  /** Automatic re-sends of such a message. */
+  undeliveredRetries: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function smsConfigFrom(options: Partial<SmsConfig> = {}, env: Env = process.env): SmsConfig {
+  const accountSid = options.accountSid ?? env.TWILIO_ACCOUNT_SID;
+  const authToken = options.authToken ?? env.TWILIO_AUTH_TOKEN;
+  const requested = options.provider ?? (env.SMS_PROVIDER as SmsConfig['provider'] | undefined);
+  if (requested && requested !== 'twilio' && requested !== 'outbox') throw new Error(`SMS_PROVIDER must be 'twilio' or 'outbox', not '${String(requested)}'`);
+  const provider = requested ?? (accountSid && authToken ? 'twilio' : 'outbox');
+  const config: SmsConfig = {
+    provider,
+    accountSid,
+    authToken,
+    from: options.from ?? env.TWILIO_FROM,
+    messagingServiceSid: options.messagingServiceSid ?? env.TWILIO_MESSAGING_SERVICE_SID,
+    defaultRegion: (options.defaultRegion ?? env.SMS_DEFAULT_REGION ?? 'US').toUpperCase(),
+    rate: options.rate ?? number(env.SMS_RATE, 'SMS_RATE', 1),
+    publicUrl: (options.publicUrl ?? env.PUBLIC_URL)?.replace(/\/+$/, ''),
+    apiBaseUrl: options.apiBaseUrl ?? env.TWILIO_API_BASE_URL,
+    httpClient: options.httpClient,
+    maxAttempts: options.maxAttempts ?? 6,
+    retryDelaySeconds: options.retryDelaySeconds ?? 30,
+    undeliveredRetryMinutes: options.undeliveredRetryMinutes ?? number(env.SMS_UNDELIVERED_RETRY_MINUTES, 'SMS_UNDELIVERED_RETRY_MINUTES', 30),
+    undeliveredRetries: options.undeliveredRetries ?? 1,
+  };
+  if (provider === 'twilio') {
+    const missing = [!accountSid && 'TWILIO_ACCOUNT_SID', !authToken && 'TWILIO_AUTH_TOKEN', !config.from && !config.messagingServiceSid && 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID'].filter(Boolean);
+    if (missing.length) throw new Error(`SMS_PROVIDER=twilio needs ${missing.join(', ')}`);
+    if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid!)) throw new Error('TWILIO_ACCOUNT_SID must be AC followed by 32 hexadecimal characters');
+  }
+  if (!/^[A-Z]{2}$/.test(config.defaultRegion)) throw new Error(`SMS_DEFAULT_REGION must be a two-letter country code, not '${config.defaultRegion}'`);
+  return config;
+}
+
+function number(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of at least 0, not '${raw}'`);
+  return n;
+}

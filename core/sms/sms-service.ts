@@ -1,0 +1,211 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Engine } from '../app/engine';
+import { AccessDeniedError, ValidationError } from '../errors';
+import type { Actor } from '../records/actor';
+import { SYSTEM } from '../records/actor';
+import type { Logger, OutboxEvent } from '../records/context';
+import type { RecordData } from '../records/read';
+import { dateFromDb, formatDateTime, type Clock } from '../records/time';
+import { smsConfigFrom, type SmsConfig } from './config';
+import { checkRequestShape, compose, type Refusal, type SendRequest } from './compose';
+import { ConsentLedger, type ConsentSource, type ConsentState } from './consent';
+import { deterministicId } from '../jobs/schedulers';
+import { Dispatcher, DISPATCH_JOB, type DispatchJobData } from './dispatch';
+import { normalisePhone } from './phone';
+import { PhoneIndex } from './phone-index';
+import { OutboxProvider } from './providers/outbox';
+import type { SmsProvider } from './providers/provider';
+import { TwilioProvider } from './providers/twilio';
+import { StatusStore } from './status-store';
+import { SenderThrottle } from './throttle';
+import { handleInbound, handleStatusCallback, relatedLink, type WebhookDeps } from './webhooks';
+
+export type SendSource = 'record' | 'bulk' | 'quick' | 'api' | 'workflow' | 'campaign';
+
+export interface SendResult {
+  records: RecordData[];
+  refused: Refusal[];
+}
+
+export interface SmsServiceOptions {
+  config?: Partial<SmsConfig>;
+  /** Replaces the provider the configuration names (tests, other gateways). */
+  provider?: SmsProvider;
+  reconcileDelaySeconds?: number;
+}
+
+/**
+ * The SMS module's one entry point: every sending path (record, list, quick send, API, plugins,
+ * campaigns) goes through send(), which checks numbers and consent, renders, and writes SMS rows
+ * whose dispatch job is queued in the same transaction; the Dispatcher sends them exactly once.
+ */
+export class SmsService {
+  readonly config: SmsConfig;
+  readonly provider: SmsProvider;
+  readonly consent: ConsentLedger;
+  readonly phoneIndex: PhoneIndex;
+  readonly throttle: SenderThrottle;
+  readonly dispatcher: Dispatcher;
+  private readonly webhookDeps: WebhookDeps;
+
+  constructor(private readonly engine: Engine, options: SmsServiceOptions, private readonly log: Logger, private readonly clock: Clock) {
+    this.config = smsConfigFrom(options.config);
+    this.provider = options.provider ?? (this.config.provider === 'twilio'
+      ? new TwilioProvider({ accountSid: this.config.accountSid!, authToken: this.config.authToken!, from: this.config.from, messagingServiceSid: this.config.messagingServiceSid, apiBaseUrl: this.config.apiBaseUrl, httpClient: this.config.httpClient })
+      : new OutboxProvider());
+    this.consent = new ConsentLedger(engine.db, clock);
+    this.phoneIndex = new PhoneIndex(engine.db, engine.registry, this.config.defaultRegion);
+    this.throttle = new SenderThrottle(this.config.rate);
+    this.dispatcher = new Dispatcher({
+      db: engine.db, provider: this.provider, config: this.config, consent: this.consent, throttle: this.throttle, jobs: engine.jobs, clock, log,
+      reconcileDelaySeconds: options.reconcileDelaySeconds ?? 30,
+    });
+    this.webhookDeps = {
+      db: engine.db, registry: engine.registry, records: engine.records, config: this.config, consent: this.consent, phoneIndex: this.phoneIndex, clock, log,
+      statuses: new StatusStore(engine.db.dialect),
+      retryUndelivered: (row) => this.retryUndelivered(row),
+    };
+    engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch);
+    engine.jobs.register(DISPATCH_JOB, async (job, context) => ({ message: await this.dispatcher.run(job.data as DispatchJobData, context.signal) }));
+  }
+
+  /** Builds the phone index on a database that has records but no index yet. */
+  async start(): Promise<void> {
+    const indexed = await this.engine.db.knex('sms_phone_index').first('record_id');
+    if (!indexed) {
+      const count = await this.phoneIndex.rebuild(this.engine.registry);
+      if (count) this.log.info(`SMS: indexed ${count} phone numbers`);
+    }
+  }
+
+  /** A new outbound SMS in `queued` gets its dispatch job in the transaction that creates it. */
+  private queueDispatch = async (trx: Knex, event: OutboxEvent): Promise<void> => {
+    if (event.module !== 'SMS' || event.event !== 'after_save' || event.isUpdate) return;
+    const r = event.record;
+    if (r.direction !== 'outbound' || r.status !== 'queued') return;
+    const at = typeof r.date_scheduled === 'string' && r.date_scheduled ? dateFromDb(r.date_scheduled) : undefined;
+    await this.engine.jobs.enqueue({ target: DISPATCH_JOB, id: deterministicId(`sms:${event.id}`), name: `Send SMS ${event.id}`, data: { id: event.id }, executeTime: at, retries: 3 }, trx);
+  };
+
+  /** Checks, renders and queues; answers the SMS records created and a reason for every recipient refused. */
+  async send(actor: Actor, input: unknown, source: SendSource = 'api'): Promise<SendResult> {
+    const request = checkRequestShape(input);
+    const sms = this.engine.registry.module('SMS');
+    const many = (Array.isArray(request.to) && request.to.length > 1) || (request.records?.length ?? 0) > 1;
+    if (many) await this.engine.context.access.check(actor, sms, 'massupdate');
+    await this.engine.context.access.check(actor, sms, 'edit');
+    if (request.campaign_id) await this.engine.records.retrieve(actor, 'Campaigns', request.campaign_id).catch(() => {
+      throw new ValidationError('SMS', [{ field: 'campaign_id', rule: 'exists', message: `no campaign with id '${request.campaign_id}'` }]);
+    });
+    const composition = await compose({ registry: this.engine.registry, records: this.engine.records, consent: this.consent, region: this.config.defaultRegion }, actor, request);
+    const keys = composition.drafts.map((d) => sendKey(actor, request, d.to));
+    const existing = new Map<string, string>();
+    if (request.idempotency_key || request.campaign_id) {
+      for (const row of await this.engine.db.knex('sms').whereIn('send_key', keys).select('id', 'send_key')) existing.set(row.send_key, row.id);
+    }
+    const created: RecordData[] = [];
+    const refused = [...composition.refused];
+    for (const [i, draft] of composition.drafts.entries()) {
+      const earlier = existing.get(keys[i]);
+      if (earlier) {
+        created.push(await this.engine.records.retrieve(actor, 'SMS', earlier));
+        continue;
+      }
+      const record = await this.engine.records.create(actor, 'SMS', {
+        name: draft.body.slice(0, 60), body: draft.body, direction: 'outbound', status: 'queued', to_number: draft.to,
+        from_number: this.config.from ?? null, messaging_service_sid: this.config.messagingServiceSid ?? null, provider: this.provider.name,
+        send_key: keys[i], encoding: draft.facts.encoding, segments: draft.facts.segments, source,
+        template_id: composition.template?.id ?? null, campaign_id: request.campaign_id ?? null,
+        ...(draft.module ? { parent_type: draft.module, parent_id: draft.id } : {}),
+        ...(actor.type === 'user' ? { assigned_user_id: actor.id } : {}),
+      });
+      const accountLink = relatedLink(this.engine.registry, 'Accounts');
+      if (draft.accountId && draft.module !== 'Accounts' && accountLink) await this.engine.records.link(SYSTEM, 'SMS', record.id, accountLink, draft.accountId).catch(() => undefined);
+      created.push(record);
+    }
+    return { records: created, refused };
+  }
+
+  /** What send() would do, without sending: the rendered text for the first recipient, encoding, segments, refusals. */
+  async preview(actor: Actor, input: unknown) {
+    const request = checkRequestShape(input);
+    const composition = await compose({ registry: this.engine.registry, records: this.engine.records, consent: this.consent, region: this.config.defaultRegion }, actor, request);
+    const first = composition.drafts[0];
+    return {
+      recipients: composition.drafts.length,
+      segments_total: composition.drafts.reduce((n, d) => n + d.facts.segments, 0),
+      first: first ? { to: first.to, name: first.name ?? first.to, body: first.body, ...first.facts } : null,
+      refused: composition.refused,
+      template: composition.template ?? null,
+    };
+  }
+
+  /** Records a consent change typed in the UI or posted to the API. */
+  async setConsent(actor: Actor, number: string, state: ConsentState, source: ConsentSource, note?: string): Promise<{ phone: string; state: ConsentState }> {
+    if (actor.type === 'user' && !actor.isAdmin) await this.engine.context.access.check(actor, this.engine.registry.module('SMS'), 'edit');
+    const phone = normalisePhone(number, this.config.defaultRegion);
+    if (!phone.ok) throw new ValidationError('SMS', [{ field: 'number', rule: 'phone', message: phone.reason }]);
+    if (state !== 'opted_in' && state !== 'opted_out') throw new ValidationError('SMS', [{ field: 'state', rule: 'enum', message: "must be 'opted_in' or 'opted_out'" }]);
+    await this.consent.record({ phone: phone.e164, state, source, actorId: actor.id ?? null, note });
+    return { phone: phone.e164, state };
+  }
+
+  async consentOf(number: string) {
+    const phone = normalisePhone(number, this.config.defaultRegion);
+    if (!phone.ok) throw new ValidationError('SMS', [{ field: 'number', rule: 'phone', message: phone.reason }]);
+    return { ...(await this.consent.state(phone.e164)), history: await this.consent.history(phone.e164) };
+  }
+
+  /** Each status the message went through, oldest first, with what reported it. */
+  async statusHistory(actor: Actor, id: string) {
+    await this.engine.records.retrieve(actor, 'SMS', id, { fields: ['id'] });
+    const rows = await this.engine.db.knex('sms_status_events').where('sms_id', id).orderBy([{ column: 'date_entered' }, { column: 'id' }]);
+    return rows.map((r: Record<string, any>) => ({ status: r.status, error_code: r.error_code || null, provider_status: r.provider_status, source: r.source, date: String(r.date_entered).slice(0, 19) }));
+  }
+
+  statusCallback(params: Record<string, string>) {
+    return handleStatusCallback(this.webhookDeps, params);
+  }
+
+  inbound(params: Record<string, string>) {
+    return handleInbound(this.webhookDeps, params);
+  }
+
+  /** What administrators see about the provider (never the token). */
+  describe(actor: Actor) {
+    if (actor.type === 'user' && !actor.isAdmin) throw new AccessDeniedError('Only administrators may see the SMS provider configuration');
+    const c = this.config;
+    return {
+      provider: this.provider.name, account_sid: c.accountSid ?? null, from: c.from ?? null, messaging_service_sid: c.messagingServiceSid ?? null,
+      default_region: c.defaultRegion, rate_segments_per_second: c.rate, public_url: c.publicUrl ?? null,
+      webhooks: c.authToken && c.publicUrl ? { status: `${c.publicUrl}/webhooks/twilio/status`, inbound: `${c.publicUrl}/webhooks/twilio/inbound` } : null,
+    };
+  }
+
+  /** A message undelivered for a transient carrier reason (30003, 30008) is sent again later, a bounded number of times. */
+  private async retryUndelivered(row: Record<string, any>): Promise<void> {
+    const { undeliveredRetryMinutes, undeliveredRetries } = this.config;
+    if (!undeliveredRetryMinutes || row.direction !== 'outbound') return;
+    const done = Number(/#r(\d+)$/.exec(String(row.send_key))?.[1] ?? 0);
+    if (done >= undeliveredRetries) return;
+    const key = `${String(row.send_key).replace(/#r\d+$/, '')}#r${done + 1}`;
+    if (await this.engine.db.knex('sms').where('send_key', key).first('id')) return;
+    const consent = await this.consent.state(row.to_number);
+    if (consent.state === 'opted_out') return;
+    const at = formatDateTime(new Date(this.clock().getTime() + undeliveredRetryMinutes * 60_000));
+    await this.engine.records.create(SYSTEM, 'SMS', {
+      name: row.name, body: row.body, direction: 'outbound', status: 'queued', to_number: row.to_number, from_number: row.from_number,
+      messaging_service_sid: row.messaging_service_sid, provider: row.provider, send_key: key, encoding: row.encoding, segments: row.segments,
+      source: 'retry', template_id: row.template_id, campaign_id: row.campaign_id, parent_type: row.parent_type, parent_id: row.parent_id,
+      assigned_user_id: row.assigned_user_id, date_scheduled: at,
+    }).catch((err) => this.log.warn({ err, sms: row.id }, 'could not queue the retry of an undelivered SMS'));
+  }
+}
+
+/** Campaign messages are keyed by campaign and number; idempotent requests by caller key and number. */
+function sendKey(actor: Actor, request: SendRequest, to: string): string {
+  if (request.campaign_id && !request.idempotency_key) return `cmp:${crypto.createHash('sha1').update(`${request.campaign_id}|${to}`).digest('hex')}`;
+  if (request.idempotency_key) return `idem:${crypto.createHash('sha1').update(`${actor.id ?? 'system'}|${request.idempotency_key}|${to}`).digest('hex')}`;
+  return crypto.randomUUID();
+}

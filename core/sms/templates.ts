@@ -1,0 +1,102 @@
+import Handlebars from 'handlebars';
+
+import type { Registry, ModuleDef } from '../metadata/registry';
+import type { Actor } from '../records/actor';
+import type { RecordService } from '../records/record-service';
+
+/** SMS text is not HTML: no escaping; only the built-in block helpers. */
+const sms = Handlebars.create();
+
+export class TemplateProblem extends Error {}
+
+interface Compiled {
+  render: (data: unknown) => string;
+  /** Paths used, split on dots (`assigned_user.first_name` → ['assigned_user', 'first_name']). */
+  paths: string[][];
+}
+
+const cache = new Map<string, Compiled>();
+
+export function compileSmsTemplate(body: string): Compiled {
+  const hit = cache.get(body);
+  if (hit) return hit;
+  let ast: ReturnType<typeof sms.parse>;
+  try {
+    ast = sms.parse(body);
+  } catch (err) {
+    throw new TemplateProblem(`template syntax error: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`);
+  }
+  const paths: string[][] = [];
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const n = node as { type?: string; parts?: string[]; data?: boolean; original?: string };
+    if (n.type === 'PathExpression' && !n.data && n.parts?.length) paths.push(n.parts);
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) value.forEach(visit);
+      else if (value && typeof value === 'object') visit(value);
+    }
+  };
+  visit(ast);
+  const template = sms.compile(ast, { noEscape: true, strict: false, knownHelpersOnly: false });
+  const compiled = { render: (data: unknown) => template(data, { allowProtoPropertiesByDefault: false }), paths };
+  if (cache.size > 500) cache.clear();
+  cache.set(body, compiled);
+  return compiled;
+}
+
+const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this']);
+
+/** A relate field named `<x>_name` (or `<x>`) with an id field makes `{{x.field}}` reach the related record. */
+function relation(module: ModuleDef, head: string): { idField: string; module: string } | undefined {
+  for (const name of [`${head}_name`, head]) {
+    const f = module.fields[name];
+    if (f?.type === 'relate' && f.id_name && f.module) return { idField: f.id_name, module: f.module };
+  }
+  return undefined;
+}
+
+/**
+ * Checks a template's fields against a module's vardefs (or, without a module, that it uses none);
+ * returns the problems, each naming the field.
+ */
+export function templateFieldProblems(registry: Registry, body: string, moduleName: string | undefined): string[] {
+  const { paths } = compileSmsTemplate(body);
+  const problems: string[] = [];
+  for (const parts of paths) {
+    const [head, next] = parts;
+    if (BLOCK_HELPERS.has(head)) continue;
+    if (!moduleName) {
+      problems.push(`{{${parts.join('.')}}} needs a record to fill it, and this message has none`);
+      continue;
+    }
+    const module = registry.module(moduleName);
+    if (parts.length === 1) {
+      if (!module.fields[head]) problems.push(`{{${head}}} is not a field of ${moduleName}`);
+      continue;
+    }
+    const rel = relation(module, head);
+    if (!rel) {
+      problems.push(`{{${parts.join('.')}}}: ${head} is not a related record of ${moduleName}`);
+      continue;
+    }
+    if (parts.length > 2 || !registry.modules.has(rel.module) || !registry.module(rel.module).fields[next]) problems.push(`{{${parts.join('.')}}}: ${next} is not a field of ${rel.module}`);
+  }
+  return [...new Set(problems)];
+}
+
+/** Renders a template for one record, loading only the related records the template uses, with the actor's access. */
+export async function renderForRecord(registry: Registry, records: RecordService, actor: Actor, body: string, target: { module: string; record: Record<string, unknown> } | undefined): Promise<string> {
+  const problems = templateFieldProblems(registry, body, target?.module);
+  if (problems.length) throw new TemplateProblem(problems.join('; '));
+  const compiled = compileSmsTemplate(body);
+  if (!target) return compiled.render({});
+  const data: Record<string, unknown> = { ...target.record };
+  const module = registry.module(target.module);
+  for (const head of new Set(compiled.paths.filter((p) => p.length > 1).map((p) => p[0]))) {
+    const rel = relation(module, head)!;
+    const id = target.record[rel.idField];
+    data[head] = typeof id === 'string' && id ? await records.retrieve(actor, rel.module, id).catch(() => ({})) : {};
+  }
+  for (const [key, value] of Object.entries(data)) if (value === null) data[key] = '';
+  return compiled.render(data);
+}

@@ -1,0 +1,123 @@
+import type { Browser, Page } from 'playwright-core';
+import { browserAvailable, launchBrowser, screenshotPath } from '../helpers/browser';
+import { describeSms } from '../helpers/sms';
+
+const run = browserAvailable() ? describeSms : (title: string) => describe.skip(title, () => undefined);
+
+run('SMS in the web UI (Chromium)', (get) => {
+  let browser: Browser;
+  let page: Page;
+  let kind = '';
+  const url = (path: string) => `${get().server.url}/ui${path}`;
+  const shot = (name: string) => page.screenshot({ path: screenshotPath(kind, `sms-${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    kind = get().crm.engine.db.dialect.name;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    await page.goto(url('/login'));
+    await page.getByLabel('User Name').fill('admin');
+    await page.getByLabel('Password').fill('secret-admin');
+    await page.getByRole('button', { name: 'Log In' }).click();
+    await page.waitForURL(/\/ui$/);
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  it('sends from a contact: live preview, segment counter and the UCS-2 warning', async () => {
+    const { crm, fake, drain } = get();
+    const contact = await crm.records.retrieve({ type: 'system', id: '1' }, 'Contacts', 'demo-contact-02');
+    await page.goto(url('/Contacts/demo-contact-02'));
+    await page.getByRole('link', { name: 'Send SMS' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Send SMS' }).waitFor();
+    await page.getByLabel('Message').fill('Hi {{first_name}}, see you at 5');
+    const counter = page.locator('[data-sms-counter]');
+    await counter.getByText(/GSM-7 · 1 segment · \d+ characters left/).waitFor();
+    await page.locator('[data-sms-preview]').getByText(`Hi ${contact.first_name}, see you at 5`).waitFor();
+    expect(await page.locator('[data-sms-warning]').isHidden()).toBe(true);
+    await page.getByLabel('Message').fill('Hi {{first_name}}, see you at 5 😀');
+    await counter.getByText(/UCS-2 · 1 segment/).waitFor();
+    await page.locator('[data-sms-warning]').getByText(/Unicode \(UCS-2\).*😀/).waitFor();
+    await shot('compose-ucs2');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('heading', { name: '1 queued for sending' }).waitFor();
+    await shot('sent');
+    await drain();
+    const sent = fake.messages.filter((m) => m.body.includes('see you at 5'));
+    expect(sent).toHaveLength(1);
+    expect(sent[0].to).toBe(String(contact.phone_mobile).replace(/[^+\d]/g, ''));
+    expect(sent[0].body).toBe(`Hi ${contact.first_name}, see you at 5 😀`);
+    await page.goto(url('/Contacts/demo-contact-02'));
+    await page.locator('#subpanel-sms').getByText(/Hi .*see you at 5/).first().waitFor();
+  });
+
+  it('sends a template to the rows selected in a list (mass action) and lists refusals', async () => {
+    const { crm, fake, drain } = get();
+    await crm.sms!.setConsent({ type: 'system', id: '1' }, '+14155552001', 'opted_out', 'ui', 'test');
+    await page.goto(url('/Contacts?order_by=last_name:asc'));
+    const boxes = page.locator('input[name="ids"]');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await boxes.nth(2).check();
+    const ids = await Promise.all([0, 1, 2].map((i) => boxes.nth(i).getAttribute('value')));
+    await page.getByRole('button', { name: 'Send SMS' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Send SMS to 3 Contacts' }).waitFor();
+    await page.getByLabel('Template').selectOption('demo-template-followup');
+    await page.locator('[data-sms-preview]').getByText(/Thanks for your time today/).waitFor();
+    await shot('mass-compose');
+    const before = fake.messages.length;
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText(/queued for sending|not sent/).first().waitFor();
+    await shot('mass-result');
+    const numbers = await Promise.all(ids.map(async (id) => (await crm.records.retrieve({ type: 'system', id: '1' }, 'Contacts', id!)).phone_mobile));
+    const optedOut = numbers.filter((n) => n === '+14155552001').length;
+    if (optedOut) await page.locator('[data-sms-refused]').getByText(/has opted out/).waitFor();
+    await drain();
+    expect(fake.messages.length - before).toBe(3 - optedOut);
+    for (const m of fake.messages.slice(before)) expect(m.body).toMatch(/^Thanks for your time today, \w+\. \w+ will send the proposal tomorrow\.$/);
+  });
+
+  it('quick-sends to a typed number', async () => {
+    const { fake, drain } = get();
+    await page.goto(url('/SMS/compose'));
+    await page.getByLabel('To').fill('415 555 0166');
+    await page.getByLabel('Message').fill('Your order is ready');
+    await page.locator('[data-sms-counter]').getByText(/GSM-7 · 1 segment/).waitFor();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('heading', { name: '1 queued for sending' }).waitFor();
+    await drain();
+    expect(fake.sentTo('+14155550166').map((m) => m.body)).toEqual(['Your order is ready']);
+  });
+
+  it('records an opt-out typed in the UI, with its history, and refuses to send to it', async () => {
+    const { crm } = get();
+    const contact = await crm.records.retrieve({ type: 'system', id: '1' }, 'Contacts', 'demo-contact-04');
+    await page.goto(url('/Contacts/demo-contact-04'));
+    await page.getByRole('link', { name: 'SMS Consent' }).click();
+    const mobile = page.locator('section.sms-consent').filter({ hasText: 'Mobile' });
+    await mobile.getByLabel('Note').fill('asked by phone');
+    await mobile.getByRole('button', { name: 'Opt out' }).click();
+    await page.getByRole('status').getByText(/is now opted out/).waitFor();
+    await page.locator('section.sms-consent').filter({ hasText: 'Mobile' }).getByRole('cell', { name: 'asked by phone' }).waitFor();
+    await shot('consent');
+    const number = String(contact.phone_mobile).replace(/[^+\d]/g, '');
+    expect((await crm.sms!.consent.state(number))).toMatchObject({ state: 'opted_out', source: 'ui' });
+    await page.goto(url('/SMS/compose?parent_type=Contacts&parent_id=demo-contact-04'));
+    await page.getByLabel('Message').fill('Hello');
+    await page.locator('[data-sms-refused]').getByText(/has opted out/).waitFor();
+  });
+
+  it('explains what is wrong instead of sending', async () => {
+    await page.goto(url('/SMS/compose'));
+    await page.getByLabel('To').fill('12345');
+    await page.getByLabel('Message').fill('Hello');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText(/invalid number/).waitFor();
+    await page.goto(url('/SMS/compose'));
+    await page.getByLabel('To').fill('+14155550167');
+    await page.getByLabel('Message').fill('Hello {{#if}}');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText(/template syntax error/).first().waitFor();
+    expect(get().fake.sentTo('+14155550167')).toHaveLength(0);
+  });
+});

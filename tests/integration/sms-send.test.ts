@@ -1,0 +1,59 @@
+import { describeSms, FROM } from '../helpers/sms';
+
+describeSms('SMS sending through the API', (get) => {
+  const send = (body: unknown) => get().server.call('POST', '/rest/v10/SMS/send', { token: get().token, body });
+
+  test('1:1 to a contact renders the template, stores the SID and shows in its History', async () => {
+    const { crm, fake, drain, server, token } = get();
+    const contact = await crm.records.retrieve({ type: 'system', id: '1' }, 'Contacts', 'demo-contact-01');
+    const res = await send({ parent_type: 'Contacts', parent_id: 'demo-contact-01', body: 'Hi {{first_name}}, this is {{assigned_user.first_name}} from {{account.name}}' });
+    expect(res.status).toBe(200);
+    expect(res.body.refused).toEqual([]);
+    expect(res.body.records).toHaveLength(1);
+    const sms = res.body.records[0];
+    expect(sms.status).toBe('queued');
+    expect(sms.body).toContain(`Hi ${contact.first_name}`);
+    expect(sms.body).not.toContain('{{');
+    await drain();
+    expect(fake.messages).toHaveLength(1);
+    expect(fake.messages[0]).toMatchObject({ to: sms.to_number, from: FROM, body: sms.body, statusCallback: 'http://crm.example.test/webhooks/twilio/status' });
+    const stored = await server.call('GET', `/rest/v10/SMS/${sms.id}`, { token });
+    expect(stored.body).toMatchObject({ status: 'accepted', provider_message_id: fake.messages[0].sid, provider: 'twilio', attempts: 1 });
+    const history = await server.call('GET', '/rest/v10/Contacts/demo-contact-01/link/sms', { token });
+    expect(history.body.records.map((r: { id: string }) => r.id)).toContain(sms.id);
+  });
+
+  test('quick send to a typed number normalises it to E.164', async () => {
+    const res = await send({ to: '(415) 555-0142', body: 'Your table is ready' });
+    expect(res.status).toBe(200);
+    expect(res.body.records[0].to_number).toBe('+14155550142');
+    await get().drain();
+    expect(get().fake.sentTo('+14155550142')).toHaveLength(1);
+  });
+
+  test('bad input is refused naming the field', async () => {
+    for (const [body, field] of [
+      [{ to: '+14155550100', body: '' }, 'body'],
+      [{ to: '+14155550100', body: 'x'.repeat(1601) }, 'body'],
+      [{ to: '+14155550100' }, 'body'],
+      [{ body: 'hi' }, 'to'],
+      [{ to: '+14155550100', body: 'Hi {{#if}}' }, 'body'],
+      [{ to: '+14155550100', template_id: 'nope' }, 'template_id'],
+      [{ to: '+14155550100', body: 'hi', colour: 'red' }, 'colour'],
+    ] as const) {
+      const res = await send(body);
+      expect(res.status).toBe(422);
+      expect(res.body.error).toBe('invalid_parameter');
+      expect(res.body.fields.map((f: { field: string }) => f.field)).toContain(field);
+    }
+  });
+
+  test('recipients that cannot be sent to are listed with a reason', async () => {
+    const res = await send({ to: ['12345', '+14155550143', '415-555-0143'], body: 'Hello {{first_name}}' });
+    expect(res.status).toBe(200);
+    expect(res.body.records).toHaveLength(0);
+    const reasons = res.body.refused.map((r: { reason: string }) => r.reason).join(' | ');
+    expect(reasons).toMatch(/invalid number/);
+    expect(reasons).toMatch(/needs a record/);
+  });
+});
