@@ -24,10 +24,14 @@ export interface SendRequest {
   idempotency_key?: string;
 }
 
+/** Why a recipient was refused, for counting (the reason says it for people). */
+export type RefusalCode = 'invalid_number' | 'no_number' | 'not_found' | 'not_recipient' | 'duplicate' | 'opted_out' | 'template' | 'body';
+
 export interface Refusal {
   to?: string;
   module?: string;
   id?: string;
+  code: RefusalCode;
   reason: string;
 }
 
@@ -129,19 +133,19 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
   const numbers = request.to === undefined ? [] : Array.isArray(request.to) ? request.to : [request.to];
   for (const raw of numbers) {
     const phone = normalisePhone(raw, deps.region);
-    if (!phone.ok) refused.push({ to: raw, reason: `invalid number: ${phone.reason}` });
+    if (!phone.ok) refused.push({ to: raw, code: 'invalid_number', reason: `invalid number: ${phone.reason}` });
     else targets.push({ to: phone.e164 });
   }
   const refs = request.parent_id ? [{ module: request.parent_type!, id: request.parent_id }] : request.records ?? [];
   for (const ref of refs) {
     if (!RECIPIENT_MODULES.includes(ref.module) || !registry.modules.has(ref.module)) {
-      refused.push({ ...ref, reason: `${ref.module} records cannot receive SMS (only ${RECIPIENT_MODULES.join(', ')})` });
+      refused.push({ ...ref, code: 'not_recipient', reason: `${ref.module} records cannot receive SMS (only ${RECIPIENT_MODULES.join(', ')})` });
       continue;
     }
     const module = registry.module(ref.module);
     const field = request.phone_field ?? DEFAULT_PHONE_FIELD[ref.module];
     if (module.fields[field]?.type !== 'phone') {
-      refused.push({ ...ref, reason: `${field} is not a phone field of ${ref.module}` });
+      refused.push({ ...ref, code: 'not_recipient', reason: `${field} is not a phone field of ${ref.module}` });
       continue;
     }
     const record = await records.retrieve(actor, ref.module, ref.id).catch((err) => {
@@ -149,13 +153,13 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
       throw err;
     });
     if (!record) {
-      refused.push({ ...ref, reason: `no ${ref.module} record with id '${ref.id}' (or you may not view it)` });
+      refused.push({ ...ref, code: 'not_found', reason: `no ${ref.module} record with id '${ref.id}' (or you may not view it)` });
       continue;
     }
     const name = String(record.name ?? record.id);
     const phone = normalisePhone(record[field], deps.region);
     if (!phone.ok) {
-      refused.push({ ...ref, reason: phone.reason === 'no phone number' ? `${name} has no ${module.fields[field].name} number` : `${name}: invalid ${field}: ${phone.reason}` });
+      refused.push({ ...ref, code: phone.reason === 'no phone number' ? 'no_number' : 'invalid_number', reason: phone.reason === 'no phone number' ? `${name} has no ${module.fields[field].name} number` : `${name}: invalid ${field}: ${phone.reason}` });
       continue;
     }
     targets.push({ to: phone.e164, module: ref.module, id: ref.id, name, record });
@@ -165,7 +169,7 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
   const unique = targets.filter((t) => {
     const first = seen.get(t.to);
     if (first !== undefined) {
-      refused.push({ to: t.to, module: t.module, id: t.id, reason: `duplicate: ${t.to} already receives this message (${first})` });
+      refused.push({ to: t.to, module: t.module, id: t.id, code: 'duplicate', reason: `duplicate: ${t.to} already receives this message (${first})` });
       return false;
     }
     seen.set(t.to, t.name ?? t.to);
@@ -176,7 +180,7 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
   for (const t of unique) {
     const optedOut = consentRefusal(consent.get(t.to));
     if (optedOut) {
-      refused.push({ to: t.to, module: t.module, id: t.id, reason: optedOut });
+      refused.push({ to: t.to, module: t.module, id: t.id, code: 'opted_out', reason: optedOut });
       continue;
     }
     let text: string;
@@ -184,12 +188,12 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
       text = await renderForRecord(registry, records, actor, body!, t.module ? { module: t.module, record: t.record! } : undefined);
     } catch (err) {
       if (!(err instanceof TemplateProblem)) throw err;
-      refused.push({ to: t.to, module: t.module, id: t.id, reason: err.message });
+      refused.push({ to: t.to, module: t.module, id: t.id, code: 'template', reason: err.message });
       continue;
     }
     const problem = bodyProblem(text);
     if (problem) {
-      refused.push({ to: t.to, module: t.module, id: t.id, reason: `the rendered message ${problem}` });
+      refused.push({ to: t.to, module: t.module, id: t.id, code: 'body', reason: `the rendered message ${problem}` });
       continue;
     }
     drafts.push({ to: t.to, body: text, facts: describeBody(text), module: t.module, id: t.id, name: t.name, accountId: typeof t.record?.account_id === 'string' && t.record.account_id ? t.record.account_id : undefined });

@@ -8,9 +8,10 @@ import type { Logger, OutboxEvent } from '../records/context';
 import type { RecordData } from '../records/read';
 import { dateFromDb, formatDateTime, type Clock } from '../records/time';
 import { smsConfigFrom, type SmsConfig } from './config';
-import { checkRequestShape, compose, type Refusal, type SendRequest } from './compose';
+import { checkRequestShape, compose, type Composition, type Draft, type Refusal, type SendRequest } from './compose';
 import { ConsentLedger, type ConsentSource, type ConsentState } from './consent';
 import { deterministicId } from '../jobs/schedulers';
+import { SmsCampaigns } from './campaigns';
 import { Dispatcher, DISPATCH_JOB, type DispatchJobData } from './dispatch';
 import { normalisePhone } from './phone';
 import { PhoneIndex } from './phone-index';
@@ -21,7 +22,14 @@ import { StatusStore } from './status-store';
 import { SenderThrottle } from './throttle';
 import { handleInbound, handleStatusCallback, relatedLink, type WebhookDeps } from './webhooks';
 
-export type SendSource = 'record' | 'bulk' | 'quick' | 'api' | 'workflow' | 'campaign';
+export type SendSource = 'record' | 'bulk' | 'quick' | 'api' | 'workflow' | 'campaign' | 'campaign_test';
+
+interface ExistingMessage {
+  id: string;
+  send_key: string;
+  parent_type: string | null;
+  parent_id: string | null;
+}
 
 export interface SendResult {
   records: RecordData[];
@@ -47,6 +55,8 @@ export class SmsService {
   readonly phoneIndex: PhoneIndex;
   readonly throttle: SenderThrottle;
   readonly dispatcher: Dispatcher;
+  /** SMS campaigns to the target lists of Campaigns records. */
+  readonly campaigns: SmsCampaigns;
   private readonly webhookDeps: WebhookDeps;
 
   constructor(private readonly engine: Engine, options: SmsServiceOptions, private readonly log: Logger, private readonly clock: Clock) {
@@ -68,6 +78,7 @@ export class SmsService {
     };
     engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch);
     engine.jobs.register(DISPATCH_JOB, async (job, context) => ({ message: await this.dispatcher.run(job.data as DispatchJobData, context.signal) }));
+    this.campaigns = new SmsCampaigns(engine, this, clock, log);
   }
 
   /** Builds the phone index on a database that has records but no index yet. */
@@ -100,31 +111,51 @@ export class SmsService {
     });
     const composition = await compose({ registry: this.engine.registry, records: this.engine.records, consent: this.consent, region: this.config.defaultRegion }, actor, request);
     const keys = composition.drafts.map((d) => sendKey(actor, request, d.to));
-    const existing = new Map<string, string>();
-    if (request.idempotency_key || request.campaign_id) {
-      for (const row of await this.engine.db.knex('sms').whereIn('send_key', keys).select('id', 'send_key')) existing.set(row.send_key, row.id);
-    }
+    const existing = new Map<string, ExistingMessage>();
+    const remember = (rows: ExistingMessage[]) => rows.forEach((row) => existing.set(row.send_key, row));
+    if (request.idempotency_key || request.campaign_id) remember(await this.existingMessages(keys));
     const created: RecordData[] = [];
     const refused = [...composition.refused];
     for (const [i, draft] of composition.drafts.entries()) {
-      const earlier = existing.get(keys[i]);
-      if (earlier) {
-        created.push(await this.engine.records.retrieve(actor, 'SMS', earlier));
+      let earlier = existing.get(keys[i]);
+      if (!earlier) {
+        try {
+          created.push(await this.createMessage(actor, request, composition, draft, keys[i], source));
+          continue;
+        } catch (err) {
+          // Another request with the same key won the race: treat its message as the earlier one.
+          remember(await this.existingMessages([keys[i]]));
+          earlier = existing.get(keys[i]);
+          if (!earlier) throw err;
+        }
+      }
+      // A campaign reaches each number once: a second record with that number is a duplicate, while
+      // the same record again (a relaunch, a rerun after a crash) gets its earlier message back.
+      if (request.campaign_id && !request.idempotency_key && (earlier.parent_type !== (draft.module ?? null) || earlier.parent_id !== (draft.id ?? null))) {
+        refused.push({ to: draft.to, module: draft.module, id: draft.id, code: 'duplicate', reason: `duplicate: ${draft.to} already receives this campaign` });
         continue;
       }
-      const record = await this.engine.records.create(actor, 'SMS', {
-        name: draft.body.slice(0, 60), body: draft.body, direction: 'outbound', status: 'queued', to_number: draft.to,
-        from_number: this.config.from ?? null, messaging_service_sid: this.config.messagingServiceSid ?? null, provider: this.provider.name,
-        send_key: keys[i], encoding: draft.facts.encoding, segments: draft.facts.segments, source,
-        template_id: composition.template?.id ?? null, campaign_id: request.campaign_id ?? null,
-        ...(draft.module ? { parent_type: draft.module, parent_id: draft.id } : {}),
-        ...(actor.type === 'user' ? { assigned_user_id: actor.id } : {}),
-      });
-      const accountLink = relatedLink(this.engine.registry, 'Accounts');
-      if (draft.accountId && draft.module !== 'Accounts' && accountLink) await this.engine.records.link(SYSTEM, 'SMS', record.id, accountLink, draft.accountId).catch(() => undefined);
-      created.push(record);
+      created.push(await this.engine.records.retrieve(actor, 'SMS', earlier.id));
     }
     return { records: created, refused };
+  }
+
+  private existingMessages(keys: string[]): Promise<ExistingMessage[]> {
+    return this.engine.db.knex('sms').whereIn('send_key', keys).select('id', 'send_key', 'parent_type', 'parent_id');
+  }
+
+  private async createMessage(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, source: SendSource): Promise<RecordData> {
+    const record = await this.engine.records.create(actor, 'SMS', {
+      name: draft.body.slice(0, 60), body: draft.body, direction: 'outbound', status: 'queued', to_number: draft.to,
+      from_number: this.config.from ?? null, messaging_service_sid: this.config.messagingServiceSid ?? null, provider: this.provider.name,
+      send_key: key, encoding: draft.facts.encoding, segments: draft.facts.segments, source,
+      template_id: composition.template?.id ?? null, campaign_id: request.campaign_id ?? null,
+      ...(draft.module ? { parent_type: draft.module, parent_id: draft.id } : {}),
+      ...(actor.type === 'user' ? { assigned_user_id: actor.id } : {}),
+    });
+    const accountLink = relatedLink(this.engine.registry, 'Accounts');
+    if (draft.accountId && draft.module !== 'Accounts' && accountLink) await this.engine.records.link(SYSTEM, 'SMS', record.id, accountLink, draft.accountId).catch(() => undefined);
+    return record;
   }
 
   /** What send() would do, without sending: the rendered text for the first recipient, encoding, segments, refusals. */

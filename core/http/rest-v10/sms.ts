@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import Ajv from 'ajv';
 import type { Context } from 'koa';
 import type { CrmServices } from '../../app/services';
 import { ValidationError } from '../../errors';
@@ -46,4 +47,23 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
   router.get('/SMS/config', async (ctx) => {
     ctx.body = sms.describe(actor(ctx));
   });
+
+  router.get('/Campaigns/:id/sms', async (ctx) => {
+    ctx.body = await sms.campaigns.overview(actor(ctx), ctx.params.id);
+  });
+
+  router.post('/Campaigns/:id/sms/launch', async (ctx) => {
+    const body = (await readJson(ctx, services.bodyLimit)) ?? {};
+    if (!checkLaunch(body)) {
+      throw new ValidationError('Campaigns', checkLaunch.errors!.map((e) => ({
+        field: e.instancePath.slice(1) || (e.params as { additionalProperty?: string }).additionalProperty || 'request',
+        rule: e.keyword,
+        message: e.keyword === 'additionalProperties' ? 'is not a parameter of a campaign launch' : e.message ?? 'is invalid',
+      })));
+    }
+    ctx.status = 202;
+    ctx.body = await sms.campaigns.launch(actor(ctx), ctx.params.id, body as { test?: boolean });
+  });
 }
+
+const checkLaunch = new Ajv({ allErrors: true }).compile({ type: 'object', additionalProperties: false, properties: { test: { type: 'boolean' } } });

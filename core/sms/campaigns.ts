@@ -1,0 +1,242 @@
+import type { Knex } from 'knex';
+import type { Engine } from '../app/engine';
+import { AccessDeniedError, ValidationError } from '../errors';
+import type { Job } from '../jobs/job-queue';
+import { deterministicId } from '../jobs/schedulers';
+import type { Actor } from '../records/actor';
+import type { Logger } from '../records/context';
+import { formatDateTime, type Clock } from '../records/time';
+import { actorFor, type UserRow } from '../security/authenticate';
+import type { Refusal, RefusalCode } from './compose';
+import { RECIPIENT_MODULES } from './phone-index';
+import type { SmsService } from './sms-service';
+
+export const CAMPAIGN_JOB = 'sms.campaign';
+const PAGE = 200;
+
+interface CampaignJobData {
+  campaign_id: string;
+  user_id: string;
+  test: boolean;
+}
+
+export interface CampaignList {
+  id: string;
+  name: string;
+  list_type: string;
+  members: number;
+}
+
+interface Member {
+  module: string;
+  id: string;
+  listId: string;
+}
+
+/** campaign_log activity per refusal, in Sugar's vocabulary (an SMS number stands where Sugar has an e-mail address). */
+const REFUSAL_ACTIVITY: Record<RefusalCode, string> = {
+  opted_out: 'blocked',
+  duplicate: 'blocked',
+  invalid_number: 'invalid number',
+  no_number: 'invalid number',
+  not_found: 'send error',
+  not_recipient: 'send error',
+  template: 'send error',
+  body: 'send error',
+};
+
+/**
+ * SMS campaigns, the way Sugar queues e-mail campaigns: the members of the campaign's `default`
+ * and `seed` target lists (only `test` lists for a test send), less the members of its `exempt`
+ * lists, each reached once per number. Launching queues a job that sends page by page through
+ * SmsService; every message and refusal is written to campaign_log with an id derived from the
+ * campaign and the target, so a relaunch or a rerun after a crash neither sends nor counts twice.
+ */
+export class SmsCampaigns {
+  constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger) {
+    engine.jobs.register(CAMPAIGN_JOB, async (job, context) => ({ message: await this.run(job, context.signal) }));
+  }
+
+  /** The campaign as an SMS campaign: template, lists and member counts, the text for the first member, and results so far. */
+  async overview(actor: Actor, campaignId: string) {
+    const campaign = await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
+    const lists = await this.lists(campaignId);
+    const members = await this.members(campaignId, false);
+    const testMembers = await this.members(campaignId, true);
+    const templateId = typeof campaign.sms_template_id === 'string' && campaign.sms_template_id ? campaign.sms_template_id : undefined;
+    // The text for the first of the first members that can receive it (some may have no number or have opted out).
+    const sample = members.slice(0, 20).map((m) => ({ module: m.module, id: m.id }));
+    let preview: unknown = null;
+    let previewError: string | null = null;
+    if (templateId && sample.length) {
+      try {
+        preview = (await this.sms.preview(actor, { records: sample, template_id: templateId })).first;
+      } catch (err) {
+        previewError = err instanceof Error ? err.message : String(err);
+      }
+    }
+    return {
+      campaign: { id: campaign.id, name: campaign.name, campaign_type: campaign.campaign_type, status: campaign.status, sms_template_id: templateId ?? null, sms_template_name: campaign.sms_template_name ?? null },
+      lists,
+      members: members.length,
+      test_members: testMembers.length,
+      preview,
+      preview_error: previewError,
+      problems: this.launchProblems(campaign, members.length),
+      results: await this.results(campaignId),
+    };
+  }
+
+  /** Queues the send; answers the job and how many members it will go through. */
+  async launch(actor: Actor, campaignId: string, options: { test?: boolean } = {}): Promise<{ job_id: string; members: number; test: boolean }> {
+    if (actor.type !== 'user') throw new AccessDeniedError('SMS campaigns are launched by a user');
+    const sms = this.engine.registry.module('SMS');
+    await this.engine.context.access.check(actor, this.engine.registry.module('Campaigns'), 'edit');
+    await this.engine.context.access.check(actor, sms, 'massupdate');
+    const campaign = await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
+    const test = options.test === true;
+    const members = await this.members(campaignId, test);
+    const problems = this.launchProblems(campaign, members.length, test);
+    if (problems.length) throw new ValidationError('Campaigns', problems);
+    const jobId = await this.engine.jobs.enqueue({
+      target: CAMPAIGN_JOB, name: `${test ? 'Test send' : 'Send'} SMS campaign ${String(campaign.name)}`,
+      data: { campaign_id: campaignId, user_id: actor.id, test } satisfies CampaignJobData, assignedUserId: actor.id, retries: 5, delaySeconds: 30,
+    });
+    this.log.info({ campaign: campaignId, job: jobId, members: members.length, test }, 'SMS campaign queued');
+    return { job_id: jobId, members: members.length, test };
+  }
+
+  private launchProblems(campaign: Record<string, unknown>, members: number, test = false) {
+    const problems: Array<{ field: string; rule: string; message: string }> = [];
+    if (campaign.campaign_type !== 'SMS') problems.push({ field: 'campaign_type', rule: 'sms_campaign', message: `must be SMS to send this campaign by SMS (it is '${String(campaign.campaign_type ?? '')}')` });
+    if (!campaign.sms_template_id) problems.push({ field: 'sms_template_id', rule: 'required', message: 'choose the SMS template the campaign sends' });
+    if (members === 0) problems.push({ field: 'prospectlists', rule: 'members', message: test ? 'no test target list with members is linked to the campaign' : 'no default or seed target list with members is linked to the campaign' });
+    return problems;
+  }
+
+  /** The target lists linked to the campaign, with their member counts. */
+  async lists(campaignId: string): Promise<CampaignList[]> {
+    const knex = this.engine.db.knex;
+    const rows = await knex('prospect_list_campaigns as plc')
+      .join('prospect_lists as pl', 'pl.id', 'plc.prospect_list_id')
+      .where({ 'plc.campaign_id': campaignId, 'plc.deleted': 0, 'pl.deleted': 0 })
+      .select('pl.id', 'pl.name', 'pl.list_type')
+      .orderBy('pl.name');
+    const counts = new Map<string, number>();
+    if (rows.length) {
+      const counted = await knex('prospect_lists_prospects').whereIn('prospect_list_id', rows.map((r: { id: string }) => r.id)).andWhere('deleted', 0)
+        .groupBy('prospect_list_id').select('prospect_list_id').count({ n: '*' });
+      for (const c of counted as Array<Record<string, unknown>>) counts.set(String(c.prospect_list_id), Number(c.n));
+    }
+    return rows.map((r: { id: string; name: string; list_type: string }) => ({ id: r.id, name: r.name, list_type: r.list_type || 'default', members: counts.get(r.id) ?? 0 }));
+  }
+
+  /** Members to send to, in a stable order, each record once, exempt-list members removed. */
+  async members(campaignId: string, test: boolean): Promise<Member[]> {
+    const lists = await this.lists(campaignId);
+    const sending = lists.filter((l) => (test ? l.list_type === 'test' : l.list_type === 'default' || l.list_type === 'seed')).map((l) => l.id);
+    const exempt = lists.filter((l) => l.list_type === 'exempt').map((l) => l.id);
+    if (!sending.length) return [];
+    const knex = this.engine.db.knex;
+    const rows = await knex('prospect_lists_prospects as m')
+      .whereIn('m.prospect_list_id', sending).andWhere('m.deleted', 0).whereIn('m.related_type', RECIPIENT_MODULES)
+      .modify((q: Knex.QueryBuilder) => {
+        if (exempt.length) q.whereNotExists(knex('prospect_lists_prospects as x').whereIn('x.prospect_list_id', exempt).andWhere('x.deleted', 0).whereRaw('x.related_id = m.related_id').whereRaw('x.related_type = m.related_type'));
+      })
+      .select('m.related_type', 'm.related_id', 'm.prospect_list_id')
+      .orderBy([{ column: 'm.related_type' }, { column: 'm.related_id' }, { column: 'm.prospect_list_id' }]);
+    const seen = new Set<string>();
+    const members: Member[] = [];
+    for (const r of rows) {
+      const key = `${r.related_type}:${r.related_id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      members.push({ module: String(r.related_type), id: String(r.related_id), listId: String(r.prospect_list_id) });
+    }
+    return members;
+  }
+
+  private async run(job: Job, signal: AbortSignal): Promise<string> {
+    const data = job.data as CampaignJobData;
+    const user: UserRow | undefined = await this.engine.db.knex('users').where({ id: data.user_id, deleted: 0 }).first();
+    if (!user || user.status === 'Inactive') throw new Error(`the user who launched the campaign (${data.user_id}) is no longer active`);
+    const actor = actorFor(user);
+    const campaign = await this.engine.records.retrieve(actor, 'Campaigns', data.campaign_id);
+    const templateId = String(campaign.sms_template_id ?? '');
+    if (!templateId) throw new Error('the campaign has no SMS template');
+    const members = await this.members(data.campaign_id, data.test);
+    let queued = 0;
+    let refused = 0;
+    for (let i = 0; i < members.length; i += PAGE) {
+      if (signal.aborted) throw new Error('stopped; the rest is sent when the job runs again');
+      const page = members.slice(i, i + PAGE);
+      const records = page.map((m) => ({ module: m.module, id: m.id }));
+      // Each test send reaches its test lists again and stays out of the campaign's results and log.
+      const result = data.test
+        ? await this.sms.send(actor, { records, template_id: templateId, campaign_id: data.campaign_id, idempotency_key: `campaign-test:${job.id}` }, 'campaign_test')
+        : await this.sms.send(actor, { records, template_id: templateId, campaign_id: data.campaign_id }, 'campaign');
+      if (!data.test) await this.logPage(data.campaign_id, page, result.records, result.refused);
+      queued += result.records.length;
+      refused += result.refused.length;
+    }
+    return `${members.length} members: ${queued} messages queued, ${refused} refused`;
+  }
+
+  /** campaign_log rows for one page: `targeted` for each message, Sugar's refusal activities for the rest. */
+  private async logPage(campaignId: string, page: Member[], messages: Array<Record<string, unknown>>, refusals: Refusal[]): Promise<void> {
+    const listOf = new Map(page.map((m) => [`${m.module}:${m.id}`, m.listId]));
+    const now = formatDateTime(this.clock());
+    const row = (activity: string, module: string, id: string, extra: Record<string, unknown>) => ({
+      id: deterministicId(`campaign_log:${campaignId}:${activity}:${module}:${id}`), campaign_id: campaignId, target_id: id, target_type: module,
+      activity_type: activity, activity_date: now, list_id: listOf.get(`${module}:${id}`) ?? null, hits: 0, archived: 0, deleted: 0, date_modified: now, ...extra,
+    });
+    const rows = [
+      ...messages.map((m) => row('targeted', String(m.parent_type), String(m.parent_id), { target_tracker_key: m.id, related_id: m.id, related_type: 'SMS', more_information: m.to_number })),
+      ...refusals.filter((r) => r.module && r.id).map((r) => row(REFUSAL_ACTIVITY[r.code], r.module!, r.id!, { more_information: r.code })),
+    ];
+    if (rows.length) await this.engine.db.knex('campaign_log').insert(rows).onConflict('id').ignore();
+  }
+
+  /** Results from the messages themselves (real delivery receipts) and the campaign log. */
+  async results(campaignId: string) {
+    const knex = this.engine.db.knex;
+    // One recipient may have several messages (automatic re-sends of undelivered ones, keyed '#rN'):
+    // the latest attempt gives the recipient's status; every attempt counts in segments and price.
+    const rows: Array<Record<string, unknown>> = await knex('sms').where({ campaign_id: campaignId, direction: 'outbound', deleted: 0 }).whereNot('source', 'campaign_test')
+      .select('send_key', 'status', 'segments', 'price');
+    const latest = new Map<string, { attempt: number; status: string }>();
+    let segments = 0;
+    let price = 0;
+    for (const r of rows) {
+      segments += Number(r.segments ?? 0);
+      price += Number(r.price ?? 0);
+      const [base, attempt] = String(r.send_key).split('#r');
+      const n = Number(attempt ?? 0);
+      if ((latest.get(base)?.attempt ?? -1) < n) latest.set(base, { attempt: n, status: String(r.status) });
+    }
+    const status: Record<string, number> = {};
+    for (const { status: s } of latest.values()) status[s] = (status[s] ?? 0) + 1;
+    const messages = latest.size;
+    const refusedRows = await knex('campaign_log').where({ campaign_id: campaignId, deleted: 0 }).whereNot('activity_type', 'targeted')
+      .groupBy('more_information').select('more_information').count({ n: '*' });
+    const refused: Record<string, number> = {};
+    for (const r of refusedRows as Array<Record<string, unknown>>) refused[String(r.more_information)] = Number(r.n);
+    const sent = knex('sms').where({ campaign_id: campaignId, direction: 'outbound', deleted: 0 }).whereNot('source', 'campaign_test').whereNotNull('provider_message_id');
+    const optedOut = await knex('sms_consent_history as h')
+      .where('h.state', 'opted_out')
+      .whereExists(sent.clone().whereRaw('sms.to_number = h.phone_e164').whereRaw('h.date_entered >= sms.date_entered'))
+      .countDistinct({ n: 'h.phone_e164' }).first();
+    const replies = await knex('sms as r').where({ 'r.direction': 'inbound', 'r.deleted': 0 })
+      .whereExists(sent.clone().whereRaw('sms.to_number = r.from_number').whereRaw('r.date_entered >= sms.date_entered'))
+      .count({ n: '*' }).first();
+    const delivered = status.delivered ?? 0;
+    const notDelivered = (status.undelivered ?? 0) + (status.failed ?? 0);
+    return {
+      messages, retries: rows.length - latest.size, status, segments, price: Math.round(price * 10000) / 10000,
+      refused,
+      delivery_rate: delivered + notDelivered ? Math.round((delivered / (delivered + notDelivered)) * 1000) / 10 : null,
+      opted_out_after: Number(optedOut?.n ?? 0),
+      replies: Number(replies?.n ?? 0),
+    };
+  }
+}
