@@ -120,4 +120,33 @@ run('SMS in the web UI (Chromium)', (get) => {
     await page.getByText(/template syntax error/).first().waitFor();
     expect(get().fake.sentTo('+14155550167')).toHaveLength(0);
   });
+
+  it('sends a campaign to its target lists from the campaign page and shows the results', async () => {
+    const { crm, fake, drain } = get();
+    const system = { type: 'system', id: '1' } as const;
+    const template = await crm.records.create(system, 'SMSTemplates', { name: 'Autumn offer', body: 'Hi {{first_name}}, autumn deals this week. Reply STOP to opt out.', template_type: 'marketing' });
+    const campaign = await crm.records.create(system, 'Campaigns', { name: 'Autumn SMS', campaign_type: 'SMS', status: 'Active', end_date: '2026-12-31', sms_template_id: template.id });
+    const list = await crm.records.create(system, 'ProspectLists', { name: 'Autumn customers', list_type: 'default' });
+    await crm.records.link(system, 'Campaigns', campaign.id, 'prospectlists', list.id);
+    const members = ['demo-contact-06', 'demo-contact-07', 'demo-contact-08'];
+    for (const id of members) await crm.records.link(system, 'ProspectLists', list.id, 'contacts', id);
+    const numbers = await Promise.all(members.map(async (id) => String((await crm.records.retrieve(system, 'Contacts', id)).phone_mobile).replace(/[^+\d]/g, '')));
+
+    await page.goto(url(`/Campaigns/${campaign.id}`));
+    await page.getByText('Autumn offer').first().waitFor();
+    await page.getByRole('link', { name: 'SMS Campaign' }).click();
+    await page.getByRole('heading', { level: 1, name: 'SMS campaign: Autumn SMS' }).waitFor();
+    expect(await page.locator('[data-campaign-members]').textContent()).toBe('3');
+    await page.locator('[data-campaign-preview]').getByText(/^Hi \w+, autumn deals this week/).waitFor();
+    expect(await page.getByRole('button', { name: 'Send test to test lists' }).isDisabled()).toBe(true);
+    await shot('campaign');
+    await page.getByRole('button', { name: 'Send campaign' }).click();
+    await page.getByRole('status').getByText('Campaign queued for 3 members; messages go out as the queue sends them.').waitFor();
+    await drain();
+    expect(fake.messages.filter((m) => m.body.includes('autumn deals')).map((m) => m.to).sort()).toEqual([...numbers].sort());
+    await page.reload();
+    expect(await page.locator('[data-result-messages]').textContent()).toBe('3');
+    await page.locator('[data-campaign-results]').getByRole('cell', { name: 'Accepted' }).waitFor();
+    await shot('campaign-results');
+  });
 });

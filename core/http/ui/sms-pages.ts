@@ -6,6 +6,7 @@ import type { SmsService } from '../../sms/sms-service';
 import { DEFAULT_PHONE_FIELD, phoneFields, RECIPIENT_MODULES } from '../../sms/phone-index';
 import { readJson } from '../middleware/body';
 import { FormData, readFormData } from './forms';
+import { smsCampaignPage } from './sms-campaign-page';
 import type { Ui } from './ui-context';
 
 const MAX_LISTED = 20;
@@ -169,4 +170,6 @@ export function smsPages(router: Router, ui: Ui): void {
       listHref: `${ui.base(ctx)}/SMS`,
     }, result.records.length || !result.refused.length ? 200 : 422);
   });
+
+  smsCampaignPage(router, ui, sms);
 }

@@ -1,0 +1,55 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { CaneError, ValidationError } from '../../errors';
+import type { SmsService } from '../../sms/sms-service';
+import { readFormData } from './forms';
+import type { Ui } from './ui-context';
+
+const REFUSAL_LABELS: Record<string, string> = {
+  opted_out: 'Opted out', duplicate: 'Duplicate number', no_number: 'No mobile number', invalid_number: 'Invalid number',
+  not_found: 'Record not found or not visible', not_recipient: 'Cannot receive SMS', template: 'Template problem', body: 'Message too long or empty',
+};
+
+/** A Campaign's SMS page: lists and members, the text for the first member, test send and launch, results. */
+export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
+  const { engine } = ui.services;
+
+  async function show(ctx: Context, id: string, notice?: string, problems: Array<{ field: string; message: string }> = [], status = 200) {
+    const overview = await sms.campaigns.overview(ui.actor(ctx), id);
+    const statuses = engine.registry.dropdown('sms_status_dom') ?? {};
+    const r = overview.results;
+    await ui.render(ctx, 'sms-campaign', {
+      title: `SMS campaign: ${String(overview.campaign.name ?? id)}`,
+      moduleName: 'Campaigns',
+      overview,
+      listTypes: overview.lists.map((l) => ({ ...l, typeLabel: engine.registry.dropdown('prospect_list_type_dom')?.[l.list_type] ?? l.list_type, href: `${ui.base(ctx)}/ProspectLists/${encodeURIComponent(l.id)}` })),
+      statusRows: Object.entries(r.status).map(([s, n]) => ({ label: statuses[s] ?? s, n })),
+      refusedRows: Object.entries(r.refused).map(([code, n]) => ({ label: REFUSAL_LABELS[code] ?? code, n })),
+      problems: [...overview.problems, ...problems].map((p) => ({ field: p.field, message: p.message })),
+      rateText: r.delivery_rate === null ? 'no receipts yet' : `${r.delivery_rate} %`,
+      canLaunch: overview.problems.length === 0,
+      action: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms/launch`,
+      back: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}`,
+      smsListHref: `${ui.base(ctx)}/SMS`,
+      notice,
+    }, status);
+  }
+
+  router.get('/Campaigns/:id/sms', async (ctx) => {
+    await show(ctx, ctx.params.id, typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined);
+  });
+
+  router.post('/Campaigns/:id/sms/launch', async (ctx) => {
+    const form = await readFormData(ctx, ui.services.bodyLimit);
+    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was sent. Reload the page and try again.', 403);
+    const test = form.get('test') === '1';
+    try {
+      const launched = await sms.campaigns.launch(ui.actor(ctx), ctx.params.id, { test });
+      const notice = `${test ? 'Test send' : 'Campaign'} queued for ${launched.members} ${launched.members === 1 ? 'member' : 'members'}; messages go out as the queue sends them.`;
+      ctx.redirect(`${ui.base(ctx)}/Campaigns/${encodeURIComponent(ctx.params.id)}/sms?notice=${encodeURIComponent(notice)}`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      await show(ctx, ctx.params.id, undefined, err.problems, 422);
+    }
+  });
+}
