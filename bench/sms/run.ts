@@ -3,9 +3,10 @@
  *  1. messages per second from enqueue to the fake Twilio with throttling off, beside the bare
  *     twilio client sending the same messages with the same concurrency;
  *  2. the rate held against a configured limit (BENCH_SMS_RATE segments/s for BENCH_SMS_SECONDS);
- *  3. status-callback handling latency through HTTP, beside a bare signature-checking handler.
+ *  3. status-callback handling latency through HTTP, beside a bare signature-checking handler;
+ *  4. a campaign launch: target-list members queued per second, beside a bulk send of the same records.
  *
- *   npm run bench:sms      (BENCH_SMS_MESSAGES=2000, BENCH_SMS_RATE=50, BENCH_SMS_SECONDS=30)
+ *   npm run bench:sms      (BENCH_SMS_MESSAGES=2000, BENCH_SMS_RATE=50, BENCH_SMS_SECONDS=30, BENCH_SMS_MEMBERS=2000)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,7 @@ const MESSAGES = Number(process.env.BENCH_SMS_MESSAGES ?? 2000);
 const RATE = Number(process.env.BENCH_SMS_RATE ?? 50);
 const SECONDS = Number(process.env.BENCH_SMS_SECONDS ?? 30);
 const CALLBACKS = Number(process.env.BENCH_SMS_CALLBACKS ?? 1000);
+const MEMBERS = Number(process.env.BENCH_SMS_MEMBERS ?? 2000);
 const CONCURRENCY = 16;
 const PUBLIC_URL = 'http://crm.bench.test';
 
@@ -129,6 +131,39 @@ async function run(kind: string) {
     }
     bareServer.close();
     console.log(`[${kind}] status callback (${sids.length}, sequential): p50 ${fmt(pct(timings, 50), 2)} ms, p99 ${fmt(pct(timings, 99), 2)} ms vs bare signature check p50 ${fmt(pct(bareTimings, 50), 2)} ms, p99 ${fmt(pct(bareTimings, 99), 2)} ms (p99 ratio ${fmt(pct(timings, 99) / pct(bareTimings, 99), 2)})`);
+
+    // 4. campaign launch: members queued per second, beside a bulk send of the same records
+    const system = SYSTEM;
+    const contacts = numbers(MEMBERS * 2, 2_000_000);
+    const list = await throttled.records.create(system, 'ProspectLists', { name: 'Bench list', list_type: 'default' });
+    const template = await throttled.records.create(system, 'SMSTemplates', { name: 'Bench', body: 'Hi {{first_name}}, bench offer. Reply STOP to opt out.' });
+    const campaign = await throttled.records.create(system, 'Campaigns', { name: 'Bench campaign', campaign_type: 'SMS', status: 'Active', end_date: '2030-01-01' });
+    await throttled.records.link(system, 'Campaigns', campaign.id, 'prospectlists', list.id);
+    const inList: Array<{ module: string; id: string }> = [];
+    const outside: Array<{ module: string; id: string }> = [];
+    for (let i = 0; i < MEMBERS * 2; i++) {
+      const c = await throttled.records.create(system, 'Contacts', { first_name: `Bench${i}`, last_name: 'Member', phone_mobile: contacts[i] });
+      if (i % 2) outside.push({ module: 'Contacts', id: c.id });
+      else {
+        inList.push({ module: 'Contacts', id: c.id });
+        await throttled.records.link(system, 'ProspectLists', list.id, 'contacts', c.id);
+      }
+    }
+    const admin = { type: 'user', id: '1', isAdmin: true } as const;
+    const launchStart = performance.now();
+    await throttled.sms!.campaigns.launch(admin, campaign.id, { template_id: template.id });
+    while (await throttled.engine.jobs.runOnce(1)) {
+      if (Number((await knex('job_queue').where({ target: 'function::sms.campaign', status: 'done' }).count({ n: '*' }).first())?.n) >= 1) break;
+    }
+    const launchMs = performance.now() - launchStart;
+    const queuedByCampaign = Number((await knex('sms').where('campaign_id', campaign.id).count({ n: '*' }).first())?.n);
+    if (queuedByCampaign !== MEMBERS) throw new Error(`campaign queued ${queuedByCampaign} of ${MEMBERS}`);
+    const bulkStart = performance.now();
+    for (let i = 0; i < outside.length; i += 200) await throttled.sms!.send(admin, { records: outside.slice(i, i + 200), template_id: template.id }, 'bulk');
+    const bulkMs = performance.now() - bulkStart;
+    const launchRate = (MEMBERS / launchMs) * 1000;
+    const bulkRate = (MEMBERS / bulkMs) * 1000;
+    console.log(`[${kind}] campaign launch, ${MEMBERS} list members: ${fmt(launchRate, 0)} members/s queued (members query, checks, render, SMS and job rows, campaign_log) vs bulk send of ${MEMBERS} records ${fmt(bulkRate, 0)} records/s (ratio ${fmt(launchRate / bulkRate, 2)})`);
     await throttled.close();
   } finally {
     await fake.close();

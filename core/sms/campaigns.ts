@@ -16,8 +16,14 @@ const PAGE = 200;
 
 interface CampaignJobData {
   campaign_id: string;
+  template_id: string;
   user_id: string;
   test: boolean;
+}
+
+export interface LaunchOptions {
+  template_id?: string;
+  test?: boolean;
 }
 
 export interface CampaignList {
@@ -57,13 +63,20 @@ export class SmsCampaigns {
     engine.jobs.register(CAMPAIGN_JOB, async (job, context) => ({ message: await this.run(job, context.signal) }));
   }
 
-  /** The campaign as an SMS campaign: template, lists and member counts, the text for the first member, and results so far. */
-  async overview(actor: Actor, campaignId: string) {
+  /**
+   * The campaign as an SMS campaign: lists and member counts, the templates to choose from, the text
+   * for the first member with the chosen template (by default the one the campaign last sent), and results so far.
+   */
+  async overview(actor: Actor, campaignId: string, chosenTemplateId?: string) {
     const campaign = await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
     const lists = await this.lists(campaignId);
     const members = await this.members(campaignId, false);
     const testMembers = await this.members(campaignId, true);
-    const templateId = typeof campaign.sms_template_id === 'string' && campaign.sms_template_id ? campaign.sms_template_id : undefined;
+    const templates = (await this.engine.records.list(actor, 'SMSTemplates', { fields: ['id', 'name', 'template_type'], orderBy: [{ field: 'name', direction: 'asc' }], maxNum: 200 })).records
+      .map((t) => ({ id: t.id, name: String(t.name ?? t.id), template_type: String(t.template_type ?? '') }));
+    const lastUsed = await this.engine.db.knex('sms').where({ campaign_id: campaignId, deleted: 0 }).whereNotNull('template_id').orderBy('date_entered', 'desc').first('template_id');
+    const templateId = chosenTemplateId || lastUsed?.template_id || undefined;
+    const template = templates.find((t) => t.id === templateId) ?? null;
     // The text for the first of the first members that can receive it (some may have no number or have opted out).
     const sample = members.slice(0, 20).map((m) => ({ module: m.module, id: m.id }));
     let preview: unknown = null;
@@ -76,19 +89,21 @@ export class SmsCampaigns {
       }
     }
     return {
-      campaign: { id: campaign.id, name: campaign.name, campaign_type: campaign.campaign_type, status: campaign.status, sms_template_id: templateId ?? null, sms_template_name: campaign.sms_template_name ?? null },
+      campaign: { id: campaign.id, name: campaign.name, campaign_type: campaign.campaign_type, status: campaign.status },
+      template,
+      templates,
       lists,
       members: members.length,
       test_members: testMembers.length,
       preview,
       preview_error: previewError,
-      problems: this.launchProblems(campaign, members.length),
+      problems: this.launchProblems(campaign, templateId, members.length),
       results: await this.results(campaignId),
     };
   }
 
   /** Queues the send; answers the job and how many members it will go through. */
-  async launch(actor: Actor, campaignId: string, options: { test?: boolean } = {}): Promise<{ job_id: string; members: number; test: boolean }> {
+  async launch(actor: Actor, campaignId: string, options: LaunchOptions = {}): Promise<{ job_id: string; members: number; test: boolean }> {
     if (actor.type !== 'user') throw new AccessDeniedError('SMS campaigns are launched by a user');
     const sms = this.engine.registry.module('SMS');
     await this.engine.context.access.check(actor, this.engine.registry.module('Campaigns'), 'edit');
@@ -96,20 +111,24 @@ export class SmsCampaigns {
     const campaign = await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
     const test = options.test === true;
     const members = await this.members(campaignId, test);
-    const problems = this.launchProblems(campaign, members.length, test);
+    const problems = this.launchProblems(campaign, options.template_id, members.length, test);
+    if (options.template_id) {
+      const found = await this.engine.records.retrieve(actor, 'SMSTemplates', options.template_id).catch(() => undefined);
+      if (!found) problems.push({ field: 'template_id', rule: 'exists', message: `no SMS template with id '${options.template_id}' (or you may not view it)` });
+    }
     if (problems.length) throw new ValidationError('Campaigns', problems);
     const jobId = await this.engine.jobs.enqueue({
       target: CAMPAIGN_JOB, name: `${test ? 'Test send' : 'Send'} SMS campaign ${String(campaign.name)}`,
-      data: { campaign_id: campaignId, user_id: actor.id, test } satisfies CampaignJobData, assignedUserId: actor.id, retries: 5, delaySeconds: 30,
+      data: { campaign_id: campaignId, template_id: options.template_id!, user_id: actor.id, test } satisfies CampaignJobData, assignedUserId: actor.id, retries: 5, delaySeconds: 30,
     });
     this.log.info({ campaign: campaignId, job: jobId, members: members.length, test }, 'SMS campaign queued');
     return { job_id: jobId, members: members.length, test };
   }
 
-  private launchProblems(campaign: Record<string, unknown>, members: number, test = false) {
+  private launchProblems(campaign: Record<string, unknown>, templateId: string | undefined, members: number, test = false) {
     const problems: Array<{ field: string; rule: string; message: string }> = [];
     if (campaign.campaign_type !== 'SMS') problems.push({ field: 'campaign_type', rule: 'sms_campaign', message: `must be SMS to send this campaign by SMS (it is '${String(campaign.campaign_type ?? '')}')` });
-    if (!campaign.sms_template_id) problems.push({ field: 'sms_template_id', rule: 'required', message: 'choose the SMS template the campaign sends' });
+    if (!templateId) problems.push({ field: 'template_id', rule: 'required', message: 'choose the SMS template the campaign sends' });
     if (members === 0) problems.push({ field: 'prospectlists', rule: 'members', message: test ? 'no test target list with members is linked to the campaign' : 'no default or seed target list with members is linked to the campaign' });
     return problems;
   }
@@ -161,9 +180,8 @@ export class SmsCampaigns {
     const user: UserRow | undefined = await this.engine.db.knex('users').where({ id: data.user_id, deleted: 0 }).first();
     if (!user || user.status === 'Inactive') throw new Error(`the user who launched the campaign (${data.user_id}) is no longer active`);
     const actor = actorFor(user);
-    const campaign = await this.engine.records.retrieve(actor, 'Campaigns', data.campaign_id);
-    const templateId = String(campaign.sms_template_id ?? '');
-    if (!templateId) throw new Error('the campaign has no SMS template');
+    await this.engine.records.retrieve(actor, 'Campaigns', data.campaign_id);
+    const templateId = data.template_id;
     const members = await this.members(data.campaign_id, data.test);
     let queued = 0;
     let refused = 0;

@@ -125,7 +125,7 @@ run('SMS in the web UI (Chromium)', (get) => {
     const { crm, fake, drain } = get();
     const system = { type: 'system', id: '1' } as const;
     const template = await crm.records.create(system, 'SMSTemplates', { name: 'Autumn offer', body: 'Hi {{first_name}}, autumn deals this week. Reply STOP to opt out.', template_type: 'marketing' });
-    const campaign = await crm.records.create(system, 'Campaigns', { name: 'Autumn SMS', campaign_type: 'SMS', status: 'Active', end_date: '2026-12-31', sms_template_id: template.id });
+    const campaign = await crm.records.create(system, 'Campaigns', { name: 'Autumn SMS', campaign_type: 'SMS', status: 'Active', end_date: '2026-12-31' });
     const list = await crm.records.create(system, 'ProspectLists', { name: 'Autumn customers', list_type: 'default' });
     await crm.records.link(system, 'Campaigns', campaign.id, 'prospectlists', list.id);
     const members = ['demo-contact-06', 'demo-contact-07', 'demo-contact-08'];
@@ -133,10 +133,13 @@ run('SMS in the web UI (Chromium)', (get) => {
     const numbers = await Promise.all(members.map(async (id) => String((await crm.records.retrieve(system, 'Contacts', id)).phone_mobile).replace(/[^+\d]/g, '')));
 
     await page.goto(url(`/Campaigns/${campaign.id}`));
-    await page.getByText('Autumn offer').first().waitFor();
     await page.getByRole('link', { name: 'SMS Campaign' }).click();
     await page.getByRole('heading', { level: 1, name: 'SMS campaign: Autumn SMS' }).waitFor();
     expect(await page.locator('[data-campaign-members]').textContent()).toBe('3');
+    expect(await page.getByRole('button', { name: 'Send campaign' }).isDisabled()).toBe(true);
+    await page.locator('[data-campaign-problems]').getByText(/choose the SMS template/).waitFor();
+    await page.getByLabel('SMS template').selectOption({ label: 'Autumn offer (marketing)' });
+    await page.getByRole('button', { name: 'Preview' }).click();
     await page.locator('[data-campaign-preview]').getByText(/^Hi \w+, autumn deals this week/).waitFor();
     expect(await page.getByRole('button', { name: 'Send test to test lists' }).isDisabled()).toBe(true);
     await shot('campaign');

@@ -17,11 +17,12 @@ describeSms('SMS campaigns to target lists', (get) => {
     postSignedForm(`${get().server.url}/webhooks/twilio/inbound`, { MessageSid: `SM${From.replace(/\D/g, '').padEnd(32, '7')}`, From, To: '+15005550006', Body }, { publicUrl: `${PUBLIC_URL}/webhooks/twilio/inbound` });
 
   let campaign: string;
+  let template: string;
   const people: Record<string, string> = {};
 
   beforeAll(async () => {
-    const template = await create('SMSTemplates', { name: 'Spring offer', body: 'Hi {{first_name}}, spring offer from {{assigned_user.first_name}}: 20% off. Reply STOP to opt out.', template_type: 'marketing' });
-    campaign = await create('Campaigns', { name: 'Spring SMS', campaign_type: 'SMS', status: 'Active', end_date: '2026-12-31', sms_template_id: template });
+    template = await create('SMSTemplates', { name: 'Spring offer', body: 'Hi {{first_name}}, spring offer from {{assigned_user.first_name}}: 20% off. Reply STOP to opt out.', template_type: 'marketing' });
+    campaign = await create('Campaigns', { name: 'Spring SMS', campaign_type: 'SMS', status: 'Active', end_date: '2026-12-31' });
     const customers = await create('ProspectLists', { name: 'Customers', list_type: 'default' });
     const staff = await create('ProspectLists', { name: 'Staff seed', list_type: 'seed' });
     const exempt = await create('ProspectLists', { name: 'Do not market', list_type: 'exempt' });
@@ -46,9 +47,13 @@ describeSms('SMS campaigns to target lists', (get) => {
   });
 
   test('the overview shows the lists, the members to reach and the text for the first one', async () => {
-    const res = await api('GET', `/Campaigns/${campaign}/sms`);
+    const unchosen = await api('GET', `/Campaigns/${campaign}/sms`);
+    expect(unchosen.body).toMatchObject({ template: null, preview: null, problems: [{ field: 'template_id', rule: 'required' }] });
+    expect(unchosen.body.templates).toEqual(expect.arrayContaining([{ id: template, name: 'Spring offer', template_type: 'marketing' }]));
+    const res = await api('GET', `/Campaigns/${campaign}/sms?template_id=${template}`);
     expect(res.status).toBe(200);
-    expect(res.body.campaign).toMatchObject({ name: 'Spring SMS', campaign_type: 'SMS', sms_template_name: 'Spring offer' });
+    expect(res.body.campaign).toMatchObject({ name: 'Spring SMS', campaign_type: 'SMS' });
+    expect(res.body.template).toMatchObject({ id: template, name: 'Spring offer' });
     expect(res.body.lists.map((l: { name: string; list_type: string; members: number }) => [l.name, l.list_type, l.members])).toEqual([
       ['Customers', 'default', 7], ['Do not market', 'exempt', 1], ['Staff seed', 'seed', 2], ['Testers', 'test', 1],
     ]);
@@ -64,7 +69,10 @@ describeSms('SMS campaigns to target lists', (get) => {
     const bare = await create('Campaigns', { name: 'Radio spot', campaign_type: 'Radio', status: 'Planning', end_date: '2026-12-31' });
     const res = await api('POST', `/Campaigns/${bare}/sms/launch`, {});
     expect(res.status).toBe(422);
-    expect(res.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['campaign_type', 'prospectlists', 'sms_template_id']);
+    expect(res.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['campaign_type', 'prospectlists', 'template_id']);
+    const unknown = await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: 'no-such-template' });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.fields).toEqual([expect.objectContaining({ field: 'template_id', rule: 'exists' })]);
     const bad = await api('POST', `/Campaigns/${campaign}/sms/launch`, { test: 'yes', when: 'now' });
     expect(bad.status).toBe(422);
     expect(bad.body.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(['test']));
@@ -74,7 +82,7 @@ describeSms('SMS campaigns to target lists', (get) => {
   test('a test send reaches only the test lists, every time, and stays out of the results', async () => {
     const { fake, drain } = get();
     for (let i = 0; i < 2; i++) {
-      const res = await api('POST', `/Campaigns/${campaign}/sms/launch`, { test: true });
+      const res = await api('POST', `/Campaigns/${campaign}/sms/launch`, { test: true, template_id: template });
       expect(res.status).toBe(202);
       expect(res.body).toMatchObject({ members: 1, test: true });
       await drain();
@@ -87,7 +95,7 @@ describeSms('SMS campaigns to target lists', (get) => {
   test('the launch reaches each number once, logs every target, and a relaunch sends nothing again', async () => {
     const { fake, drain, crm } = get();
     const before = fake.messages.length;
-    const res = await api('POST', `/Campaigns/${campaign}/sms/launch`, {});
+    const res = await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ members: 7, test: false });
     await drain();
@@ -105,13 +113,15 @@ describeSms('SMS campaigns to target lists', (get) => {
     expect(annRow).toMatchObject({ related_type: 'SMS', target_type: 'Contacts' });
     expect(annRow.list_id).toBeTruthy();
 
-    const again = await api('POST', `/Campaigns/${campaign}/sms/launch`, {});
+    const again = await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template });
     expect(again.status).toBe(202);
     await drain();
     expect(fake.messages.length).toBe(before + 4);
     expect(await crm.engine.db.knex('campaign_log').where('campaign_id', campaign).count({ n: '*' }).first()).toMatchObject({ n: log.length });
 
-    const results = (await api('GET', `/Campaigns/${campaign}/sms`)).body.results;
+    const overview = (await api('GET', `/Campaigns/${campaign}/sms`)).body;
+    expect(overview.template).toMatchObject({ id: template }); // the template it last sent
+    const results = overview.results;
     expect(results).toMatchObject({ messages: 4, status: { accepted: 4 }, segments: 4, refused: { no_number: 1, duplicate: 1, opted_out: 1 } });
   });
 
@@ -149,7 +159,7 @@ describeSms('SMS campaigns to target lists', (get) => {
     for (const [user, password] of [['marketer', 'marketer-pw'], ['viewer', 'viewer-pw']]) {
       const token = await server.login(user, password);
       expect((await server.call('GET', `/rest/v10/Campaigns/${campaign}/sms`, { token })).status).toBe(200);
-      expect((await server.call('POST', `/rest/v10/Campaigns/${campaign}/sms/launch`, { token, body: {} })).status).toBe(403);
+      expect((await server.call('POST', `/rest/v10/Campaigns/${campaign}/sms/launch`, { token, body: { template_id: template } })).status).toBe(403);
     }
   });
 });

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type { CrmServices } from '../../app/services';
 import { ValidationError } from '../../errors';
 import type { Actor } from '../../records/actor';
+import type { LaunchOptions } from '../../sms/campaigns';
 import type { SmsService } from '../../sms/sms-service';
 import { readJson } from '../middleware/body';
 import { RecordAcl, toV10 } from './format';
@@ -49,7 +50,8 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
   });
 
   router.get('/Campaigns/:id/sms', async (ctx) => {
-    ctx.body = await sms.campaigns.overview(actor(ctx), ctx.params.id);
+    const templateId = typeof ctx.query.template_id === 'string' ? ctx.query.template_id.slice(0, 36) : undefined;
+    ctx.body = await sms.campaigns.overview(actor(ctx), ctx.params.id, templateId);
   });
 
   router.post('/Campaigns/:id/sms/launch', async (ctx) => {
@@ -62,8 +64,8 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
       })));
     }
     ctx.status = 202;
-    ctx.body = await sms.campaigns.launch(actor(ctx), ctx.params.id, body as { test?: boolean });
+    ctx.body = await sms.campaigns.launch(actor(ctx), ctx.params.id, body as LaunchOptions);
   });
 }
 
-const checkLaunch = new Ajv({ allErrors: true }).compile({ type: 'object', additionalProperties: false, properties: { test: { type: 'boolean' } } });
+const checkLaunch = new Ajv({ allErrors: true }).compile({ type: 'object', additionalProperties: false, properties: { template_id: { type: 'string', minLength: 1, maxLength: 36 }, test: { type: 'boolean' } } });

@@ -14,8 +14,8 @@ const REFUSAL_LABELS: Record<string, string> = {
 export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
   const { engine } = ui.services;
 
-  async function show(ctx: Context, id: string, notice?: string, problems: Array<{ field: string; message: string }> = [], status = 200) {
-    const overview = await sms.campaigns.overview(ui.actor(ctx), id);
+  async function show(ctx: Context, id: string, templateId: string | undefined, notice?: string, problems: Array<{ field: string; message: string }> = [], status = 200) {
+    const overview = await sms.campaigns.overview(ui.actor(ctx), id, templateId);
     const statuses = engine.registry.dropdown('sms_status_dom') ?? {};
     const r = overview.results;
     await ui.render(ctx, 'sms-campaign', {
@@ -26,8 +26,11 @@ export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
       statusRows: Object.entries(r.status).map(([s, n]) => ({ label: statuses[s] ?? s, n })),
       refusedRows: Object.entries(r.refused).map(([code, n]) => ({ label: REFUSAL_LABELS[code] ?? code, n })),
       problems: [...overview.problems, ...problems].map((p) => ({ field: p.field, message: p.message })),
+      templateOptions: overview.templates.map((t) => ({ ...t, selected: t.id === overview.template?.id })),
+      previewAction: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms`,
       rateText: r.delivery_rate === null ? 'no receipts yet' : `${r.delivery_rate} %`,
       canLaunch: overview.problems.length === 0,
+      canTest: Boolean(overview.template) && overview.test_members > 0 && overview.campaign.campaign_type === 'SMS',
       action: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms/launch`,
       back: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}`,
       smsListHref: `${ui.base(ctx)}/SMS`,
@@ -36,20 +39,22 @@ export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
   }
 
   router.get('/Campaigns/:id/sms', async (ctx) => {
-    await show(ctx, ctx.params.id, typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined);
+    const templateId = typeof ctx.query.template_id === 'string' ? ctx.query.template_id.slice(0, 36) : undefined;
+    await show(ctx, ctx.params.id, templateId, typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined);
   });
 
   router.post('/Campaigns/:id/sms/launch', async (ctx) => {
     const form = await readFormData(ctx, ui.services.bodyLimit);
     if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was sent. Reload the page and try again.', 403);
     const test = form.get('test') === '1';
+    const templateId = form.get('template_id') || undefined;
     try {
-      const launched = await sms.campaigns.launch(ui.actor(ctx), ctx.params.id, { test });
+      const launched = await sms.campaigns.launch(ui.actor(ctx), ctx.params.id, { test, template_id: templateId });
       const notice = `${test ? 'Test send' : 'Campaign'} queued for ${launched.members} ${launched.members === 1 ? 'member' : 'members'}; messages go out as the queue sends them.`;
-      ctx.redirect(`${ui.base(ctx)}/Campaigns/${encodeURIComponent(ctx.params.id)}/sms?notice=${encodeURIComponent(notice)}`);
+      ctx.redirect(`${ui.base(ctx)}/Campaigns/${encodeURIComponent(ctx.params.id)}/sms?template_id=${encodeURIComponent(templateId ?? '')}&notice=${encodeURIComponent(notice)}`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      await show(ctx, ctx.params.id, undefined, err.problems, 422);
+      await show(ctx, ctx.params.id, templateId, undefined, err.problems, 422);
     }
   });
 }
