@@ -64,6 +64,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       registry, db, hooks, records: new RecordService(context), jobs, schedulers, context, syncPlan,
       close: async () => {
         schedulers.stop();
+        await schedulers.settled();
         await jobs.stop();
         if (ownsDatabase) await db.close();
       },

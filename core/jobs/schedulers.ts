@@ -33,6 +33,7 @@ interface SchedulerRow {
  */
 export class SchedulerRunner {
   private readonly timers = new Map<string, schedule.Job>();
+  private readonly firing = new Set<Promise<unknown>>();
 
   constructor(private readonly db: Database, private readonly queue: JobQueue, private readonly log: Logger) {}
 
@@ -49,7 +50,9 @@ export class SchedulerRunner {
         continue;
       }
       const timer = schedule.scheduleJob(cron, (fireDate: Date) => {
-        this.fire(row, fireDate).catch((err) => this.log.error({ err, scheduler: row.id }, 'scheduler could not enqueue its job'));
+        const firing = this.fire(row, fireDate).catch((err) => this.log.error({ err, scheduler: row.id }, 'scheduler could not enqueue its job'));
+        this.firing.add(firing);
+        void firing.finally(() => this.firing.delete(firing));
       });
       if (timer) this.timers.set(row.id, timer);
     }
@@ -72,6 +75,11 @@ export class SchedulerRunner {
   stop(): void {
     for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
+  }
+
+  /** Waits for firings already under way (call after stop(), before closing the database). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.firing]);
   }
 }
 
