@@ -9,7 +9,7 @@ import { packageRoot } from '../paths';
 import { verifyActivityChain } from '../../modules/ActivityLog/verify-chain';
 import { Command } from 'commander';
 import { createCrm } from '../app/create-crm';
-import { createEngine, DEFAULT_DATABASE_URL } from '../app/engine';
+import { createEngine, DEFAULT_DATABASE_URL, type Engine } from '../app/engine';
 import { openDatabase } from '../db/connection';
 import { formatPlan, planSync, applySync } from '../db/sync';
 import { CaneError } from '../errors';
@@ -26,7 +26,15 @@ const program = new Command();
 program.name('cane').description('Cane: an embeddable, SugarCRM-compatible CRM').version('0.1.0');
 
 const databaseUrl = () => process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const quietEngine = () => createEngine({ databaseUrl: databaseUrl(), logger: silentLogger });
+/** Runs a one-off command against the database with a silent engine, closed afterwards whatever happens. */
+async function withQuietEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await createEngine({ databaseUrl: databaseUrl(), logger: silentLogger });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
 
 program
   .command('start')
@@ -110,13 +118,10 @@ program
   .command('sms:reindex')
   .description('rebuild the E.164 phone index used to match inbound SMS (after a bulk import into the tables)')
   .action(async () => {
-    const engine = await quietEngine();
-    try {
+    await withQuietEngine(async (engine) => {
       const sms = new SmsService(engine, {}, silentLogger, systemClock);
       console.log(`${await sms.phoneIndex.rebuild(engine.registry)} phone numbers indexed`);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
 program
@@ -127,14 +132,11 @@ program
   .option('--last-name <name>')
   .option('--admin', 'make the user an administrator')
   .action(async (userName: string, opts: { password?: string; firstName?: string; lastName?: string; admin?: boolean }) => {
-    const engine = await quietEngine();
-    try {
+    await withQuietEngine(async (engine) => {
       const password = opts.password ?? randomPassword();
       const user = await createUser(engine, { user_name: userName, password, first_name: opts.firstName, last_name: opts.lastName ?? userName, is_admin: Boolean(opts.admin) });
       console.log(`created user ${userName} (${user.id})${opts.password ? '' : ` with password ${password}`}`);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
 program
@@ -142,25 +144,19 @@ program
   .description("set a user's password (from --password or generated) and sign them out everywhere")
   .option('--password <password>')
   .action(async (userName: string, opts: { password?: string }) => {
-    const engine = await quietEngine();
-    try {
+    await withQuietEngine(async (engine) => {
       const password = opts.password ?? randomPassword();
       await setPassword(engine, userName, password);
       console.log(`password of ${userName} changed${opts.password ? '' : ` to ${password}`}`);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
 const role = program.command('role').description("manage roles (Sugar's acl_roles)");
 const withRoles = (fn: (roles: RoleAdmin) => Promise<void>) => async () => {
-  const engine = await quietEngine();
-  try {
+  await withQuietEngine(async (engine) => {
     await ensureAclActions(engine.db, engine.registry, () => new Date());
     await fn(new RoleAdmin(engine));
-  } finally {
-    await engine.close();
-  }
+  });
 };
 role.command('create <name> [description]').action((name: string, description?: string) => withRoles(async (r) => { console.log(`role ${name}: ${await r.create(name, description)}`); })());
 role.command('set <role> <module> <action> <level>')
@@ -173,8 +169,7 @@ role.command('list').action(() => withRoles(async (r) => { console.log(JSON.stri
 const plugin = program.command('plugin').description('sandboxed plugins');
 const pluginDirs = () => [{ dir: path.join(packageRoot(), 'plugins'), builtIn: true }, { dir: path.resolve(process.env.CANE_PLUGINS_DIR ?? 'cane-plugins'), builtIn: false }];
 plugin.command('list').description('plugins with their permissions, state and fault counts').action(async () => {
-  const engine = await quietEngine();
-  try {
+  await withQuietEngine(async (engine) => {
     const { loaded, refused } = discoverPlugins(pluginDirs(), engine.registry);
     const states = await engine.db.knex('cane_plugin_state').select('*');
     for (const p of loaded) {
@@ -189,9 +184,7 @@ plugin.command('list').description('plugins with their permissions, state and fa
       }
     }
     for (const r of refused) console.log(`REFUSED ${r.id ?? r.dir}: ${r.problem}`);
-  } finally {
-    await engine.close();
-  }
+  });
 });
 plugin.command('new <name>').description('scaffold a plugin with a test in CANE_PLUGINS_DIR (or --dir)').option('--dir <dir>').action((name: string, opts: { dir?: string }) => {
   const dir = scaffoldPlugin(path.resolve(opts.dir ?? process.env.CANE_PLUGINS_DIR ?? 'cane-plugins'), name);
@@ -221,14 +214,11 @@ plugin.command('test <dir>').description("run a plugin's test/*.test.js against 
 });
 for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
   plugin.command(`${verb} <plugin_id> [hook]`).description(`${verb} a plugin, or one of its hooks ('<module>.<event>.<handler>')`).action(async (id: string, hook?: string) => {
-    const engine = await quietEngine();
-    try {
+    await withQuietEngine(async (engine) => {
       const host = new PluginHost(engine, { dirs: [] }, silentLogger, () => new Date());
       await host.setEnabled(id, hook ?? '*', enabled);
       console.log(`${id}${hook ? ` ${hook}` : ''} ${enabled ? 'enabled' : 'disabled'}`);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 }
 
@@ -236,17 +226,14 @@ program
   .command('audit:verify')
   .description('check the hash chain of the activity log written by the audit-log plugin')
   .action(async () => {
-    const engine = await quietEngine();
-    try {
+    await withQuietEngine(async (engine) => {
       const report = await verifyActivityChain(engine.db);
       if (report.ok) console.log(`activity log intact: ${report.entries} entries`);
       else {
         console.log(`activity log BROKEN at entry ${report.broken!.sequence} (${report.broken!.id}): ${report.broken!.problem}`);
         process.exitCode = 2;
       }
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Engine } from '../app/engine';
-import { AccessDeniedError, ValidationError } from '../errors';
+import { AccessDeniedError, NotFoundError, ValidationError } from '../errors';
 import type { Job } from '../jobs/job-queue';
 import { deterministicId } from '../jobs/schedulers';
 import type { Actor } from '../records/actor';
@@ -9,6 +9,7 @@ import { formatDateTime, type Clock } from '../records/time';
 import { actorFor, type UserRow } from '../security/authenticate';
 import type { Refusal, RefusalCode } from './compose';
 import { RECIPIENT_MODULES } from './phone-index';
+import { resendOf } from './send-key';
 import type { SmsService } from './sms-service';
 
 export const CAMPAIGN_JOB = 'sms.campaign';
@@ -70,8 +71,8 @@ export class SmsCampaigns {
   async overview(actor: Actor, campaignId: string, chosenTemplateId?: string) {
     const campaign = await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
     const lists = await this.lists(campaignId);
-    const members = await this.members(campaignId, false);
-    const testMembers = await this.members(campaignId, true);
+    const members = await this.members(campaignId, false, lists);
+    const testMembers = await this.members(campaignId, true, lists);
     const templates = (await this.engine.records.list(actor, 'SMSTemplates', { fields: ['id', 'name', 'template_type'], orderBy: [{ field: 'name', direction: 'asc' }], maxNum: 200 })).records
       .map((t) => ({ id: t.id, name: String(t.name ?? t.id), template_type: String(t.template_type ?? '') }));
     const lastUsed = await this.engine.db.knex('sms').where({ campaign_id: campaignId, deleted: 0 }).whereNotNull('template_id').orderBy('date_entered', 'desc').first('template_id');
@@ -113,7 +114,10 @@ export class SmsCampaigns {
     const members = await this.members(campaignId, test);
     const problems = this.launchProblems(campaign, options.template_id, members.length, test);
     if (options.template_id) {
-      const found = await this.engine.records.retrieve(actor, 'SMSTemplates', options.template_id).catch(() => undefined);
+      const found = await this.engine.records.retrieve(actor, 'SMSTemplates', options.template_id).catch((err) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      });
       if (!found) problems.push({ field: 'template_id', rule: 'exists', message: `no SMS template with id '${options.template_id}' (or you may not view it)` });
     }
     if (problems.length) throw new ValidationError('Campaigns', problems);
@@ -151,8 +155,8 @@ export class SmsCampaigns {
   }
 
   /** Members to send to, in a stable order, each record once, exempt-list members removed. */
-  async members(campaignId: string, test: boolean): Promise<Member[]> {
-    const lists = await this.lists(campaignId);
+  async members(campaignId: string, test: boolean, lists?: CampaignList[]): Promise<Member[]> {
+    lists ??= await this.lists(campaignId);
     const sending = lists.filter((l) => (test ? l.list_type === 'test' : l.list_type === 'default' || l.list_type === 'seed')).map((l) => l.id);
     const exempt = lists.filter((l) => l.list_type === 'exempt').map((l) => l.id);
     if (!sending.length) return [];
@@ -220,26 +224,25 @@ export class SmsCampaigns {
     const knex = this.engine.db.knex;
     // One recipient may have several messages (automatic re-sends of undelivered ones, keyed '#rN'):
     // the latest attempt gives the recipient's status; every attempt counts in segments and price.
-    const rows: Array<Record<string, unknown>> = await knex('sms').where({ campaign_id: campaignId, direction: 'outbound', deleted: 0 }).whereNot('source', 'campaign_test')
-      .select('send_key', 'status', 'segments', 'price');
+    // Test sends carry the campaign id but are not part of its results.
+    const messages = () => knex('sms').where({ campaign_id: campaignId, direction: 'outbound', deleted: 0 }).whereNot('source', 'campaign_test');
+    const rows: Array<Record<string, unknown>> = await messages().select('send_key', 'status', 'segments', 'price');
     const latest = new Map<string, { attempt: number; status: string }>();
     let segments = 0;
     let price = 0;
     for (const r of rows) {
       segments += Number(r.segments ?? 0);
       price += Number(r.price ?? 0);
-      const [base, attempt] = String(r.send_key).split('#r');
-      const n = Number(attempt ?? 0);
-      if ((latest.get(base)?.attempt ?? -1) < n) latest.set(base, { attempt: n, status: String(r.status) });
+      const { base, resend } = resendOf(String(r.send_key));
+      if ((latest.get(base)?.attempt ?? -1) < resend) latest.set(base, { attempt: resend, status: String(r.status) });
     }
     const status: Record<string, number> = {};
     for (const { status: s } of latest.values()) status[s] = (status[s] ?? 0) + 1;
-    const messages = latest.size;
     const refusedRows = await knex('campaign_log').where({ campaign_id: campaignId, deleted: 0 }).whereNot('activity_type', 'targeted')
       .groupBy('more_information').select('more_information').count({ n: '*' });
     const refused: Record<string, number> = {};
     for (const r of refusedRows as Array<Record<string, unknown>>) refused[String(r.more_information)] = Number(r.n);
-    const sent = knex('sms').where({ campaign_id: campaignId, direction: 'outbound', deleted: 0 }).whereNot('source', 'campaign_test').whereNotNull('provider_message_id');
+    const sent = messages().whereNotNull('provider_message_id');
     const optedOut = await knex('sms_consent_history as h')
       .where('h.state', 'opted_out')
       .whereExists(sent.clone().whereRaw('sms.to_number = h.phone_e164').whereRaw('h.date_entered >= sms.date_entered'))
@@ -250,7 +253,7 @@ export class SmsCampaigns {
     const delivered = status.delivered ?? 0;
     const notDelivered = (status.undelivered ?? 0) + (status.failed ?? 0);
     return {
-      messages, retries: rows.length - latest.size, status, segments, price: Math.round(price * 10000) / 10000,
+      messages: latest.size, retries: rows.length - latest.size, status, segments, price: Math.round(price * 10000) / 10000,
       refused,
       delivery_rate: delivered + notDelivered ? Math.round((delivered / (delivered + notDelivered)) * 1000) / 10 : null,
       opted_out_after: Number(optedOut?.n ?? 0),

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Engine } from '../app/engine';
 import { AccessDeniedError, ValidationError } from '../errors';
@@ -12,6 +11,7 @@ import { checkRequestShape, compose, type Composition, type Draft, type Refusal,
 import { ConsentLedger, type ConsentSource, type ConsentState } from './consent';
 import { deterministicId } from '../jobs/schedulers';
 import { SmsCampaigns } from './campaigns';
+import { resendKey, resendOf, sendKey } from './send-key';
 import { Dispatcher, DISPATCH_JOB, type DispatchJobData } from './dispatch';
 import { normalisePhone } from './phone';
 import { PhoneIndex } from './phone-index';
@@ -218,9 +218,9 @@ export class SmsService {
   private async retryUndelivered(row: Record<string, any>): Promise<void> {
     const { undeliveredRetryMinutes, undeliveredRetries } = this.config;
     if (!undeliveredRetryMinutes || row.direction !== 'outbound') return;
-    const done = Number(/#r(\d+)$/.exec(String(row.send_key))?.[1] ?? 0);
-    if (done >= undeliveredRetries) return;
-    const key = `${String(row.send_key).replace(/#r\d+$/, '')}#r${done + 1}`;
+    const { base, resend } = resendOf(String(row.send_key));
+    if (resend >= undeliveredRetries) return;
+    const key = resendKey(base, resend + 1);
     if (await this.engine.db.knex('sms').where('send_key', key).first('id')) return;
     const consent = await this.consent.state(row.to_number);
     if (consent.state === 'opted_out') return;
@@ -232,11 +232,4 @@ export class SmsService {
       assigned_user_id: row.assigned_user_id, date_scheduled: at,
     }).catch((err) => this.log.warn({ err, sms: row.id }, 'could not queue the retry of an undelivered SMS'));
   }
-}
-
-/** Campaign messages are keyed by campaign and number; idempotent requests by caller key and number. */
-function sendKey(actor: Actor, request: SendRequest, to: string): string {
-  if (request.campaign_id && !request.idempotency_key) return `cmp:${crypto.createHash('sha1').update(`${request.campaign_id}|${to}`).digest('hex')}`;
-  if (request.idempotency_key) return `idem:${crypto.createHash('sha1').update(`${actor.id ?? 'system'}|${request.idempotency_key}|${to}`).digest('hex')}`;
-  return crypto.randomUUID();
 }

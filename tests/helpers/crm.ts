@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCrm, type Crm, type CrmOptions } from '../../core/app/create-crm';
 import { silentLogger } from '../../core/logger';
+import { RoleAdmin } from '../../core/security/roles';
+import { createUser } from '../../core/security/users';
 import { describeEachKind } from './databases';
 
 export interface ApiResponse<T = any> {
@@ -65,4 +67,19 @@ export function describeEachServer(title: string, body: (get: () => TestServer) 
     const listening = await startServer(crm);
     return { value: client(crm, listening.url), stop: async () => { await listening.close(); await crm.close(); } };
   }, body);
+}
+
+/**
+ * A new user with a new role holding the given rules (module, action, level), signed in: answers
+ * the user's token.
+ */
+export async function loginWithRole(server: TestServer, user: { name: string; password: string }, role: string, rules: Array<[module: string, action: string, level: string]>): Promise<string> {
+  const { crm } = server;
+  const roles = new RoleAdmin(crm.engine, crm.services.acl);
+  await createUser(crm.engine, { user_name: user.name, password: user.password, first_name: user.name, last_name: 'Tester' });
+  await roles.create(role);
+  for (const [module, action, level] of rules) await roles.set(role, module, action, level);
+  await roles.assign(role, user.name);
+  crm.services.acl.invalidate();
+  return server.login(user.name, user.password);
 }

@@ -1,5 +1,4 @@
-import { RoleAdmin } from '../../core/security/roles';
-import { createUser } from '../../core/security/users';
+import { loginWithRole } from '../helpers/crm';
 import { postSignedForm } from '../helpers/fake-twilio';
 import { describeSms, PUBLIC_URL } from '../helpers/sms';
 
@@ -145,19 +144,12 @@ describeSms('SMS campaigns to target lists', (get) => {
   });
 
   test('launching needs the right to edit the campaign and to send in bulk', async () => {
-    const { crm, server } = get();
-    const roles = new RoleAdmin(crm.engine, crm.services.acl);
-    await createUser(crm.engine, { user_name: 'marketer', password: 'marketer-pw', first_name: 'Mo', last_name: 'Ketter' });
-    await createUser(crm.engine, { user_name: 'viewer', password: 'viewer-pw', first_name: 'Vi', last_name: 'Ewer' });
-    await roles.create('Campaigns without bulk SMS');
-    await roles.set('Campaigns without bulk SMS', 'SMS', 'massupdate', 'none');
-    await roles.assign('Campaigns without bulk SMS', 'marketer');
-    await roles.create('Campaign viewer');
-    await roles.set('Campaign viewer', 'Campaigns', 'edit', 'none');
-    await roles.assign('Campaign viewer', 'viewer');
-    crm.services.acl.invalidate();
-    for (const [user, password] of [['marketer', 'marketer-pw'], ['viewer', 'viewer-pw']]) {
-      const token = await server.login(user, password);
+    const { server } = get();
+    const tokens = [
+      await loginWithRole(server, { name: 'marketer', password: 'marketer-pw' }, 'Campaigns without bulk SMS', [['SMS', 'massupdate', 'none']]),
+      await loginWithRole(server, { name: 'viewer', password: 'viewer-pw' }, 'Campaign viewer', [['Campaigns', 'edit', 'none']]),
+    ];
+    for (const token of tokens) {
       expect((await server.call('GET', `/rest/v10/Campaigns/${campaign}/sms`, { token })).status).toBe(200);
       expect((await server.call('POST', `/rest/v10/Campaigns/${campaign}/sms/launch`, { token, body: { template_id: template } })).status).toBe(403);
     }

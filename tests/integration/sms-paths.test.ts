@@ -1,7 +1,6 @@
-import { RoleAdmin } from '../../core/security/roles';
-import { createUser } from '../../core/security/users';
 import { SYSTEM } from '../../core/records/actor';
 import { pluginDir } from '../helpers/plugins';
+import { loginWithRole } from '../helpers/crm';
 import { describeSms } from '../helpers/sms';
 
 const plugins = pluginDir([{
@@ -63,20 +62,10 @@ describeSms('SMS sending paths: templates, bulk, roles, plugins, idempotency', (
   });
 
   test('roles: no SMS edit right means no sending; no mass update right means no bulk', async () => {
-    const { crm, server } = get();
-    const roles = new RoleAdmin(crm.engine, crm.services.acl);
-    await createUser(crm.engine, { user_name: 'smsless', password: 'smsless-pw', first_name: 'No', last_name: 'Sms' });
-    await createUser(crm.engine, { user_name: 'onebyone', password: 'onebyone-pw', first_name: 'One', last_name: 'ByOne' });
-    await roles.create('No SMS');
-    await roles.set('No SMS', 'SMS', 'edit', 'none');
-    await roles.assign('No SMS', 'smsless');
-    await roles.create('Single SMS only');
-    await roles.set('Single SMS only', 'SMS', 'massupdate', 'none');
-    await roles.assign('Single SMS only', 'onebyone');
-    crm.services.acl.invalidate();
-    const t1 = await server.login('smsless', 'smsless-pw');
+    const { server } = get();
+    const t1 = await loginWithRole(server, { name: 'smsless', password: 'smsless-pw' }, 'No SMS', [['SMS', 'edit', 'none']]);
     expect((await send({ to: '+14155550180', body: 'hi' }, t1)).status).toBe(403);
-    const t2 = await server.login('onebyone', 'onebyone-pw');
+    const t2 = await loginWithRole(server, { name: 'onebyone', password: 'onebyone-pw' }, 'Single SMS only', [['SMS', 'massupdate', 'none']]);
     expect((await send({ to: '+14155550181', body: 'hi' }, t2)).status).toBe(200);
     const bulk = await send({ records: [{ module: 'Contacts', id: 'demo-contact-10' }, { module: 'Contacts', id: 'demo-contact-11' }], body: 'hi' }, t2);
     expect(bulk.status).toBe(403);
