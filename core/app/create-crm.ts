@@ -17,10 +17,9 @@ import type { RecordService } from '../records/record-service';
 import { formatDateTime, systemClock } from '../records/time';
 import { publish } from '../records/context';
 import { openDatabase } from '../db/connection';
-import { PluginHost, type PluginHostOptions } from '../plugins/plugin-host';
-import { packageRoot } from '../paths';
+import type { PluginHost } from '../plugins/plugin-host';
+import { startPluginHost, type PluginOptions } from './plugins';
 import fs from 'node:fs';
-import path from 'node:path';
 import { SmsService, type SmsServiceOptions } from '../sms/sms-service';
 import { smsConfigFrom } from '../sms/config';
 import { webhookRouter } from '../http/webhooks';
@@ -44,7 +43,7 @@ export interface CrmOptions extends Omit<EngineOptions, 'access'> {
    * Sandboxed plugins: the built-in ones in plugins/ plus the folder of installed ones
    * (CANE_PLUGINS_DIR, default ./cane-plugins). `false` turns plugins off.
    */
-  plugins?: false | Partial<PluginHostOptions> & { installedDir?: string };
+  plugins?: false | PluginOptions;
   /** The SMS module: provider, Twilio credentials, rate (default: SMS_PROVIDER, TWILIO_* and SMS_* variables). `false` turns it off. */
   sms?: false | SmsServiceOptions;
 }
@@ -93,18 +92,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
     }
   }
   await sms?.start();
-  let plugins: PluginHost | undefined;
-  if (options.plugins !== false) {
-    const opts = options.plugins ?? {};
-    const installed = path.resolve(opts.installedDir ?? process.env.CANE_PLUGINS_DIR ?? 'cane-plugins');
-    plugins = new PluginHost(engine, { dirs: opts.dirs ?? [{ dir: path.join(packageRoot(), 'plugins'), builtIn: true }, { dir: installed, builtIn: false }], ...opts, settings: pluginSettings }, log, clock);
-    const bridge = plugins.bridge;
-    if (sms) bridge.smsSender = async (message, plugin) => {
-      const result = await sms.send(bridge.actorFor(plugin), message, 'workflow');
-      return { sent: result.records.map((r) => ({ id: r.id, to: r.to_number, status: r.status })), refused: result.refused };
-    };
-    await plugins.start();
-  }
+  const plugins = options.plugins === false ? undefined : await startPluginHost(engine, options.plugins ?? {}, pluginSettings, sms, log, clock);
   engine.jobs.register('purgeTokens', async () => ({ message: `removed ${await tokens.purge()} expired tokens` }));
 
   const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, sms };
@@ -144,7 +132,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
 }
 
 /** Plugin settings from a JSON file (`{ "<plugin id>": { ...settings } }`), checked by each manifest's schema at load. */
-function pluginSettingsFile(file: string | undefined): Record<string, Record<string, unknown>> | undefined {
+export function pluginSettingsFile(file: string | undefined): Record<string, Record<string, unknown>> | undefined {
   if (!file) return undefined;
   let data: unknown;
   try {

@@ -8,7 +8,8 @@ import { PluginHost } from '../plugins/plugin-host';
 import { packageRoot } from '../paths';
 import { verifyActivityChain } from '../../modules/ActivityLog/verify-chain';
 import { Command } from 'commander';
-import { createCrm } from '../app/create-crm';
+import { createCrm, pluginSettingsFile } from '../app/create-crm';
+import { startPluginHost } from '../app/plugins';
 import { createEngine, DEFAULT_DATABASE_URL, type Engine } from '../app/engine';
 import { openDatabase } from '../db/connection';
 import { formatPlan, planSync, applySync } from '../db/sync';
@@ -48,6 +49,7 @@ program
       console.log(`\nFirst administrator created: user name "admin", password "${crm.initialAdminPassword}" (shown once; change it with \`cane user:password admin\`)\n`);
     }
     crm.engine.jobs.start();
+    crm.plugins?.startDelivery();
     const schedulers = (await crm.engine.schedulers.start()) + (crm.plugins?.startSchedules() ?? 0);
     const port = Number(opts.port ?? process.env.PORT ?? 3000);
     const server = http.createServer(crm.app.callback());
@@ -102,16 +104,29 @@ program
   .action(async (opts: { once?: boolean }) => {
     const log = createLogger();
     const engine = await createEngine({ databaseUrl: databaseUrl(), logger: log });
-    // SMS dispatch jobs need the SMS module's handler (configured from the same SMS_* / TWILIO_* variables).
-    await new SmsService(engine, {}, log, systemClock).start();
-    if (opts.once) {
-      console.log(`${await engine.jobs.runOnce(100)} jobs run`);
+    // SMS dispatch jobs need the SMS module's handler (configured from the same SMS_* / TWILIO_* variables),
+    // plugin events the plugin host.
+    const sms = new SmsService(engine, {}, log, systemClock);
+    await sms.start();
+    const plugins = await startPluginHost(engine, {}, pluginSettingsFile(process.env.CANE_PLUGIN_SETTINGS), sms, log, systemClock);
+    const close = async () => {
+      await plugins.close();
       await engine.close();
+    };
+    if (opts.once) {
+      const jobs = await engine.jobs.runOnce(100);
+      const events = await plugins.drain();
+      console.log(`${jobs} jobs run, ${events} plugin events delivered`);
+      await close();
       return;
     }
     await engine.schedulers.start();
+    plugins.startSchedules();
     engine.jobs.start();
-    process.once('SIGINT', () => void engine.close().then(() => process.exit(0)));
+    plugins.startDelivery();
+    const stop = () => void close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program
@@ -204,6 +219,10 @@ plugin.command('test <dir>').description("run a plugin's test/*.test.js against 
       } catch (err) {
         failed++;
         console.log(`  ✗ ${c.name}\n    ${String((err as Error).message).split('\n').join('\n    ')}`);
+      }
+      try {
+        // Denials and faults are shown whether the case passed or not: a test may expect them, or they explain a failure.
+        for (const problem of await kit.problems()) console.log(`    · ${problem}`);
       } finally {
         await kit.close();
       }

@@ -42,6 +42,8 @@ export interface ModuleDef {
   table: string;
   audited: boolean;
   optimisticLocking: boolean;
+  /** Records are never changed or deleted; `writers` may create them through the record service (null: not append-only). */
+  appendOnly: { writers: readonly string[] } | null;
   fields: Readonly<Record<string, FieldDef>>;
   /** Stored (column) fields in column order. */
   columns: readonly string[];

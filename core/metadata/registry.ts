@@ -280,6 +280,7 @@ class RegistryBuilder {
       table: dictionary.table!,
       audited: dictionary.audited === true,
       optimisticLocking: dictionary.optimistic_locking === true,
+      appendOnly: dictionary.append_only ? { writers: Object.freeze([...(dictionary.append_only === true ? [] : dictionary.append_only.writers)]) } : null,
       fields,
       columns,
       links,

@@ -64,6 +64,8 @@ export interface Dictionary {
   module_dir?: string;
   audited?: boolean;
   optimistic_locking?: boolean;
+  /** Cane: see dictionary.schema.json. */
+  append_only?: boolean | { writers: string[] };
   templates?: string[] | Record<string, string>;
   fields?: Record<string, FieldDef>;
   indices?: IndexDef[];

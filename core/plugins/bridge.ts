@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import Handlebars from 'handlebars';
 import type { Engine } from '../app/engine';
-import { CaneError } from '../errors';
+import { CaneError, ConflictError } from '../errors';
 import type { Actor } from '../records/actor';
 import type { Logger } from '../records/context';
 import { formatDateTime, type Clock } from '../records/time';
@@ -21,6 +21,8 @@ export interface Invocation {
   effectKey?: string;
   effects: number;
   done: boolean;
+  /** Host calls that failed for the host's reasons (database errors, concurrency): not the plugin's fault. */
+  hostErrors: number;
 }
 
 const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'sms.send']);
@@ -59,8 +61,12 @@ export class Bridge {
       return { ok: true, result };
     } catch (err) {
       const denied = err instanceof Denied;
-      const message = err instanceof Denied || err instanceof CaneError ? err.message : 'the host call failed';
-      if (!denied && !(err instanceof CaneError)) this.log.error({ err, plugin: inv.plugin.key, method: call.method }, 'plugin host call failed');
+      const hostFault = !denied && (!(err instanceof CaneError) || err instanceof ConflictError);
+      const message = denied || !hostFault ? (err as Error).message : err instanceof ConflictError ? `${err.message} (a concurrent change; the call may be retried)` : 'the host call failed (a fault of the host, not of the plugin; the delivery is retried)';
+      if (hostFault) {
+        inv.hostErrors++;
+        this.log.warn({ err, plugin: inv.plugin.key, method: call.method }, 'plugin host call failed for a host reason');
+      }
       await this.audit(inv, call.method, target, denied ? 'denied' : 'error', message, Date.now() - started).catch(() => undefined);
       return { ok: false, error: message };
     }

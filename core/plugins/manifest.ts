@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { Registry } from '../metadata/registry';
 import { packageRoot } from '../paths';
 import type { PluginLimits } from './limits';
@@ -11,6 +12,8 @@ export interface HookDecl {
   handler: string;
   priority?: number;
   onError?: 'allow' | 'block';
+  /** After-events: 'ordered' puts the hook in its plugin's lane (one event at a time, in commit order). */
+  delivery?: 'unordered' | 'ordered';
   limits?: Partial<PluginLimits>;
 }
 
@@ -71,7 +74,8 @@ export function loadPlugin(dir: string, registry: Registry, builtIn: boolean): L
   const validate = validator();
   if (!validate(manifest)) {
     const e = validate.errors![0];
-    const detail = e.keyword === 'additionalProperties' ? `unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message;
+    const detail = e.keyword === 'additionalProperties' ? `unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'`
+      : e.keyword === 'enum' ? `${e.message}: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : e.message;
     return { dir, id: typeof manifest?.id === 'string' ? manifest.id : undefined, problem: `plugin.json${e.instancePath ? ` at ${e.instancePath}` : ''}: ${detail}` };
   }
   const refuse = (problem: string): RefusedPlugin => ({ dir, id: manifest.id, problem });
@@ -84,6 +88,7 @@ export function loadPlugin(dir: string, registry: Registry, builtIn: boolean): L
   }
   for (const hook of manifest.hooks ?? []) {
     if (hook.module !== '*' && !registry.modules.has(hook.module)) return refuse(`hook ${hook.handler} is for an unknown module '${hook.module}'`);
+    if (hook.delivery && hook.event.startsWith('before_')) return refuse(`hook ${hook.handler}: delivery '${hook.delivery}' applies to after-events; ${hook.event} runs inside the save`);
   }
   if ((manifest.schedules ?? []).length && !(manifest.permissions ?? []).includes('schedule')) return refuse("it declares schedules but not the 'schedule' permission");
   for (const sched of manifest.schedules ?? []) {
@@ -123,4 +128,24 @@ export function publicSettings(manifest: PluginManifest, values: Record<string, 
     result[name] = name in values ? values[name] : def.default;
   }
   return result;
+}
+
+/** Settings values are checked against the manifest's JSON Schema; answers the first problem, naming the setting. */
+export function checkSettings(manifest: PluginManifest, values: Record<string, unknown>): string | undefined {
+  const schema = manifest.settings;
+  if (!schema) return undefined;
+  try {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile({ type: 'object', ...schema });
+    if (validate(values)) return undefined;
+    return settingsProblem(validate.errors![0]);
+  } catch (err) {
+    return `the settings schema is not valid JSON Schema: ${(err as Error).message}`;
+  }
+}
+
+function settingsProblem(e: ErrorObject): string {
+  const where = e.instancePath ? ` at ${e.instancePath}` : '';
+  if (e.keyword === 'required') return `settings: '${(e.params as { missingProperty: string }).missingProperty}' is required`;
+  if (e.keyword === 'additionalProperties') return `settings: unknown setting '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+  return `settings${where}: ${e.message}`;
 }

@@ -1,19 +1,22 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
+import schedule from 'node-schedule';
 import type { Engine } from '../app/engine';
 import { CaneError, HookVeto } from '../errors';
 import type { Bean } from '../hooks/types';
 import { isStored } from '../metadata/field-types';
+import type { ModuleDef } from '../metadata/registry';
 import type { Logger, OutboxEvent } from '../records/context';
+import { storedTextDeep } from '../records/stored-text';
 import { formatDateTime, type Clock } from '../records/time';
 import { SYSTEM_FIELDS } from '../records/validate';
-import { Bridge, type Invocation } from './bridge';
-import { effectiveLimits, limitKind, type PluginLimits } from './limits';
-import schedule from 'node-schedule';
-import Ajv from 'ajv';
 import { deterministicId } from '../jobs/schedulers';
-import { discoverPlugins, publicSettings, type HookDecl, type LoadedPlugin, type RefusedPlugin } from './manifest';
-import { RunnerClient, type Outcome } from './runner-client';
+import { Bridge, type Invocation } from './bridge';
+import { EventDelivery, type Delivery, type DeliveryResult, type DeliveryTarget } from './delivery';
+import { effectiveLimits, limitKind, type PluginLimits } from './limits';
+import { checkSettings, discoverPlugins, publicSettings, type HookDecl, type LoadedPlugin, type RefusedPlugin } from './manifest';
+import { PluginState } from './plugin-state';
+import { RunnerClient, type BatchCall, type Outcome } from './runner-client';
 
 export interface PluginHostOptions {
   dirs: Array<{ dir: string; builtIn: boolean }>;
@@ -21,14 +24,16 @@ export interface PluginHostOptions {
   settings?: Record<string, Record<string, unknown>>;
   /** Installation ceiling applied on top of the defaults per hook kind. */
   limits?: Partial<PluginLimits>;
-  /** A hook is switched off after this many faults in a row (default 5). */
+  /** A hook is switched off after this many of its own faults in a row (default 5). */
   maxConsecutiveFaults?: number;
+  /** Seconds a worker holds a claimed delivery or lane (default 30). */
+  leaseSeconds?: number;
+  /** Isolates per plugin, so calls in parallel do not share one (default 4). */
+  poolSize?: number;
 }
 
-export const PLUGIN_JOB = 'plugin.hook';
-
-/** How stale the enabled/disabled state may be in one process (switching off in another process takes effect within this). */
-const STATE_TTL_MS = 2000;
+/** Jobs of this name were queued by earlier versions for after-hooks; they are moved to the event deliveries. */
+export const LEGACY_PLUGIN_JOB = 'plugin.hook';
 
 export interface ActiveHook {
   plugin: LoadedPlugin;
@@ -38,23 +43,34 @@ export interface ActiveHook {
   cron?: string;
 }
 
+/** What a host call failing for the host's reasons looks like to the plugin: the delivery is retried, not blamed on it. */
+interface RunResult {
+  outcome: Outcome;
+  hostErrors: number;
+}
+
 /**
- * Loads sandboxed plugins, wires their hooks into the save pipeline and the job queue, and keeps
- * their fault counts. before_save hooks run before the transaction and return a patch or a veto;
- * after_* hooks are written to job_queue inside the save's transaction and run after commit.
+ * Loads sandboxed plugins and connects them to the save pipeline and the event deliveries.
+ * before_save hooks of one save run in one exchange with the runner before the transaction opens
+ * and return patches or a veto; after-events are written as deliveries inside the change's
+ * transaction and delivered after commit (see delivery.ts).
  */
-export class PluginHost {
+export class PluginHost implements DeliveryTarget {
   readonly loaded: LoadedPlugin[] = [];
   readonly refused: RefusedPlugin[] = [];
   readonly runner: RunnerClient;
   readonly bridge: Bridge;
-  private readonly hooks: ActiveHook[] = [];
+  readonly state: PluginState;
+  readonly delivery: EventDelivery;
+  private hooks: ActiveHook[] = [];
   /** A hook is switched off after this many faults in a row. */
   maxFaults: number;
 
   constructor(private readonly engine: Engine, private readonly options: PluginHostOptions, private readonly log: Logger, private readonly clock: Clock) {
     this.bridge = new Bridge(engine, log, clock);
     this.runner = new RunnerClient((call) => this.bridge.handle(call), log);
+    this.state = new PluginState(engine.db, clock);
+    this.delivery = new EventDelivery(engine.db, this, log, clock, { leaseSeconds: options.leaseSeconds });
     this.maxFaults = options.maxConsecutiveFaults ?? 5;
   }
 
@@ -62,30 +78,33 @@ export class PluginHost {
     const { loaded, refused } = discoverPlugins(this.options.dirs, this.engine.registry);
     this.refused.push(...refused);
     for (const plugin of loaded) {
-      if (!(await this.isEnabled(plugin.manifest.id, '*'))) {
-        this.refused.push({ dir: plugin.dir, id: plugin.manifest.id, problem: 'disabled' });
-        continue;
-      }
-      const settingsProblem = checkSettings(plugin, this.options.settings?.[plugin.manifest.id] ?? {});
-      if (settingsProblem) {
-        this.refused.push({ dir: plugin.dir, id: plugin.manifest.id, problem: settingsProblem });
-        continue;
-      }
-      const memory = effectiveLimits('after', this.options.limits, plugin.manifest.limits).memoryMb;
-      const result = await this.runner.load(plugin.key, plugin.code, memory);
-      if (!result.ok) {
-        this.refused.push({ dir: plugin.dir, id: plugin.manifest.id, problem: `the entry file does not run: ${result.error}` });
-        continue;
-      }
-      this.loaded.push(plugin);
-      for (const decl of plugin.manifest.hooks ?? []) this.hooks.push({ plugin, decl, name: `${decl.module}.${decl.event}.${decl.handler}` });
-      for (const sched of plugin.manifest.schedules ?? []) {
-        this.hooks.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler }, name: `schedule.${sched.handler}`, cron: sched.cron });
-      }
+      const problem = await this.load(plugin);
+      if (problem) this.refused.push({ dir: plugin.dir, id: plugin.manifest.id, problem });
     }
-    for (const r of this.refused) if (r.problem !== 'disabled') this.log.error({ plugin: r.id ?? r.dir }, `plugin refused: ${r.problem}`);
-    this.hooks.sort((a, b) => (a.decl.priority ?? 100) - (b.decl.priority ?? 100));
+    for (const r of this.refused) this.log.error({ plugin: r.id ?? r.dir }, `plugin refused: ${r.problem}`);
+    await this.delivery.ensureLanes(this.orderedPluginIds());
     this.wire();
+  }
+
+  /** Loads one checked plugin into the runner and adds its hooks; answers the problem when it cannot run. */
+  private async load(plugin: LoadedPlugin): Promise<string | undefined> {
+    const settingsProblem = checkSettings(plugin.manifest, this.settingsOf(plugin.manifest.id));
+    if (settingsProblem) return settingsProblem;
+    const memory = effectiveLimits('after', this.options.limits, plugin.manifest.limits).memoryMb;
+    const result = await this.runner.load(plugin.key, plugin.code, memory, this.options.poolSize);
+    if (!result.ok) return `the entry file does not run: ${result.error}`;
+    this.loaded.push(plugin);
+    const own: ActiveHook[] = [];
+    for (const decl of plugin.manifest.hooks ?? []) own.push({ plugin, decl, name: `${decl.module}.${decl.event}.${decl.handler}` });
+    for (const sched of plugin.manifest.schedules ?? []) {
+      own.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler }, name: `schedule.${sched.handler}`, cron: sched.cron });
+    }
+    this.hooks = [...this.hooks, ...own].sort((a, b) => (a.decl.priority ?? 100) - (b.decl.priority ?? 100));
+    return undefined;
+  }
+
+  private settingsOf(pluginId: string): Record<string, unknown> {
+    return this.options.settings?.[pluginId] ?? {};
   }
 
   private matching(module: string, event: string): ActiveHook[] {
@@ -93,19 +112,15 @@ export class PluginHost {
   }
 
   private wire() {
-    // One application-level hook: it picks the plugin hooks of the bean's module, after in-process hooks.
-    if (this.hooks.some((h) => h.decl.event === 'before_save')) {
-      this.engine.hooks.register('*', { event: 'before_save', order: 10_000, label: 'sandboxed plugins', handler: (bean, _e, args) => this.beforeSave(bean, args) });
-    }
+    // One application-level hook: it runs the plugin hooks of the bean's module, after in-process hooks.
+    this.engine.hooks.register('*', { event: 'before_save', order: 10_000, label: 'sandboxed plugins', handler: (bean, _e, args) => this.beforeSave(bean, args) });
     this.engine.context.outbox.push((trx, event) => this.enqueueAfter(trx, event));
-    this.engine.jobs.register(PLUGIN_JOB, async (job) => {
-      const data = job.data as { plugin: string; hook: string; payload: unknown };
-      const hook = this.hooks.find((h) => h.plugin.manifest.id === data.plugin && h.name === data.hook);
-      if (!hook) return { message: `plugin hook ${data.plugin} ${data.hook} is no longer loaded; skipped` };
-      if (!(await this.isEnabled(hook.plugin.manifest.id, hook.name))) return { message: 'hook disabled; skipped' };
-      const outcome = await this.invoke(hook, data.payload, job.id);
-      if (outcome.outcome === 'fault') throw new Error(outcome.error);
-      return { message: outcome.outcome === 'veto' ? `vetoed: ${outcome.veto.message}` : 'done' };
+    this.engine.jobs.register(LEGACY_PLUGIN_JOB, async (job) => {
+      const data = job.data as { plugin: string; hook: string; payload: Record<string, unknown> };
+      const hook = this.hook(data.plugin, data.hook);
+      if (!hook) return { message: `plugin hook ${data.plugin} ${data.hook} is not loaded; dropped` };
+      await this.delivery.enqueueOnce(job.id, { pluginId: data.plugin, hook: data.hook, ordered: hook.decl.delivery === 'ordered', payload: data.payload });
+      return { message: 'moved to plugin event deliveries' };
     });
   }
 
@@ -114,160 +129,224 @@ export class PluginHost {
     return this.hooks.find((h) => h.plugin.manifest.id === pluginId && h.name === name);
   }
 
-  /** Runs one hook in the sandbox and keeps its fault count. */
-  async invoke(hook: ActiveHook, payload: unknown, effectKey?: string): Promise<Outcome> {
-    const { plugin, decl } = hook;
-    const limits = effectiveLimits(limitKind(decl.event), this.options.limits, plugin.manifest.limits, decl.limits);
-    const eventJson = JSON.stringify(payload);
-    if (eventJson.length > limits.payloadBytes) return this.fault(hook, `event of ${eventJson.length} bytes exceeds the ${limits.payloadBytes}-byte limit`);
-    const settings = JSON.stringify(publicSettings(plugin.manifest, this.options.settings?.[plugin.manifest.id] ?? {}));
+  activePluginIds(): string[] {
+    return this.loaded.map((p) => p.manifest.id);
+  }
+
+  orderedPluginIds(): string[] {
+    return [...new Set(this.hooks.filter((h) => h.decl.delivery === 'ordered').map((h) => h.plugin.manifest.id))];
+  }
+
+  // ---------------------------------------------------------------- running hooks
+
+  private limitsOf(hook: ActiveHook): PluginLimits {
+    return effectiveLimits(limitKind(hook.decl.event), this.options.limits, hook.plugin.manifest.limits, hook.decl.limits);
+  }
+
+  private settingsJson(plugin: LoadedPlugin): string {
+    return JSON.stringify(publicSettings(plugin.manifest, this.settingsOf(plugin.manifest.id)));
+  }
+
+  private open(hook: ActiveHook, limits: PluginLimits, effectKey?: string): { id: string; inv: Invocation } {
     const id = crypto.randomUUID();
-    const inv: Invocation = { plugin, hook: hook.name, limits, calls: 0, logBytes: 0, effectKey, effects: 0, done: false };
+    const inv: Invocation = { plugin: hook.plugin, hook: hook.name, limits, calls: 0, logBytes: 0, effectKey, effects: 0, done: false, hostErrors: 0 };
     this.bridge.invocations.set(id, inv);
-    let outcome: Outcome;
+    return { id, inv };
+  }
+
+  private close1(id: string) {
+    const inv = this.bridge.invocations.get(id);
+    if (inv) inv.done = true;
+    this.bridge.invocations.delete(id);
+  }
+
+  /** Runs one hook in the sandbox; says how many of its host calls failed for the host's reasons. */
+  private async run(hook: ActiveHook, payload: unknown, effectKey?: string): Promise<RunResult> {
+    const limits = this.limitsOf(hook);
+    const eventJson = JSON.stringify(storedTextDeep(payload));
+    if (eventJson.length > limits.payloadBytes) return { outcome: { outcome: 'fault', error: `event of ${eventJson.length} bytes exceeds the ${limits.payloadBytes}-byte limit` }, hostErrors: 0 };
+    const { id, inv } = this.open(hook, limits, effectKey);
     try {
-      outcome = await this.runner.invoke(id, plugin.key, decl.handler, eventJson, settings, this.clock().getTime(), limits);
+      const outcome = await this.runner.invoke(id, hook.plugin.key, hook.decl.handler, eventJson, this.settingsJson(hook.plugin), this.clock().getTime(), limits);
+      return { outcome, hostErrors: inv.hostErrors };
     } finally {
-      inv.done = true;
-      this.bridge.invocations.delete(id);
+      this.close1(id);
     }
+  }
+
+  /** Runs one hook and keeps its fault count (tests and tools call hooks directly with this). */
+  async invoke(hook: ActiveHook, payload: unknown, effectKey?: string): Promise<Outcome> {
+    const { outcome } = await this.run(hook, payload, effectKey);
     if (outcome.outcome === 'fault') return this.fault(hook, outcome.error);
-    await this.resetFaults(plugin.manifest.id, hook.name);
+    await this.state.resetFaults(hook.plugin.manifest.id, hook.name);
     return outcome;
   }
 
+  /** Records one of the plugin's own faults: in plugin_audit, and toward switching the hook off. */
   private async fault(hook: ActiveHook, error: string): Promise<Outcome> {
     const { plugin } = hook;
     await this.bridge.audit({ plugin, hook: hook.name }, 'fault', {}, 'fault', error, 0).catch(() => undefined);
-    const state = await this.recordFault(plugin.manifest.id, hook.name, error);
+    const state = await this.state.recordFault(plugin.manifest.id, hook.name, error, this.maxFaults);
     this.log.warn({ plugin: plugin.key, hook: hook.name, faults: state.consecutive }, `plugin fault: ${error}${state.disabled ? ' (hook switched off)' : ''}`);
     return { outcome: 'fault', error };
   }
 
+  // ---------------------------------------------------------------- before_save: one exchange per save
+
+  /** The fields a plugin may patch on a module: stored, not system-maintained, and covered by its write permissions. */
+  private patchable(plugin: LoadedPlugin, module: ModuleDef): string[] {
+    const whole = plugin.permissions.has(`write:${module.name}`);
+    return Object.keys(module.fields).filter((f) => isStored(module.fields[f]) && !SYSTEM_FIELDS.has(f) && (whole || plugin.permissions.has(`write:${module.name}#${f}`)));
+  }
+
   private async beforeSave(bean: Bean, args: { isUpdate: boolean; submitted: string[] }): Promise<void> {
-    const module = bean.module_dir;
-    const def = this.engine.registry.module(module);
-    for (const hook of this.matching(module, 'before_save')) {
-      if (!(await this.isEnabled(hook.plugin.manifest.id, hook.name))) continue;
-      const payload = { module, event: 'before_save', isUpdate: args.isUpdate, submitted: args.submitted, record: { ...bean }, before: bean.fetched_row };
-      const outcome = await this.invoke(hook, payload);
-      if (outcome.outcome === 'veto') throw new HookVeto(String(outcome.veto.message).slice(0, 500), outcome.veto.field && def.fields[outcome.veto.field] ? outcome.veto.field : undefined);
-      if (outcome.outcome === 'fault') {
-        if (hook.decl.onError === 'block') throw new CaneError('plugin_unavailable', `The plugin ${hook.plugin.manifest.name} is unavailable, so this change cannot be saved now: ${outcome.error}`, 503, { plugin: hook.plugin.manifest.id });
+    const module = this.engine.registry.module(bean.module_dir);
+    const hooks: ActiveHook[] = [];
+    for (const hook of this.matching(module.name, 'before_save')) if (await this.state.isEnabled(hook.plugin.manifest.id, hook.name)) hooks.push(hook);
+    if (!hooks.length) return;
+    const event = storedTextDeep({ module: module.name, event: 'before_save', isUpdate: args.isUpdate, submitted: args.submitted, record: { ...bean }, before: bean.fetched_row });
+    const eventJson = JSON.stringify(event);
+    const calls: BatchCall[] = [];
+    const byInvocation = new Map<string, ActiveHook>();
+    for (const hook of hooks) {
+      const limits = this.limitsOf(hook);
+      if (eventJson.length > limits.payloadBytes) {
+        await this.fault(hook, `event of ${eventJson.length} bytes exceeds the ${limits.payloadBytes}-byte limit`);
+        if (hook.decl.onError === 'block') throw unavailable(hook, `the record is too large for it (${eventJson.length} bytes)`);
         continue;
       }
-      const patch = patchOf(outcome.value);
-      if (!patch) {
-        await this.fault(hook, 'before_save must return nothing or { patch: { field: value } }');
-        if (hook.decl.onError === 'block') throw new CaneError('plugin_unavailable', `The plugin ${hook.plugin.manifest.name} returned an invalid result`, 503);
+      const { id } = this.open(hook, limits);
+      byInvocation.set(id, hook);
+      calls.push({ invokeId: id, key: hook.plugin.key, handler: hook.decl.handler, settings: this.settingsJson(hook.plugin), now: this.clock().getTime(), limits, allowed: this.patchable(hook.plugin, module), stopOnFault: hook.decl.onError === 'block' });
+    }
+    if (!calls.length) return;
+    let results: Awaited<ReturnType<RunnerClient['invokeBatch']>>;
+    try {
+      results = await this.runner.invokeBatch(eventJson, calls);
+    } finally {
+      for (const id of byInvocation.keys()) this.close1(id);
+    }
+    // The runner applied the same patches in the same order; here they are checked, recorded and applied to the bean.
+    for (const result of results) {
+      const hook = byInvocation.get(result.invokeId)!;
+      if (result.outcome === 'veto') throw new HookVeto(String(result.veto.message).slice(0, 500), result.veto.field && module.fields[result.veto.field] ? result.veto.field : undefined);
+      if (result.outcome === 'fault') {
+        await this.fault(hook, result.error);
+        if (hook.decl.onError === 'block') throw unavailable(hook, result.error);
         continue;
       }
-      const unknown = Object.keys(patch).filter((f) => !def.fields[f] || !isStored(def.fields[f]) || SYSTEM_FIELDS.has(f));
-      if (unknown.length) {
-        await this.fault(hook, `patch names fields that cannot be set: ${unknown.join(', ')}`);
+      const problem = this.patchProblem(hook, module, result.value);
+      if (typeof problem === 'string') {
+        await this.fault(hook, problem);
+        if (hook.decl.onError === 'block') throw unavailable(hook, problem);
         continue;
       }
-      if (!Object.keys(patch).length) continue;
-      try {
-        this.bridge.requireWrite(hook.plugin, module, Object.keys(patch));
-      } catch (err) {
-        await this.fault(hook, (err as Error).message);
-        if (hook.decl.onError === 'block') throw new CaneError('plugin_unavailable', (err as Error).message, 503);
-        continue;
-      }
-      Object.assign(bean, patch);
+      await this.state.resetFaults(hook.plugin.manifest.id, hook.name);
+      Object.assign(bean, problem);
     }
   }
 
-  /** Writes one job per after_* plugin hook, in the save's own transaction, with an id that makes it unique. */
+  /** The patch a before_save hook returned, or what is wrong with it. */
+  private patchProblem(hook: ActiveHook, module: ModuleDef, value: unknown): Record<string, unknown> | string {
+    const patch = patchOf(value);
+    if (!patch) return 'before_save must return nothing or { patch: { field: value } }';
+    const unknown = Object.keys(patch).filter((f) => !module.fields[f] || !isStored(module.fields[f]) || SYSTEM_FIELDS.has(f));
+    if (unknown.length) return `patch names fields that cannot be set: ${unknown.join(', ')}`;
+    if (!Object.keys(patch).length) return patch;
+    try {
+      this.bridge.requireWrite(hook.plugin, module.name, Object.keys(patch));
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return patch;
+  }
+
+  // ---------------------------------------------------------------- after-events: deliveries
+
+  /** Writes one delivery per subscribed after-hook, in the change's own transaction (switched-off hooks keep receiving them). */
   private async enqueueAfter(trx: Knex, event: OutboxEvent): Promise<void> {
-    for (const hook of this.matching(event.module, event.event)) {
-      const payload = { ...event };
-      // Written in the change's own transaction, so it is queued exactly once; the id then keys the job's effects.
-      const id = crypto.randomUUID();
-      await this.engine.jobs.enqueue({ id, target: PLUGIN_JOB, name: `${hook.plugin.manifest.id} ${hook.name}`, data: { plugin: hook.plugin.manifest.id, hook: hook.name, payload }, retries: 3, delaySeconds: 30 }, trx);
+    const hooks = this.matching(event.module, event.event);
+    if (!hooks.length) return;
+    const payload = storedTextDeep({ ...event }) as unknown as Record<string, unknown>;
+    await this.delivery.enqueue(trx, crypto.randomUUID(), hooks.map((h) => ({ pluginId: h.plugin.manifest.id, hook: h.name, ordered: h.decl.delivery === 'ordered', payload })));
+  }
+
+  /**
+   * One delivery attempt. A fault is the plugin's when its code failed on its own (exception,
+   * limit, denied capability, bad arguments); it is the host's when a host call failed for reasons
+   * of the host (lock wait, deadlock, a duplicate key from concurrency, a lost connection) or the
+   * runner stopped under it. Only the plugin's faults count toward switching it off.
+   */
+  async deliver(d: Delivery): Promise<DeliveryResult> {
+    const hook = this.hook(d.pluginId, d.hook);
+    if (!hook) return { status: 'paused', reason: `${d.pluginId} ${d.hook} is not loaded in this process` };
+    if (!(await this.state.isEnabled(d.pluginId, d.hook))) return { status: 'paused', reason: 'switched off' };
+    const { outcome, hostErrors } = await this.run(hook, d.payload, d.id);
+    if (outcome.outcome !== 'fault') {
+      // A host call that failed for the host's reasons may have left the effect undone even if the plugin went on.
+      if (hostErrors > 0) return this.hostFault(hook, d, `${hostErrors} host call(s) failed; delivered again`);
+      await this.state.resetFaults(d.pluginId, d.hook);
+      return { status: 'delivered' };
     }
+    const runnerStopped = /the plugin runner (stopped|did not answer)/.test(outcome.error);
+    // A runner that keeps stopping on the same event is the plugin's doing, not bad luck.
+    if (hostErrors > 0 || (runnerStopped && d.attempts < 3)) return this.hostFault(hook, d, outcome.error);
+    await this.fault(hook, outcome.error);
+    return { status: 'failed', blame: 'plugin', error: outcome.error };
   }
 
-  // ---------------------------------------------------------------- state (enabled, faults)
-
-  /** Plugin state rows, re-read at most every STATE_TTL_MS so a save does not query them per hook. */
-  private stateCache: { at: number; rows: Map<string, Record<string, unknown>> } | undefined;
-
-  private async states(): Promise<Map<string, Record<string, unknown>>> {
-    if (this.stateCache && Date.now() - this.stateCache.at < STATE_TTL_MS) return this.stateCache.rows;
-    const rows = await this.engine.db.knex('cane_plugin_state').select('*');
-    this.stateCache = { at: Date.now(), rows: new Map(rows.map((r: { plugin_id: string; hook: string }) => [`${r.plugin_id}|${r.hook}`, r])) };
-    return this.stateCache.rows;
+  private async hostFault(hook: ActiveHook, d: Delivery, error: string): Promise<DeliveryResult> {
+    await this.bridge.audit({ plugin: hook.plugin, hook: hook.name }, 'delivery', {}, 'retry', `host fault (not counted against the plugin): ${error}`, 0).catch(() => undefined);
+    this.log.warn({ plugin: hook.plugin.key, hook: hook.name, delivery: d.id, attempts: d.attempts }, `plugin delivery will be retried after a host fault: ${error}`);
+    return { status: 'failed', blame: 'host', error };
   }
 
-  private async stateRow(pluginId: string, hook: string) {
-    return (await this.states()).get(`${pluginId}|${hook}`);
+  /** Delivers events in the background until close(). */
+  startDelivery(pollMs?: number, concurrency?: number): void {
+    this.delivery.start(pollMs, concurrency);
   }
 
-  async isEnabled(pluginId: string, hook: string): Promise<boolean> {
-    const plugin = await this.stateRow(pluginId, '*');
-    if (plugin && Number(plugin.enabled) === 0) return false;
-    if (hook === '*') return true;
-    const row = await this.stateRow(pluginId, hook);
-    return !row || Number(row.enabled) !== 0;
+  /** Delivers everything due now, in this process (tests, tools). */
+  drain(): Promise<number> {
+    return this.delivery.drain();
   }
 
-  async setEnabled(pluginId: string, hook: string, enabled: boolean): Promise<void> {
-    await this.upsertState(pluginId, hook, { enabled: enabled ? 1 : 0, ...(enabled ? { consecutive_faults: 0 } : {}) });
+  // ---------------------------------------------------------------- state
+
+  isEnabled(pluginId: string, hook: string): Promise<boolean> {
+    return this.state.isEnabled(pluginId, hook);
   }
 
-  private async upsertState(pluginId: string, hook: string, values: Record<string, unknown>) {
-    this.stateCache = undefined;
-    const knex = this.engine.db.knex;
-    const now = formatDateTime(this.clock());
-    const updated = await knex('cane_plugin_state').where({ plugin_id: pluginId, hook }).update({ ...values, date_modified: now });
-    if (!updated) {
-      try {
-        await knex('cane_plugin_state').insert({ id: crypto.randomUUID(), plugin_id: pluginId, hook, enabled: 1, consecutive_faults: 0, total_faults: 0, ...values, date_modified: now });
-      } catch (err) {
-        if (!this.engine.db.dialect.isDuplicateKey(err)) throw err;
-        await knex('cane_plugin_state').where({ plugin_id: pluginId, hook }).update({ ...values, date_modified: now });
-      }
-    }
+  setEnabled(pluginId: string, hook: string, enabled: boolean): Promise<void> {
+    return this.state.setEnabled(pluginId, hook, enabled);
   }
 
-  private async recordFault(pluginId: string, hook: string, error: string): Promise<{ consecutive: number; disabled: boolean }> {
-    const row = await this.engine.db.knex('cane_plugin_state').where({ plugin_id: pluginId, hook }).first();
-    const consecutive = Number(row?.consecutive_faults ?? 0) + 1;
-    const disabled = consecutive >= this.maxFaults;
-    await this.upsertState(pluginId, hook, {
-      consecutive_faults: consecutive, total_faults: Number(row?.total_faults ?? 0) + 1, last_error: error.slice(0, 2000), ...(disabled ? { enabled: 0 } : {}),
-    });
-    return { consecutive, disabled };
-  }
-
-  private async resetFaults(pluginId: string, hook: string) {
-    const row = await this.stateRow(pluginId, hook);
-    if (row && Number(row.consecutive_faults) > 0) await this.upsertState(pluginId, hook, { consecutive_faults: 0 });
-  }
-
-  /** Plugins with permissions, state and fault counts, for `cane plugin list` and admins. */
+  /** Plugins with permissions, state, fault counts and undelivered events, for `cane plugin list` and admins. */
   async describe() {
-    const states = await this.engine.db.knex('cane_plugin_state').select('*');
+    const states = await this.state.all();
+    const backlog = await this.delivery.backlog();
+    const stateOf = (id: string, hook: string) => states.find((r) => r.plugin_id === id && r.hook === hook);
     return {
       loaded: this.loaded.map((p) => ({
         id: p.manifest.id, name: p.manifest.name, version: p.manifest.version, builtIn: p.builtIn, permissions: [...p.permissions],
-        hooks: (p.manifest.hooks ?? []).map((h) => {
-          const name = `${h.module}.${h.event}.${h.handler}`;
-          const s = states.find((r: { plugin_id: string; hook: string }) => r.plugin_id === p.manifest.id && r.hook === name);
-          return { name, enabled: !s || Number(s.enabled) !== 0, faults: Number(s?.total_faults ?? 0), lastError: s?.last_error ?? null };
+        enabled: !stateOf(p.manifest.id, '*') || Number(stateOf(p.manifest.id, '*')!.enabled) !== 0,
+        backlog: backlog.get(p.manifest.id) ?? { pending: 0, retrying: 0, oldest: null, lastError: null },
+        hooks: this.hooks.filter((h) => h.plugin === p).map((h) => {
+          const s = stateOf(p.manifest.id, h.name);
+          return { name: h.name, delivery: h.decl.delivery ?? (limitKind(h.decl.event) === 'before' ? 'inline' : 'unordered'), enabled: !s || Number(s.enabled) !== 0, faults: Number(s?.total_faults ?? 0), consecutiveFaults: Number(s?.consecutive_faults ?? 0), lastError: (s?.last_error as string | undefined) ?? null };
         }),
       })),
       refused: this.refused,
     };
   }
 
+  // ---------------------------------------------------------------- schedules
+
   private readonly timers: schedule.Job[] = [];
 
   /**
-   * Arms the manifests' schedules. A firing only queues a job whose id is derived from the plugin,
-   * handler and minute, so several Cane processes queue it once.
+   * Arms the manifests' schedules. A firing only writes a delivery whose event id is derived from
+   * the plugin, handler and minute, so several Cane processes write it once.
    */
   startSchedules(): number {
     for (const hook of this.hooks.filter((h) => h.cron)) {
@@ -281,28 +360,21 @@ export class PluginHost {
 
   async fireSchedule(hook: ActiveHook, fireDate: Date): Promise<string> {
     const minute = formatDateTime(fireDate).slice(0, 16);
+    const eventId = deterministicId(`${hook.plugin.manifest.id}|${hook.name}|${minute}`);
     const payload = { module: '*', event: 'schedule', id: '', isUpdate: false, record: { fired_at: formatDateTime(fireDate) }, changes: {} };
-    return this.engine.jobs.enqueue({ id: deterministicId(`${hook.plugin.key}|${hook.name}|${minute}`), target: PLUGIN_JOB, name: `${hook.plugin.manifest.id} ${hook.name}`, data: { plugin: hook.plugin.manifest.id, hook: hook.name, payload }, retries: 0 });
+    await this.delivery.enqueueOnce(eventId, { pluginId: hook.plugin.manifest.id, hook: hook.name, ordered: false, payload });
+    return eventId;
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) t.cancel();
+    await this.delivery.stop();
     await this.runner.close();
   }
 }
 
-/** Settings values are checked against the manifest's JSON Schema before the plugin loads. */
-function checkSettings(plugin: LoadedPlugin, values: Record<string, unknown>): string | undefined {
-  const schema = plugin.manifest.settings;
-  if (!schema) return undefined;
-  try {
-    const validate = new Ajv({ allErrors: true, strict: false }).compile({ type: 'object', ...schema });
-    if (validate(values)) return undefined;
-    const e = validate.errors![0];
-    return `settings${e.instancePath ? ` at ${e.instancePath}` : ''}: ${e.message}`;
-  } catch (err) {
-    return `the settings schema is not valid JSON Schema: ${(err as Error).message}`;
-  }
+function unavailable(hook: ActiveHook, why: string): CaneError {
+  return new CaneError('plugin_unavailable', `The plugin ${hook.plugin.manifest.name} is unavailable, so this change cannot be saved now: ${why}`, 503, { plugin: hook.plugin.manifest.id });
 }
 
 function patchOf(value: unknown): Record<string, unknown> | undefined {

@@ -71,11 +71,21 @@ export class PluginTestKit {
     }
   }
 
-  /** Runs queued work (after_* hooks) until the queue is empty; returns how many jobs ran. */
+  /** Delivers queued work (after-events to the plugin, jobs) until nothing is due; returns how much ran. */
   async runJobs(): Promise<number> {
     let total = 0;
-    for (let n = await this.engine.jobs.runOnce(1); n > 0; n = await this.engine.jobs.runOnce(1)) total += n;
-    return total;
+    for (;;) {
+      const n = (await this.engine.jobs.runOnce(1)) + (await this.host.drain());
+      if (!n) return total;
+      total += n;
+    }
+  }
+
+  /** Every refusal and fault of the plugin so far, one line each, naming the capability or limit: what `cane plugin test` prints. */
+  async problems(): Promise<string[]> {
+    const rows = await this.engine.db.knex('plugin_audit').where({ plugin_id: this.pluginId }).whereIn('outcome', ['denied', 'fault', 'error']).orderBy('date_entered');
+    return rows.map((r: { outcome: string; capability: string; hook: string; message: string | null }) =>
+      r.outcome === 'fault' ? `fault in ${r.hook}: ${r.message}` : `${r.outcome === 'denied' ? 'denied' : 'failed'}: ${r.capability} in ${r.hook}: ${r.message}`);
   }
 
   /** Host calls the plugin made (plugin_audit rows), oldest first. */

@@ -6,6 +6,7 @@ import { deleteRecord, restoreRecord } from './delete';
 import { countRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
 import { linkRecords, unlinkRecords } from './link';
 import type { Filter } from '../query/filter-to-knex';
+import { assertAppendAllowed } from './append-only';
 
 export interface AuditEntry {
   id: string;
@@ -25,11 +26,13 @@ export interface AuditEntry {
 export class RecordService {
   constructor(private readonly ctx: RecordContext) {}
 
-  create(actor: Actor, module: string, data: Record<string, unknown>): Promise<RecordData> {
+  async create(actor: Actor, module: string, data: Record<string, unknown>): Promise<RecordData> {
+    assertAppendAllowed(this.ctx.registry.module(module), actor, 'create');
     return saveRecord(this.ctx, actor, this.ctx.registry.module(module), undefined, data);
   }
 
-  update(actor: Actor, module: string, id: string, data: Record<string, unknown>, options: SaveOptions = {}): Promise<RecordData> {
+  async update(actor: Actor, module: string, id: string, data: Record<string, unknown>, options: SaveOptions = {}): Promise<RecordData> {
+    assertAppendAllowed(this.ctx.registry.module(module), actor, 'update');
     return saveRecord(this.ctx, actor, this.ctx.registry.module(module), id, data, options);
   }
 
@@ -37,11 +40,13 @@ export class RecordService {
     return retrieveFor(this.ctx, actor, this.ctx.registry.module(module), id, options);
   }
 
-  delete(actor: Actor, module: string, id: string): Promise<void> {
+  async delete(actor: Actor, module: string, id: string): Promise<void> {
+    assertAppendAllowed(this.ctx.registry.module(module), actor, 'delete');
     return deleteRecord(this.ctx, actor, this.ctx.registry.module(module), id);
   }
 
-  restore(actor: Actor, module: string, id: string): Promise<RecordData> {
+  async restore(actor: Actor, module: string, id: string): Promise<RecordData> {
+    assertAppendAllowed(this.ctx.registry.module(module), actor, 'restore');
     return restoreRecord(this.ctx, actor, this.ctx.registry.module(module), id);
   }
 
@@ -53,12 +58,21 @@ export class RecordService {
     return countRecords(this.ctx, actor, this.ctx.registry.module(module), options);
   }
 
-  link(actor: Actor, module: string, id: string, link: string, relatedId: string, relationshipFields: Record<string, unknown> = {}): Promise<void> {
+  async link(actor: Actor, module: string, id: string, link: string, relatedId: string, relationshipFields: Record<string, unknown> = {}): Promise<void> {
+    this.assertLinkable(actor, module, link);
     return linkRecords(this.ctx, actor, this.ctx.registry.module(module), id, link, relatedId, relationshipFields);
   }
 
-  unlink(actor: Actor, module: string, id: string, link: string, relatedId: string): Promise<void> {
+  async unlink(actor: Actor, module: string, id: string, link: string, relatedId: string): Promise<void> {
+    this.assertLinkable(actor, module, link);
     return unlinkRecords(this.ctx, actor, this.ctx.registry.module(module), id, link, relatedId);
+  }
+
+  private assertLinkable(actor: Actor, module: string, link: string) {
+    const def = this.ctx.registry.module(module);
+    assertAppendAllowed(def, actor, 'link');
+    const other = Object.hasOwn(def.links, link) ? def.links[link].module : undefined;
+    if (other && this.ctx.registry.modules.has(other)) assertAppendAllowed(this.ctx.registry.module(other), actor, 'link');
   }
 
   listRelated(actor: Actor, module: string, id: string, link: string, options: ListOptions = {}): Promise<ListResult> {

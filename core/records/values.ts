@@ -1,6 +1,7 @@
 import type { FieldDef } from '../metadata/types';
 import { decimalShape, physicalType, valueKind } from '../metadata/field-types';
 import { parseDate, parseDateTime, parseTime } from './time';
+import { storedText } from './stored-text';
 
 /** The value of a field as the record service takes and returns it. */
 export type FieldValue = string | number | boolean | string[] | null;
@@ -62,13 +63,13 @@ export function normalizeInput(field: FieldDef, raw: unknown): Normalized {
     case 'multienum': {
       if (Array.isArray(raw)) {
         if (!raw.every((v) => typeof v === 'string')) return bad('multienum', 'must be a list of option keys');
-        return good(raw as string[]);
+        return good((raw as string[]).map(storedText));
       }
-      if (typeof raw === 'string') return good(decodeMultienum(raw));
+      if (typeof raw === 'string') return good(decodeMultienum(storedText(raw)));
       return bad('multienum', `must be a list of option keys, got ${describe(raw)}`);
     }
     default: {
-      if (typeof raw === 'string') return good(raw);
+      if (typeof raw === 'string') return good(storedText(raw));
       if (typeof raw === 'number' && Number.isFinite(raw)) return good(String(raw));
       return bad('type', `must be text, got ${describe(raw)}`);
     }

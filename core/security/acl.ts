@@ -1,3 +1,4 @@
+import { isAppendOnlyWrite } from '../records/append-only';
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
@@ -80,6 +81,8 @@ export class AclPolicy implements AccessPolicy {
 
   /** The effective level of an action for an actor (ALL for admins and the system). */
   async level(actor: Actor, module: ModuleDef, action: ModuleAction): Promise<number> {
+    // Admins included: the record service refuses these writes to everyone but the module's writers.
+    if (actor.type === 'user' && isAppendOnlyWrite(module, action)) return ACL.NONE;
     if (this.privileged(actor)) return ACL.ALL;
     const type = aclType(module);
     if (type === 'admin') return ACL.NONE;

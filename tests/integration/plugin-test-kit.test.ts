@@ -69,7 +69,7 @@ const listing = pluginDir([{
 
 describe('plugin settings and lists', () => {
   it('checks settings against the manifest schema, keeps secrets out and adds list members', async () => {
-    await expect(PluginTestKit.create(`${listing}/test.lister`)).rejects.toThrow("plugin refused: settings: must have required property 'api_key'");
+    await expect(PluginTestKit.create(`${listing}/test.lister`)).rejects.toThrow("plugin refused: settings: 'api_key' is required");
     const kit = await PluginTestKit.create(`${listing}/test.lister`, { settings: { api_key: 'secret-value' } });
     try {
       const list = await kit.records.create('ProspectLists', { name: 'Newsletter', list_type: 'default' });

@@ -87,25 +87,25 @@ describeEachEngine('sandboxed plugins', (get) => {
     expect(audit.message).toContain("permission 'write:Campaigns' (or write:Campaigns#status)");
   });
 
-  it('runs after_save through the queue, once, even when the job is delivered twice', async () => {
-    const { records, jobs, db } = get();
+  it('delivers after_save after commit, once, even when the delivery is attempted twice', async () => {
+    const { records, db } = get();
     const opp = await records.create(admin, 'Opportunities', { name: 'Queued', amount: 1, date_closed: '2026-07-01', sales_stage: 'Prospecting' });
-    const job = await db.knex('job_queue').where({ target: 'function::plugin.hook', status: 'queued' }).first();
-    expect(JSON.parse(job.data).payload.id).toBe(opp.id);
-    expect(await jobs.runOnce()).toBe(1);
-    // a second delivery of the same job, as after a crash between acting and marking it done
-    await db.knex('job_queue').where('id', job.id).update({ status: 'queued', resolution: 'queued' });
-    expect(await jobs.runOnce()).toBe(1);
+    const row = await db.knex('cane_plugin_events').where({ plugin_id: 'test.followup' }).first();
+    expect(JSON.parse(row.payload)).toMatchObject({ id: opp.id, event: 'after_save', eventId: row.event_id });
+    // an attempt that acted but was never acknowledged, as after a crash between the effect and the ack
+    expect(await host.deliver({ id: row.id, eventId: row.event_id, pluginId: row.plugin_id, hook: row.hook, lane: null, laneSeq: null, payload: JSON.parse(row.payload), attempts: 1 })).toEqual({ status: 'delivered' });
+    expect(await host.drain()).toBe(1);
+    expect(await db.knex('cane_plugin_events').where({ plugin_id: 'test.followup' })).toHaveLength(0);
     const leads = await records.list(SYSTEM, 'Leads', { filter: [{ opportunity_id: opp.id }] });
     expect(leads.records.map((l) => l.last_name)).toEqual(['Follow-up Queued']);
     expect(await db.knex('plugin_audit').where({ plugin_id: 'test.followup', capability: 'records.create', outcome: 'ok' })).toHaveLength(2);
   });
 
-  it('writes no after hook job when the save rolls back', async () => {
+  it('writes no delivery when the save rolls back', async () => {
     const { records, db } = get();
-    const before = await db.knex('job_queue').count({ n: '*' }).first();
+    const before = await db.knex('cane_plugin_events').count({ n: '*' }).first();
     await records.create(admin, 'Opportunities', { name: 'x'.repeat(60), amount: 1, date_closed: '2026-07-01', sales_stage: 'Prospecting' }).catch(() => undefined);
-    expect((await db.knex('job_queue').count({ n: '*' }).first())?.n).toEqual(before?.n);
+    expect((await db.knex('cane_plugin_events').count({ n: '*' }).first())?.n).toEqual(before?.n);
   });
 
   it('blocks the save when a block-on-error plugin calls a capability it lacks', async () => {
