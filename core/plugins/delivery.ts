@@ -187,8 +187,7 @@ export class EventDelivery {
     }
     for (const lane of this.target.orderedPluginIds()) {
       if (this.busyLanes.has(lane) || this.stopped) continue;
-      this.busyLanes.add(lane);
-      this.track(this.runLane(lane).finally(() => this.busyLanes.delete(lane)));
+      this.track(this.runLane(lane));
     }
     return busy;
   }
@@ -214,7 +213,7 @@ export class EventDelivery {
     const { knex, dialect } = this.db;
     const now = this.now();
     const claimed: Delivery[] = [];
-    await knex.transaction(async (trx) => {
+    const claim = async (trx: Knex) => {
       const rows = await trx('cane_plugin_events as e')
         .select('e.*')
         .whereNull('e.lane')
@@ -227,12 +226,17 @@ export class EventDelivery {
         .limit(limit)
         .modify((q) => { if (dialect.skipLocked) q.forUpdate().skipLocked(); });
       for (const row of rows) {
+        // Compare-and-set: of two workers that read the same row, one takes it.
         const taken = await trx('cane_plugin_events').where('id', row.id)
           .where((q) => q.whereNull('claimed_by').orWhere('lease_until', '<', now))
           .update({ claimed_by: this.worker, lease_until: this.now(this.leaseSeconds), attempts: Number(row.attempts) + 1 });
         if (taken === 1) claimed.push(toDelivery({ ...row, attempts: Number(row.attempts) + 1 }));
       }
-    });
+    };
+    // MySQL skips rows other workers locked; SQLite has one writer, and a read transaction that
+    // later writes would fail at once when another connection wrote in between, so it claims row by row.
+    if (dialect.skipLocked) await knex.transaction(claim);
+    else await claim(knex);
     return claimed;
   }
 
@@ -260,10 +264,20 @@ export class EventDelivery {
 
   /** Takes the lane if it has work and nobody holds it, then delivers its positions in order; answers the attempts made. */
   async runLane(lane: string): Promise<number> {
+    if (this.busyLanes.has(lane)) return 0;
+    this.busyLanes.add(lane);
+    try {
+      return await this.workLane(lane);
+    } finally {
+      this.busyLanes.delete(lane);
+    }
+  }
+
+  private async workLane(lane: string): Promise<number> {
     const { knex } = this.db;
     const now = this.now();
     const taken = await knex('cane_plugin_lanes').where('lane', lane).whereRaw('delivered_seq < last_seq')
-      .where((q) => q.whereNull('owner').orWhere('owner', this.worker).orWhere('lease_until', '<', now))
+      .where((q) => q.whereNull('owner').orWhere('lease_until', '<', now))
       .update({ owner: this.worker, lease_until: this.now(this.leaseSeconds), date_modified: now });
     if (taken !== 1) return 0;
     const mine = { lane, owner: this.worker };
