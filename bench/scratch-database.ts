@@ -9,7 +9,7 @@ import { openDatabase, type Database } from '../core/db/connection';
  * A throwaway database for a benchmark: a schema created and dropped on the MySQL/MariaDB of
  * DATABASE_URL when it is a mysql:// URL, else a temporary SQLite file.
  */
-export async function scratchDatabase(prefix: string): Promise<{ db: Database; label: string; cleanup: () => Promise<void> }> {
+export async function scratchDatabase(prefix: string): Promise<{ db: Database; url: string; label: string; cleanup: () => Promise<void> }> {
   const url = process.env.DATABASE_URL;
   if (url?.startsWith('mysql')) {
     const base = new URL(url);
@@ -18,9 +18,10 @@ export async function scratchDatabase(prefix: string): Promise<{ db: Database; l
     await admin.raw(`CREATE DATABASE \`${name}\``);
     base.pathname = `/${name}`;
     const db = openDatabase(base.toString());
-    return { db, label: 'mysql', cleanup: async () => { await db.close(); await admin.raw(`DROP DATABASE \`${name}\``); await admin.destroy(); } };
+    return { db, url: base.toString(), label: 'mysql', cleanup: async () => { await db.close(); await admin.raw(`DROP DATABASE \`${name}\``); await admin.destroy(); } };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cane-${prefix}-`));
-  const db = openDatabase(`sqlite:${path.join(dir, 'bench.sqlite')}`);
-  return { db, label: 'sqlite', cleanup: async () => { await db.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+  const sqliteUrl = `sqlite:${path.join(dir, 'bench.sqlite')}`;
+  const db = openDatabase(sqliteUrl);
+  return { db, url: sqliteUrl, label: 'sqlite', cleanup: async () => { await db.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
 }
