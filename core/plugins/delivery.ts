@@ -242,8 +242,17 @@ export class EventDelivery {
 
   /** One attempt at a claimed unordered delivery; true when delivered. */
   private async attempt(d: Delivery): Promise<boolean> {
-    const result = await this.target.deliver(d);
     const mine = { id: d.id, claimed_by: this.worker };
+    // A scheduled hook may run longer than the lease: keep the claim alive so no other worker starts it too.
+    const heartbeat = setInterval(() => {
+      this.db.knex('cane_plugin_events').where(mine).update({ lease_until: this.now(this.leaseSeconds) }).catch(() => undefined);
+    }, Math.max(1000, (this.leaseSeconds * 1000) / 3));
+    let result: DeliveryResult;
+    try {
+      result = await this.target.deliver(d);
+    } finally {
+      clearInterval(heartbeat);
+    }
     if (result.status === 'delivered') {
       await this.db.knex.transaction(async (trx) => {
         await trx('cane_plugin_events').where(mine).delete();
