@@ -95,7 +95,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   const plugins = options.plugins === false ? undefined : await startPluginHost(engine, options.plugins ?? {}, pluginSettings, sms, log, clock);
   engine.jobs.register('purgeTokens', async () => ({ message: `removed ${await tokens.purge()} expired tokens` }));
 
-  const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, sms };
+  const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, sms, plugins };
   const app = new Koa();
   app.proxy = process.env.CANE_TRUST_PROXY === '1';
   app.use(healthMiddleware(engine));

@@ -4,6 +4,7 @@ import type { Authenticator } from '../security/authenticate';
 import type { AclPolicy } from '../security/acl';
 import type { Logger } from '../records/context';
 import type { SmsService } from '../sms/sms-service';
+import type { PluginHost } from '../plugins/plugin-host';
 
 /** What the HTTP layers need, built once by createCrm. */
 export interface CrmServices {
@@ -15,4 +16,6 @@ export interface CrmServices {
   bodyLimit: number;
   /** Absent when createCrm was given `sms: false`. */
   sms?: SmsService;
+  /** Absent when createCrm was given `plugins: false`. */
+  plugins?: PluginHost;
 }

@@ -3,13 +3,13 @@ import http from 'node:http';
 import { scaffoldPlugin, pluginTests } from '../plugins/scaffold';
 import { PluginTestKit } from '../plugins/test-kit';
 import path from 'node:path';
-import { discoverPlugins } from '../plugins/manifest';
 import { PluginHost } from '../plugins/plugin-host';
-import { packageRoot } from '../paths';
+import type { PluginAdmin } from '../plugins/plugin-admin';
+import { maskedSettings, settingDefs, settingValue } from '../plugins/settings-input';
 import { verifyActivityChain } from '../../modules/ActivityLog/verify-chain';
 import { Command } from 'commander';
 import { createCrm, pluginSettingsFile } from '../app/create-crm';
-import { startPluginHost } from '../app/plugins';
+import { pluginDirs, startPluginHost } from '../app/plugins';
 import { createEngine, DEFAULT_DATABASE_URL, type Engine } from '../app/engine';
 import { openDatabase } from '../db/connection';
 import { formatPlan, planSync, applySync } from '../db/sync';
@@ -50,6 +50,7 @@ program
     }
     crm.engine.jobs.start();
     crm.plugins?.startDelivery();
+    crm.plugins?.startWatching();
     const schedulers = (await crm.engine.schedulers.start()) + (crm.plugins?.startSchedules() ?? 0);
     const port = Number(opts.port ?? process.env.PORT ?? 3000);
     const server = http.createServer(crm.app.callback());
@@ -124,6 +125,7 @@ program
     plugins.startSchedules();
     engine.jobs.start();
     plugins.startDelivery();
+    plugins.startWatching();
     const stop = () => void close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -181,24 +183,69 @@ role.command('assign <role> <user_name>').action((name: string, user: string) =>
 role.command('unassign <role> <user_name>').action((name: string, user: string) => withRoles(async (r) => { await r.unassign(name, user); console.log(`${user} no longer has role ${name}`); })());
 role.command('list').action(() => withRoles(async (r) => { console.log(JSON.stringify(await r.list(), null, 2)); })());
 
-const plugin = program.command('plugin').description('sandboxed plugins');
-const pluginDirs = () => [{ dir: path.join(packageRoot(), 'plugins'), builtIn: true }, { dir: path.resolve(process.env.CANE_PLUGINS_DIR ?? 'cane-plugins'), builtIn: false }];
-plugin.command('list').description('plugins with their permissions, state and fault counts').action(async () => {
+const plugin = program.command('plugin').description('sandboxed plugins: changes reach every running Cane on the database within a few seconds');
+/** A plugin host that is not started: its admin changes the database, running processes pick the change up. */
+async function withPluginAdmin(fn: (admin: PluginAdmin, engine: Engine) => Promise<void>): Promise<void> {
   await withQuietEngine(async (engine) => {
-    const { loaded, refused } = discoverPlugins(pluginDirs(), engine.registry);
-    const states = await engine.db.knex('cane_plugin_state').select('*');
-    for (const p of loaded) {
-      const own = states.filter((s: { plugin_id: string }) => s.plugin_id === p.manifest.id);
-      const off = own.find((s: { hook: string; enabled: number }) => s.hook === '*' && Number(s.enabled) === 0);
-      console.log(`${p.manifest.id}@${p.manifest.version}  ${p.builtIn ? 'built-in' : 'installed'}  ${off ? 'DISABLED' : 'enabled'}`);
-      console.log(`  permissions: ${[...p.permissions].join(', ') || '(none)'}`);
-      for (const h of p.manifest.hooks ?? []) {
-        const name = `${h.module}.${h.event}.${h.handler}`;
-        const st = own.find((s: { hook: string }) => s.hook === name);
-        console.log(`  hook ${name}: ${st && Number(st.enabled) === 0 ? 'switched off' : 'on'}, ${Number(st?.total_faults ?? 0)} faults${st?.last_error ? ` (last: ${st.last_error})` : ''}`);
-      }
+    const host = new PluginHost(engine, { dirs: pluginDirs(), settings: pluginSettingsFile(process.env.CANE_PLUGIN_SETTINGS) }, silentLogger, systemClock);
+    try {
+      await fn(host.admin, engine);
+    } finally {
+      await host.close();
     }
-    for (const r of refused) console.log(`REFUSED ${r.id ?? r.dir}: ${r.problem}`);
+  });
+}
+plugin.command('list').description('plugins (folders and installed) with permissions, state, faults, backlog and settings').action(async () => {
+  await withQuietEngine(async (engine) => {
+    const host = await startPluginHost(engine, {}, pluginSettingsFile(process.env.CANE_PLUGIN_SETTINGS), undefined, silentLogger, systemClock);
+    try {
+      const { loaded, refused } = await host.describe();
+      for (const p of loaded) {
+        console.log(`${p.id}@${p.version}  ${p.origin}  ${p.enabled ? 'enabled' : 'DISABLED'}${p.origin === 'installed' ? `  (from ${p.source})` : ''}`);
+        console.log(`  permissions: ${p.permissions.join(', ') || '(none)'}`);
+        for (const h of p.hooks) {
+          console.log(`  hook ${h.name} [${h.delivery}]: ${h.enabled ? 'on' : 'switched off'}, ${h.faults} faults${h.lastError ? ` (last: ${h.lastError})` : ''}`);
+        }
+        const b = p.backlog;
+        console.log(`  backlog: ${b.pending} pending, ${b.retrying} retrying${b.oldest ? `, oldest ${b.oldest}` : ''}${b.lastError ? ` (last error: ${b.lastError})` : ''}`);
+        const manifest = host.loaded.find((l) => l.manifest.id === p.id)!.manifest;
+        if (Object.keys(settingDefs(manifest)).length) console.log(`  settings: ${JSON.stringify(maskedSettings(manifest, host.settingsOf(p.id)))}`);
+      }
+      for (const r of refused) console.log(`REFUSED ${r.id ?? r.dir}: ${r.problem}`);
+    } finally {
+      await host.close();
+    }
+  });
+});
+plugin.command('install <source>').description('install a plugin folder or .tgz archive into the database (every process loads it)')
+  .option('--upgrade', 'replace an installed plugin with another version')
+  .action(async (source: string, opts: { upgrade?: boolean }) => {
+    await withPluginAdmin(async (admin) => {
+      const done = await admin.install(source, { upgrade: opts.upgrade, installedBy: `cli:${process.env.USER ?? 'unknown'}` });
+      console.log(done.previous ? `upgraded ${done.id} from ${done.previous} to ${done.version}` : `installed ${done.id}@${done.version}`);
+    });
+  });
+plugin.command('uninstall <plugin_id>').description('remove an installed plugin with its state, settings and undelivered events').action(async (id: string) => {
+  await withPluginAdmin(async (admin) => {
+    const done = await admin.uninstall(id);
+    console.log(`uninstalled ${id}@${done.version}; ${done.discarded} undelivered events discarded`);
+  });
+});
+plugin.command('settings <plugin_id> [values...]').description("show or set a plugin's settings: key=value (checked against its schema); key= goes back to the default").action(async (id: string, values: string[]) => {
+  await withPluginAdmin(async (admin) => {
+    const { manifest } = await admin.plugin(id);
+    const defs = settingDefs(manifest);
+    const changes: Record<string, unknown> = {};
+    for (const pair of values) {
+      const eq = pair.indexOf('=');
+      if (eq < 1) throw new CaneError('invalid_parameter', `'${pair}' is not key=value`, 422);
+      const name = pair.slice(0, eq);
+      const raw = pair.slice(eq + 1);
+      changes[name] = raw === '' ? undefined : settingValue(defs[name], raw);
+    }
+    const settings = values.length ? await admin.saveSettings(id, changes, `cli:${process.env.USER ?? 'unknown'}`) : await admin.settings(id);
+    for (const [name, value] of Object.entries(maskedSettings(manifest, settings))) console.log(`${name} = ${JSON.stringify(value)}`);
+    if (values.length) console.log(`settings of ${id} saved`);
   });
 });
 plugin.command('new <name>').description('scaffold a plugin with a test in CANE_PLUGINS_DIR (or --dir)').option('--dir <dir>').action((name: string, opts: { dir?: string }) => {
@@ -233,9 +280,8 @@ plugin.command('test <dir>').description("run a plugin's test/*.test.js against 
 });
 for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
   plugin.command(`${verb} <plugin_id> [hook]`).description(`${verb} a plugin, or one of its hooks ('<module>.<event>.<handler>')`).action(async (id: string, hook?: string) => {
-    await withQuietEngine(async (engine) => {
-      const host = new PluginHost(engine, { dirs: [] }, silentLogger, () => new Date());
-      await host.setEnabled(id, hook ?? '*', enabled);
+    await withPluginAdmin(async (admin) => {
+      await admin.setEnabled(id, hook ?? '*', enabled);
       console.log(`${id}${hook ? ` ${hook}` : ''} ${enabled ? 'enabled' : 'disabled'}`);
     });
   });

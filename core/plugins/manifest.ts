@@ -65,20 +65,43 @@ function validator() {
  */
 export function loadPlugin(dir: string, registry: Registry, builtIn: boolean): LoadedPlugin | RefusedPlugin {
   const manifestFile = path.join(dir, 'plugin.json');
-  let manifest: PluginManifest;
+  let parsed: unknown;
   try {
-    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    parsed = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
   } catch (err) {
     return { dir, problem: `plugin.json is missing or not valid JSON: ${(err as Error).message}` };
   }
+  const checked = checkManifest(parsed, registry);
+  if ('problem' in checked) return { dir, ...checked };
+  const manifest = checked;
+  const refuse = (problem: string): RefusedPlugin => ({ dir, id: manifest.id, problem });
+  const entry = path.resolve(dir, manifest.entry);
+  if (!entry.startsWith(path.resolve(dir) + path.sep)) return refuse(`entry '${manifest.entry}' is outside the plugin folder`);
+  if (!fs.existsSync(entry)) return refuse(`entry file '${manifest.entry}' does not exist`);
+  const code = fs.readFileSync(entry, 'utf8');
+  return pluginOf(manifest, code, dir, builtIn);
+}
+
+/** A checked manifest and its code as a plugin ready to load. */
+export function pluginOf(manifest: PluginManifest, code: string, dir: string, builtIn: boolean): LoadedPlugin {
+  return { manifest, key: `${manifest.id}@${manifest.version}`, dir, code, builtIn, permissions: new Set(manifest.permissions ?? []) };
+}
+
+/**
+ * The checks of a parsed plugin.json that do not need its folder: the manifest schema, the host
+ * API version, and that permissions, hooks and schedules name what exists here.
+ */
+export function checkManifest(value: unknown, registry: Registry): PluginManifest | { id?: string; problem: string } {
   const validate = validator();
-  if (!validate(manifest)) {
+  if (!validate(value)) {
     const e = validate.errors![0];
     const detail = e.keyword === 'additionalProperties' ? `unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'`
       : e.keyword === 'enum' ? `${e.message}: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : e.message;
-    return { dir, id: typeof manifest?.id === 'string' ? manifest.id : undefined, problem: `plugin.json${e.instancePath ? ` at ${e.instancePath}` : ''}: ${detail}` };
+    const id = (value as { id?: unknown } | null)?.id;
+    return { id: typeof id === 'string' ? id : undefined, problem: `plugin.json${e.instancePath ? ` at ${e.instancePath}` : ''}: ${detail}` };
   }
-  const refuse = (problem: string): RefusedPlugin => ({ dir, id: manifest.id, problem });
+  const manifest = value as PluginManifest;
+  const refuse = (problem: string) => ({ id: manifest.id, problem });
   if (manifest.apiVersion !== HOST_API_VERSION) return refuse(`apiVersion ${manifest.apiVersion} is not supported (this Cane provides ${HOST_API_VERSION})`);
   for (const permission of manifest.permissions ?? []) {
     const module = /^(?:read|write):([A-Za-z]\w*)/.exec(permission)?.[1];
@@ -94,11 +117,7 @@ export function loadPlugin(dir: string, registry: Registry, builtIn: boolean): L
   for (const sched of manifest.schedules ?? []) {
     if (sched.cron.trim().split(/\s+/).length !== 5 || !/^[\d*/,\-\s]+$/.test(sched.cron)) return refuse(`schedule '${sched.cron}' is not a five-field cron expression`);
   }
-  const entry = path.resolve(dir, manifest.entry);
-  if (!entry.startsWith(path.resolve(dir) + path.sep)) return refuse(`entry '${manifest.entry}' is outside the plugin folder`);
-  if (!fs.existsSync(entry)) return refuse(`entry file '${manifest.entry}' does not exist`);
-  const code = fs.readFileSync(entry, 'utf8');
-  return { manifest, key: `${manifest.id}@${manifest.version}`, dir, code, builtIn, permissions: new Set(manifest.permissions ?? []) };
+  return manifest;
 }
 
 /** Every plugin folder (one containing plugin.json) under the given directories. */
@@ -132,20 +151,33 @@ export function publicSettings(manifest: PluginManifest, values: Record<string, 
 
 /** Settings values are checked against the manifest's JSON Schema; answers the first problem, naming the setting. */
 export function checkSettings(manifest: PluginManifest, values: Record<string, unknown>): string | undefined {
+  return settingsProblem(manifest, values)?.message;
+}
+
+/** The first settings problem with the setting it concerns ('' when it is not about one setting). */
+export function settingsProblem(manifest: PluginManifest, values: Record<string, unknown>): { setting: string; message: string } | undefined {
   const schema = manifest.settings;
   if (!schema) return undefined;
   try {
     const validate = new Ajv({ allErrors: true, strict: false }).compile({ type: 'object', ...schema });
     if (validate(values)) return undefined;
-    return settingsProblem(validate.errors![0]);
+    return describeSettingsError(validate.errors![0]);
   } catch (err) {
-    return `the settings schema is not valid JSON Schema: ${(err as Error).message}`;
+    return { setting: '', message: `the settings schema is not valid JSON Schema: ${(err as Error).message}` };
   }
 }
 
-function settingsProblem(e: ErrorObject): string {
+function describeSettingsError(e: ErrorObject): { setting: string; message: string } {
   const where = e.instancePath ? ` at ${e.instancePath}` : '';
-  if (e.keyword === 'required') return `settings: '${(e.params as { missingProperty: string }).missingProperty}' is required`;
-  if (e.keyword === 'additionalProperties') return `settings: unknown setting '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-  return `settings${where}: ${e.message}`;
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return { setting: missing, message: `settings: '${missing}' is required` };
+  }
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return { setting: extra, message: `settings: unknown setting '${extra}'` };
+  }
+  const setting = e.instancePath.split('/')[1]?.replace(/~1/g, '/').replace(/~0/g, '~') ?? '';
+  const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : '';
+  return { setting, message: `settings${where}: ${e.message}${allowed}` };
 }

@@ -14,7 +14,9 @@ import { deterministicId } from '../jobs/schedulers';
 import { Bridge, type Invocation } from './bridge';
 import { EventDelivery, type Delivery, type DeliveryResult, type DeliveryTarget } from './delivery';
 import { effectiveLimits, limitKind, type PluginLimits } from './limits';
-import { checkSettings, discoverPlugins, publicSettings, type HookDecl, type LoadedPlugin, type RefusedPlugin } from './manifest';
+import { checkManifest, checkSettings, discoverPlugins, pluginOf, publicSettings, type HookDecl, type LoadedPlugin, type PluginManifest, type RefusedPlugin } from './manifest';
+import { PackageStore, sha256, type PackageInfo } from './packages';
+import { PluginAdmin } from './plugin-admin';
 import { PluginState } from './plugin-state';
 import { RunnerClient, type BatchCall, type Outcome } from './runner-client';
 
@@ -30,6 +32,22 @@ export interface PluginHostOptions {
   leaseSeconds?: number;
   /** Isolates per plugin, so calls in parallel do not share one (default 4). */
   poolSize?: number;
+}
+
+/** Where a plugin comes from: the built-in folder, CANE_PLUGINS_DIR, or the database (cane plugin install). */
+export type PluginOrigin = 'built-in' | 'folder' | 'installed';
+
+/** How often a watching process reads the plugin generation. */
+export const WATCH_INTERVAL_MS = 1000;
+
+/** A plugin that may run here, before its settings are checked and its code loaded. */
+interface Candidate {
+  manifest: PluginManifest;
+  dir: string;
+  origin: PluginOrigin;
+  sha: string;
+  /** File plugins have their code; an installed one's is read from the database when it must be loaded. */
+  code?: string;
 }
 
 /** Jobs of this name were queued by earlier versions for after-hooks; they are moved to the event deliveries. */
@@ -62,9 +80,27 @@ export class PluginHost implements DeliveryTarget {
   readonly bridge: Bridge;
   readonly state: PluginState;
   readonly delivery: EventDelivery;
+  /** Installs, uninstalls, switches and settings (the CLI and the admin page). */
+  readonly admin: PluginAdmin;
+  private readonly packages: PackageStore;
   private hooks: ActiveHook[] = [];
   /** A hook is switched off after this many faults in a row. */
   maxFaults: number;
+  /** Plugins of the folders as read at start (folders are not watched). */
+  private files: { loaded: LoadedPlugin[]; refused: RefusedPlugin[] } = { loaded: [], refused: [] };
+  /** What the runner has loaded, by plugin id. */
+  private readonly inRunner = new Map<string, { key: string; sha: string; plugin: LoadedPlugin }>();
+  /** Code that did not run, by key and digest, so a reload does not try it again. */
+  private readonly broken = new Map<string, string>();
+  private readonly origins = new Map<string, { origin: PluginOrigin; package?: PackageInfo }>();
+  private stored = new Map<string, Record<string, unknown>>();
+  private generation = -1;
+  private started = false;
+  private closed = false;
+  private reloading: Promise<void> = Promise.resolve();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private watching: Promise<unknown> | undefined;
+  private schedulesOn = false;
 
   constructor(private readonly engine: Engine, private readonly options: PluginHostOptions, private readonly log: Logger, private readonly clock: Clock) {
     this.bridge = new Bridge(engine, log, clock);
@@ -72,39 +108,154 @@ export class PluginHost implements DeliveryTarget {
     this.state = new PluginState(engine.db, clock);
     this.delivery = new EventDelivery(engine.db, this, log, clock, { leaseSeconds: options.leaseSeconds });
     this.maxFaults = options.maxConsecutiveFaults ?? 5;
+    this.packages = new PackageStore(engine.db, clock);
+    this.admin = new PluginAdmin({
+      engine, dirs: options.dirs, fileSettings: options.settings, limits: options.limits, packages: this.packages, state: this.state,
+      discard: (id) => this.delivery.discard(id), log, clock,
+    });
+    this.admin.onChange = () => (this.started && !this.closed ? this.refresh() : Promise.resolve());
   }
 
   async start(): Promise<void> {
-    const { loaded, refused } = discoverPlugins(this.options.dirs, this.engine.registry);
-    this.refused.push(...refused);
-    for (const plugin of loaded) {
-      const problem = await this.load(plugin);
-      if (problem) this.refused.push({ dir: plugin.dir, id: plugin.manifest.id, problem });
-    }
+    this.files = discoverPlugins(this.options.dirs, this.engine.registry);
+    this.generation = await this.packages.generation();
+    await this.reload();
     for (const r of this.refused) this.log.error({ plugin: r.id ?? r.dir }, `plugin refused: ${r.problem}`);
-    await this.delivery.ensureLanes(this.orderedPluginIds());
+    this.started = true;
     this.wire();
   }
 
-  /** Loads one checked plugin into the runner and adds its hooks; answers the problem when it cannot run. */
-  private async load(plugin: LoadedPlugin): Promise<string | undefined> {
-    const settingsProblem = checkSettings(plugin.manifest, this.settingsOf(plugin.manifest.id));
-    if (settingsProblem) return settingsProblem;
-    const memory = effectiveLimits('after', this.options.limits, plugin.manifest.limits).memoryMb;
-    const result = await this.runner.load(plugin.key, plugin.code, memory, this.options.poolSize);
-    if (!result.ok) return `the entry file does not run: ${result.error}`;
-    this.loaded.push(plugin);
-    const own: ActiveHook[] = [];
-    for (const decl of plugin.manifest.hooks ?? []) own.push({ plugin, decl, name: `${decl.module}.${decl.event}.${decl.handler}` });
-    for (const sched of plugin.manifest.schedules ?? []) {
-      own.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler }, name: `schedule.${sched.handler}`, cron: sched.cron });
-    }
-    this.hooks = [...this.hooks, ...own].sort((a, b) => (a.decl.priority ?? 100) - (b.decl.priority ?? 100));
-    return undefined;
+  /**
+   * Reads the installed plugins and saved settings again and brings the runner and the hook list in
+   * line: new and upgraded plugins are loaded (an upgrade under its new key, then the old key is
+   * unloaded), uninstalled ones unloaded. Reloads run one at a time. The engine hook, outbox and job
+   * handler stay as wire() registered them: they look the hooks up on every call.
+   */
+  refresh(): Promise<void> {
+    const run = async () => {
+      if (this.closed || !this.started) return;
+      const generation = await this.packages.generation();
+      this.state.forget();
+      const before = this.refused.map((r) => `${r.id}: ${r.problem}`);
+      await this.reload();
+      this.generation = generation;
+      for (const r of this.refused) if (!before.includes(`${r.id}: ${r.problem}`)) this.log.error({ plugin: r.id ?? r.dir }, `plugin refused: ${r.problem}`);
+    };
+    this.reloading = this.reloading.catch(() => undefined).then(run);
+    return this.reloading;
   }
 
-  private settingsOf(pluginId: string): Record<string, unknown> {
-    return this.options.settings?.[pluginId] ?? {};
+  /** Polls the plugin generation (a one-row read) and reloads when another process, or this one, changed plugins. */
+  startWatching(pollMs = WATCH_INTERVAL_MS): void {
+    if (this.watchTimer || this.closed) return;
+    const tick = () => {
+      this.watching = this.packages.generation()
+        .then((generation) => (generation !== this.generation ? this.refresh() : undefined))
+        .catch((err) => this.log.warn({ err }, 'plugin reload failed; trying again'))
+        .finally(() => {
+          this.watching = undefined;
+          if (!this.closed) this.watchTimer = setTimeout(tick, pollMs);
+        });
+    };
+    this.watchTimer = setTimeout(tick, pollMs);
+  }
+
+  private async reload(): Promise<void> {
+    const [packages, stored] = await Promise.all([this.packages.list(), this.packages.allSettings()]);
+    const refused: RefusedPlugin[] = [...this.files.refused];
+    const candidates: Candidate[] = this.files.loaded.map((p) => ({ manifest: p.manifest, dir: p.dir, origin: p.builtIn ? 'built-in' : 'folder', sha: sha256(p.code), code: p.code }));
+    const origins = new Map<string, { origin: PluginOrigin; package?: PackageInfo }>(candidates.map((c) => [c.manifest.id, { origin: c.origin }]));
+    for (const pkg of packages) {
+      const dir = `database:${pkg.source}`;
+      const fromFolder = candidates.find((c) => c.manifest.id === pkg.pluginId);
+      if (fromFolder) {
+        refused.push({ dir, id: pkg.pluginId, problem: `the installed plugin is not loaded: a plugin with this id is loaded from ${fromFolder.dir}` });
+        continue;
+      }
+      origins.set(pkg.pluginId, { origin: 'installed', package: pkg });
+      const checked = checkManifest(pkg.manifest, this.engine.registry);
+      if ('problem' in checked) refused.push({ dir, id: pkg.pluginId, problem: checked.problem });
+      else if (checked.id !== pkg.pluginId) refused.push({ dir, id: pkg.pluginId, problem: `the stored manifest is for '${checked.id}'` });
+      else candidates.push({ manifest: checked, dir, origin: 'installed', sha: pkg.sha256 });
+    }
+    this.stored = stored;
+
+    const next: LoadedPlugin[] = [];
+    for (const c of candidates) {
+      const id = c.manifest.id;
+      const settingsProblem = checkSettings(c.manifest, this.settingsOf(id));
+      if (settingsProblem) {
+        refused.push({ dir: c.dir, id, problem: settingsProblem });
+        continue;
+      }
+      const key = `${id}@${c.manifest.version}`;
+      const current = this.inRunner.get(id);
+      if (current && current.key === key && current.sha === c.sha) {
+        next.push(current.plugin);
+        continue;
+      }
+      const code = c.code ?? (await this.packages.code(id));
+      if (code === undefined) continue; // uninstalled while this reload ran; the next one tidies up
+      const plugin = pluginOf(c.manifest, code, c.dir, c.origin === 'built-in');
+      const problem = await this.loadIntoRunner(plugin, sha256(code));
+      if (problem) {
+        refused.push({ dir: c.dir, id, problem: current ? `${problem} (version ${current.plugin.manifest.version} keeps running)` : problem });
+        if (current) next.push(current.plugin);
+        continue;
+      }
+      // Load before unload: calls keep being served while a new version replaces an old one.
+      if (current && current.key !== key) await this.runner.unload(current.key);
+      this.inRunner.set(id, { key, sha: sha256(code), plugin });
+      next.push(plugin);
+    }
+    const dropped: string[] = [];
+    for (const [id, { key, plugin }] of [...this.inRunner]) {
+      if (next.includes(plugin)) continue;
+      await this.runner.unload(key);
+      this.inRunner.delete(id);
+      dropped.push(id);
+    }
+
+    this.loaded.splice(0, this.loaded.length, ...next);
+    this.refused.splice(0, this.refused.length, ...refused);
+    this.origins.clear();
+    for (const [id, o] of origins) this.origins.set(id, o);
+    const hooks: ActiveHook[] = [];
+    for (const plugin of next) {
+      for (const decl of plugin.manifest.hooks ?? []) hooks.push({ plugin, decl, name: `${decl.module}.${decl.event}.${decl.handler}` });
+      for (const sched of plugin.manifest.schedules ?? []) {
+        hooks.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler }, name: `schedule.${sched.handler}`, cron: sched.cron });
+      }
+    }
+    this.hooks = hooks.sort((a, b) => (a.decl.priority ?? 100) - (b.decl.priority ?? 100));
+    await this.delivery.ensureLanes(this.orderedPluginIds());
+    if (this.schedulesOn) this.armSchedules();
+    // This process wrote events for an uninstalled plugin until now: drop them (uninstall dropped the earlier ones).
+    for (const id of dropped) {
+      if (!origins.has(id) && !(await this.packages.get(id))) await this.delivery.discard(id);
+    }
+  }
+
+  /** Loads one plugin's code into the runner; answers the problem when it does not run. */
+  private async loadIntoRunner(plugin: LoadedPlugin, sha: string): Promise<string | undefined> {
+    const known = this.broken.get(`${plugin.key}|${sha}`);
+    if (known) return known;
+    const memory = effectiveLimits('after', this.options.limits, plugin.manifest.limits).memoryMb;
+    const result = await this.runner.load(plugin.key, plugin.code, memory, this.options.poolSize);
+    if (result.ok) return undefined;
+    const problem = `the entry file does not run: ${result.error}`;
+    if (!/plugin runner/.test(String(result.error))) this.broken.set(`${plugin.key}|${sha}`, problem);
+    return problem;
+  }
+
+  /** Built-in, from CANE_PLUGINS_DIR, or installed in the database (with its package). */
+  originOf(pluginId: string): { origin: PluginOrigin; package?: PackageInfo } | undefined {
+    return this.origins.get(pluginId);
+  }
+
+  /** Saved settings (cane plugin settings, the admin page) replace CANE_PLUGIN_SETTINGS for that plugin. */
+  settingsOf(pluginId: string): Record<string, unknown> {
+    return this.stored.get(pluginId) ?? this.options.settings?.[pluginId] ?? {};
   }
 
   private matching(module: string, event: string): ActiveHook[] {
@@ -301,9 +452,10 @@ export class PluginHost implements DeliveryTarget {
     return { status: 'failed', blame: 'host', error };
   }
 
-  /** Delivers events in the background until close(). */
+  /** Delivers events in the background until close(), and follows plugin changes (startWatching). */
   startDelivery(pollMs?: number, concurrency?: number): void {
     this.delivery.start(pollMs, concurrency);
+    this.startWatching();
   }
 
   /** Delivers everything due now, in this process (tests, tools). */
@@ -317,8 +469,10 @@ export class PluginHost implements DeliveryTarget {
     return this.state.isEnabled(pluginId, hook);
   }
 
-  setEnabled(pluginId: string, hook: string, enabled: boolean): Promise<void> {
-    return this.state.setEnabled(pluginId, hook, enabled);
+  /** Switches a plugin ('*') or hook on or off; the generation moves with it, so other processes see it at their next poll. */
+  async setEnabled(pluginId: string, hook: string, enabled: boolean): Promise<void> {
+    await this.packages.change((trx) => this.state.setEnabled(pluginId, hook, enabled, trx));
+    this.state.forget();
   }
 
   /** Plugins with permissions, state, fault counts and undelivered events, for `cane plugin list` and admins. */
@@ -329,6 +483,7 @@ export class PluginHost implements DeliveryTarget {
     return {
       loaded: this.loaded.map((p) => ({
         id: p.manifest.id, name: p.manifest.name, version: p.manifest.version, builtIn: p.builtIn, permissions: [...p.permissions],
+        origin: this.origins.get(p.manifest.id)?.origin ?? (p.builtIn ? 'built-in' : 'folder'), source: this.origins.get(p.manifest.id)?.package?.source ?? p.dir,
         enabled: !stateOf(p.manifest.id, '*') || Number(stateOf(p.manifest.id, '*')!.enabled) !== 0,
         backlog: backlog.get(p.manifest.id) ?? { pending: 0, retrying: 0, oldest: null, lastError: null },
         hooks: this.hooks.filter((h) => h.plugin === p).map((h) => {
@@ -345,10 +500,18 @@ export class PluginHost implements DeliveryTarget {
   private readonly timers: schedule.Job[] = [];
 
   /**
-   * Arms the manifests' schedules. A firing only writes a delivery whose event id is derived from
-   * the plugin, handler and minute, so several Cane processes write it once.
+   * Arms the manifests' schedules (again after every reload) and follows plugin changes. A firing
+   * only writes a delivery whose event id is derived from the plugin, handler and minute, so
+   * several Cane processes write it once.
    */
   startSchedules(): number {
+    this.schedulesOn = true;
+    this.startWatching();
+    return this.armSchedules();
+  }
+
+  private armSchedules(): number {
+    for (const t of this.timers.splice(0)) t.cancel();
     for (const hook of this.hooks.filter((h) => h.cron)) {
       const timer = schedule.scheduleJob(hook.cron!, (fireDate: Date) => {
         void this.fireSchedule(hook, fireDate).catch((err) => this.log.error({ err, plugin: hook.plugin.key }, 'plugin schedule could not be queued'));
@@ -367,6 +530,11 @@ export class PluginHost implements DeliveryTarget {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.watchTimer = undefined;
+    await this.watching;
+    await this.reloading.catch(() => undefined);
     for (const t of this.timers) t.cancel();
     await this.delivery.stop();
     await this.runner.close();

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import { formatDateTime, type Clock } from '../records/time';
 
@@ -47,8 +48,9 @@ export class PluginState {
     return hook === '*' || (await this.get(pluginId, hook)).enabled;
   }
 
-  async setEnabled(pluginId: string, hook: string, enabled: boolean): Promise<void> {
-    await this.upsert(pluginId, hook, { enabled: enabled ? 1 : 0, ...(enabled ? { consecutive_faults: 0 } : {}) });
+  /** `trx`: the transaction the change belongs to (an admin change bumps the plugin generation in it). */
+  async setEnabled(pluginId: string, hook: string, enabled: boolean, trx?: Knex): Promise<void> {
+    await this.upsert(pluginId, hook, { enabled: enabled ? 1 : 0, ...(enabled ? { consecutive_faults: 0 } : {}) }, trx);
   }
 
   /** Counts one of the plugin's own faults (atomically, so parallel faults all count); switches the hook off at `maxFaults` in a row. */
@@ -73,14 +75,14 @@ export class PluginState {
     return this.db.knex('cane_plugin_state').select('*');
   }
 
-  async remove(pluginId: string): Promise<void> {
-    await this.db.knex('cane_plugin_state').where('plugin_id', pluginId).delete();
+  async remove(pluginId: string, trx?: Knex): Promise<void> {
+    await (trx ?? this.db.knex)('cane_plugin_state').where('plugin_id', pluginId).delete();
     this.forget();
   }
 
-  private async upsert(pluginId: string, hook: string, values: Record<string, unknown>) {
+  private async upsert(pluginId: string, hook: string, values: Record<string, unknown>, trx?: Knex) {
     this.forget();
-    const knex = this.db.knex;
+    const knex = trx ?? this.db.knex;
     const now = formatDateTime(this.clock());
     const updated = Object.keys(values).length ? await knex('cane_plugin_state').where({ plugin_id: pluginId, hook }).update({ ...values, date_modified: now }) : 0;
     if (updated) return;
