@@ -10,6 +10,7 @@ import { registerHelpers } from '../../views/helpers';
 import { ThemeEngine } from '../../views/theme-engine';
 import { authPages } from './auth-pages';
 import { listPage } from './list-page';
+import { pluginsPage } from './plugins-page';
 import { recordPages } from './record-pages';
 import { smsPages } from './sms-pages';
 import { UiSessions } from './session';
@@ -75,6 +76,7 @@ export function uiRouter(services: CrmServices, options: UiRouterOptions): Route
     ctx.body = page.records.map((r) => ({ id: r.id, name: r.name ?? r.id }));
   });
   smsPages(pages, ui);
+  pluginsPage(pages, ui);
   listPage(pages, ui);
   recordPages(pages, ui);
   router.use(pages.routes());

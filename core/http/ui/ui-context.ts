@@ -80,6 +80,8 @@ export class Ui {
     const user = ctx.state.user as { id: string; user_name: string; first_name?: string; last_name?: string } | undefined;
     const prefs = user ? await this.preferences(user.id) : { theme: this.options.defaultTheme, timeZone: this.options.defaultTimeZone };
     const nav = user ? (await this.navigableModules(ctx)).map((m) => ({ name: m, label: this.moduleLabel(m), href: `${base}/${m}`, current: model.moduleName === m })) : [];
+    const actor = ctx.state.actor as Actor | undefined;
+    if (user && actor?.type === 'user' && actor.isAdmin && this.services.plugins) nav.push({ name: 'Plugins', label: 'Plugins', href: `${base}/plugins`, current: model.moduleName === 'Plugins' });
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'");
