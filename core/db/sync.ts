@@ -53,10 +53,10 @@ export async function planSync(db: Database, registry: Registry): Promise<SyncPl
   return { steps, notes };
 }
 
-/** MariaDB reports text(100) as tinytext and bool as tinyint(1); those are the declared types. */
+/** MariaDB reports text(100) as tinytext, bool as tinyint(1) and bigint as bigint(20); those are the declared types. */
 function sameType(actual: string, declared: string): boolean {
   if (/^text\(\d+\)$/.test(declared)) return actual === 'tinytext' || actual === 'text';
-  return actual === declared || (declared === 'tinyint' && actual === 'tinyint(4)');
+  return actual === declared || (declared === 'tinyint' && actual === 'tinyint(4)') || (declared === 'bigint' && actual === 'bigint(20)');
 }
 
 export async function applySync(db: Database, plan: SyncPlan): Promise<void> {

@@ -36,7 +36,8 @@ export function describeSms(title: string, body: (get: () => SmsTestBed) => void
     const drain = async () => {
       let total = 0;
       for (let i = 0; i < 100; i++) {
-        const ran = await crm.engine.jobs.runOnce(50);
+        // Plugin events first: a plugin's sms.send queues dispatch jobs.
+        const ran = (await crm.plugins?.drain() ?? 0) + (await crm.engine.jobs.runOnce(50));
         total += ran;
         if (!ran) break;
       }
