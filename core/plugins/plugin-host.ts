@@ -248,6 +248,11 @@ export class PluginHost implements DeliveryTarget {
     return problem;
   }
 
+  /** Whether a reload unloaded the hook's version of its plugin since the hook was looked up. */
+  private replaced(hook: ActiveHook): boolean {
+    return !this.loaded.includes(hook.plugin);
+  }
+
   /** Built-in, from CANE_PLUGINS_DIR, or installed in the database (with its package). */
   originOf(pluginId: string): { origin: PluginOrigin; package?: PackageInfo } | undefined {
     return this.origins.get(pluginId);
@@ -382,6 +387,8 @@ export class PluginHost implements DeliveryTarget {
       const hook = byInvocation.get(result.invokeId)!;
       if (result.outcome === 'veto') throw new HookVeto(String(result.veto.message).slice(0, 500), result.veto.field && module.fields[result.veto.field] ? result.veto.field : undefined);
       if (result.outcome === 'fault') {
+        // Upgraded or uninstalled while this save waited for it: not the plugin's fault; the next save runs what is loaded now.
+        if (this.replaced(hook)) continue;
         await this.fault(hook, result.error);
         if (hook.decl.onError === 'block') throw unavailable(hook, result.error);
         continue;
@@ -441,7 +448,7 @@ export class PluginHost implements DeliveryTarget {
     }
     const runnerStopped = /the plugin runner (stopped|did not answer)/.test(outcome.error);
     // A runner that keeps stopping on the same event is the plugin's doing, not bad luck.
-    if (hostErrors > 0 || (runnerStopped && d.attempts < 3)) return this.hostFault(hook, d, outcome.error);
+    if (hostErrors > 0 || (runnerStopped && d.attempts < 3) || this.replaced(hook)) return this.hostFault(hook, d, outcome.error);
     await this.fault(hook, outcome.error);
     return { status: 'failed', blame: 'plugin', error: outcome.error };
   }
