@@ -56,7 +56,7 @@ export class Bridge {
     try {
       if (call.method !== 'log' && ++inv.calls > inv.limits.hostCalls) throw new Denied(`host call limit of ${inv.limits.hostCalls} reached`);
       target = this.targetOf(call.method, args);
-      const result = await this.once(inv, call.method, () => this.dispatch(inv, call.method, args));
+      const result = await this.once(inv, call.method, args, () => this.dispatch(inv, call.method, args));
       if (call.method !== 'log') await this.audit(inv, call.method, target, 'ok', null, Date.now() - started);
       return { ok: true, result };
     } catch (err) {
@@ -72,10 +72,23 @@ export class Bridge {
     }
   }
 
-  /** For queued work, a mutating call's result is stored under job id + sequence, so a redelivery replays it instead of acting twice. */
-  private async once(inv: Invocation, method: string, act: () => Promise<unknown>): Promise<unknown> {
+  /** How often each distinct mutating call was made so far in one invocation. */
+  private readonly calls = new WeakMap<Invocation, Map<string, number>>();
+
+  /**
+   * For an event delivery, a mutating call's result is stored under the delivery id, the call
+   * (method and arguments) and how many times that same call came before in this attempt. A
+   * redelivery that makes the same call again gets the stored result instead of acting twice;
+   * a different call (because a read answered differently) acts.
+   */
+  private async once(inv: Invocation, method: string, args: unknown, act: () => Promise<unknown>): Promise<unknown> {
     if (!inv.effectKey || !MUTATING.has(method)) return act();
-    const key = `${inv.effectKey}:${++inv.effects}`.slice(0, 190);
+    const call = crypto.createHash('sha256').update(JSON.stringify([method, args])).digest('hex').slice(0, 32);
+    const seen = this.calls.get(inv) ?? new Map<string, number>();
+    this.calls.set(inv, seen);
+    const occurrence = (seen.get(call) ?? 0) + 1;
+    seen.set(call, occurrence);
+    const key = `${inv.effectKey}:${call}:${occurrence}`;
     const knex = this.engine.db.knex;
     const previous = await knex('cane_plugin_effects').where('id', key).first();
     if (previous) return JSON.parse(previous.result ?? 'null');
@@ -153,7 +166,8 @@ export class Bridge {
         return { linked: true };
       }
       case 'templates.render': {
-        const template = this.string(args.template, 'template');
+        const template = args.template;
+        if (typeof template !== 'string' || template.length > inv.limits.payloadBytes) throw new Denied(`template must be a string of at most ${inv.limits.payloadBytes} characters`);
         return Handlebars.compile(template, { strict: false })(args.data ?? {});
       }
       case 'lists.addMembers': {
@@ -163,7 +177,7 @@ export class Bridge {
         const lists = this.engine.registry.module('ProspectLists');
         let added = 0;
         for (const m of args.members as Array<{ module?: unknown; id?: unknown }>) {
-          const link = Object.values(lists.links).find((l) => l.module === m?.module);
+          const link = Object.values(lists.links).find((l) => l.module === m?.module && l.relationship.join_table === 'prospect_lists_prospects');
           if (!link) throw new Denied(`${String(m?.module)} records cannot be target list members`);
           await records.link(actor, 'ProspectLists', listId, link.name, this.string(m.id, 'member id'));
           added++;

@@ -42,7 +42,8 @@ export class PluginTestKit {
     const kit = new PluginTestKit(engine, host, tmp, manifest.id, time);
     host.bridge.smsSender = async (message) => {
       kit.smsSent.push(message);
-      return { id: `spy-${kit.smsSent.length}`, status: 'queued' };
+      // The shape the real sms.send answers with.
+      return { sent: [{ id: `spy-${kit.smsSent.length}`, to: message.to, status: 'queued' }], refused: [] };
     };
     await host.start();
     const refused = host.refused.find((r) => r.id === manifest.id || r.dir.endsWith('under-test'));
@@ -90,7 +91,7 @@ export class PluginTestKit {
 
   /** Host calls the plugin made (plugin_audit rows), oldest first. */
   async hostCalls(): Promise<Array<{ capability: string; outcome: string; message: string | null; target_module: string | null }>> {
-    return this.engine.db.knex('plugin_audit').where({ plugin_id: this.pluginId }).whereNot('capability', 'fault').orderBy('date_entered').select('capability', 'outcome', 'message', 'target_module');
+    return this.engine.db.knex('plugin_audit').where({ plugin_id: this.pluginId }).whereNotIn('capability', ['fault', 'delivery']).orderBy('date_entered').select('capability', 'outcome', 'message', 'target_module');
   }
 
   /** Host calls refused for a missing permission. */

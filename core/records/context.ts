@@ -28,7 +28,7 @@ export const allowAll: AccessPolicy = { scope: () => undefined, check: () => und
 
 /** A change, as the outbox sees it inside the transaction that makes it. */
 export interface OutboxEvent {
-  event: 'after_save' | 'after_delete' | 'after_relationship_add' | 'after_relationship_delete' | 'user.login' | 'export';
+  event: 'after_save' | 'after_delete' | 'after_restore' | 'after_relationship_add' | 'after_relationship_delete' | 'user.login' | 'export' | 'sms.status' | 'sms.inbound' | 'campaign.launch';
   module: string;
   id: string;
   isUpdate: boolean;
@@ -47,9 +47,12 @@ export interface OutboxEvent {
 /** Runs the outbox listeners for an event in a transaction of its own (events that are not part of a save). */
 export async function publish(ctx: RecordContext, event: OutboxEvent): Promise<void> {
   if (!ctx.outbox.length) return;
-  await ctx.db.knex.transaction(async (trx) => {
-    for (const listener of ctx.outbox) await listener(trx, event);
-  });
+  await ctx.db.knex.transaction((trx) => emit(ctx.outbox, trx, event));
+}
+
+/** Runs the outbox listeners for an event inside the transaction of the change it reports, so both commit or neither. */
+export async function emit(outbox: readonly OutboxListener[], trx: Knex, event: OutboxEvent): Promise<void> {
+  for (const listener of outbox) await listener(trx, event);
 }
 
 /**

@@ -3,11 +3,12 @@ import type { ModuleDef } from '../metadata/registry';
 import { isTruthy } from '../metadata/field-types';
 import { makeBean } from '../hooks/hook-registry';
 import { actorId, type Actor } from './actor';
-import type { RecordContext } from './context';
+import { emit, type RecordContext } from './context';
 import { linkShape, removeJoinRows } from './relationships';
 import { formatDateTime } from './time';
 import { retrieveRecord } from './queries';
-import { requireVisible, runAfter } from './save';
+import { requireVisible, runAfter, withoutSensitive } from './save';
+import type { RecordData } from './read';
 
 /**
  * SugarBean::mark_deleted: before_delete → (one transaction) soft-delete the join rows (deleted = 1,
@@ -31,7 +32,8 @@ export async function deleteRecord(ctx: RecordContext, actor: Actor, module: Mod
     if (module.columns.includes('date_modified')) row.date_modified = now;
     if (module.columns.includes('modified_user_id')) row.modified_user_id = actorId(actor);
     await trx(module.table).where('id', id).update(row);
-    for (const listener of ctx.outbox) await listener(trx, { event: 'after_delete', module: module.name, id, isUpdate: true, record, changes: {} });
+    const deleted = withoutSensitive(module, { ...record, ...row, deleted: true } as RecordData);
+    for (const listener of ctx.outbox) await listener(trx, { event: 'after_delete', module: module.name, id, isUpdate: true, record: deleted, changes: {}, actorId: actorId(actor) ?? undefined });
   });
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_delete', makeBean(module.name, module.objectName, record, record), { id }));
 }
@@ -55,13 +57,16 @@ export async function restoreRecord(ctx: RecordContext, actor: Actor, module: Mo
   const deletedAt = row.date_modified ? String(row.date_modified).slice(0, 19) : undefined;
   await ctx.db.knex.transaction(async (trx) => {
     await trx(module.table).where('id', id).update(update);
-    if (!deletedAt) return;
-    for (const link of Object.values(module.links)) {
-      const shape = linkShape(ctx, link);
-      if (shape.kind !== 'join') continue;
-      const role = shape.rel.relationship_role_column && shape.rel.relationship_role_column_value ? { [shape.rel.relationship_role_column]: shape.rel.relationship_role_column_value } : {};
-      await trx(shape.rel.join_table!).where({ [shape.ownKey]: id, deleted: 1, date_modified: deletedAt, ...role }).update({ deleted: 0, date_modified: now });
+    // Join rows the delete removed carry its timestamp; they come back with the record.
+    if (deletedAt) {
+      for (const link of Object.values(module.links)) {
+        const shape = linkShape(ctx, link);
+        if (shape.kind !== 'join') continue;
+        const role = shape.rel.relationship_role_column && shape.rel.relationship_role_column_value ? { [shape.rel.relationship_role_column]: shape.rel.relationship_role_column_value } : {};
+        await trx(shape.rel.join_table!).where({ [shape.ownKey]: id, deleted: 1, date_modified: deletedAt, ...role }).update({ deleted: 0, date_modified: now });
+      }
     }
+    await emit(ctx.outbox, trx, { event: 'after_restore', module: module.name, id, isUpdate: true, record: withoutSensitive(module, { ...record, ...update, deleted: false } as RecordData), changes: {}, actorId: actorId(actor) ?? undefined });
   });
   const restored = await retrieveRecord(ctx, module, id, {}, false);
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_restore', makeBean(module.name, module.objectName, restored, record), { id }));

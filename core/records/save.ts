@@ -145,8 +145,11 @@ export async function saveRecord(
       }
       await writeAuditRows(trx, module, recordId, changes, userId, now);
       await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
-      const record = { ...start, ...values, id: recordId, date_modified: now };
-      for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes });
+      // What after-event listeners (plugins) see: the record as stored, who saved it, never sensitive fields.
+      const stamped = Object.fromEntries(['date_entered', 'date_modified', 'created_by', 'modified_user_id'].filter((f) => f in row).map((f) => [f, row[f]]));
+      const record = withoutSensitive(module, { ...start, ...values, ...stamped, id: recordId } as RecordData);
+      const visibleChanges = Object.fromEntries(Object.entries(changes).filter(([f]) => !module.fields[f].sensitive));
+      for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes: visibleChanges, actorId: userId ?? undefined });
     });
   }
 

@@ -4,7 +4,7 @@ import { AccessDeniedError, NotFoundError, ValidationError } from '../errors';
 import type { Job } from '../jobs/job-queue';
 import { deterministicId } from '../jobs/schedulers';
 import type { Actor } from '../records/actor';
-import type { Logger } from '../records/context';
+import { emit, type Logger } from '../records/context';
 import { formatDateTime, type Clock } from '../records/time';
 import { actorFor, type UserRow } from '../security/authenticate';
 import type { Refusal, RefusalCode } from './compose';
@@ -121,9 +121,17 @@ export class SmsCampaigns {
       if (!found) problems.push({ field: 'template_id', rule: 'exists', message: `no SMS template with id '${options.template_id}' (or you may not view it)` });
     }
     if (problems.length) throw new ValidationError('Campaigns', problems);
-    const jobId = await this.engine.jobs.enqueue({
-      target: CAMPAIGN_JOB, name: `${test ? 'Test send' : 'Send'} SMS campaign ${String(campaign.name)}`,
-      data: { campaign_id: campaignId, template_id: options.template_id!, user_id: actor.id, test } satisfies CampaignJobData, assignedUserId: actor.id, retries: 5, delaySeconds: 30,
+    // The job and the campaign.launch event commit together.
+    const jobId = await this.engine.db.knex.transaction(async (trx) => {
+      const id = await this.engine.jobs.enqueue({
+        target: CAMPAIGN_JOB, name: `${test ? 'Test send' : 'Send'} SMS campaign ${String(campaign.name)}`,
+        data: { campaign_id: campaignId, template_id: options.template_id!, user_id: actor.id, test } satisfies CampaignJobData, assignedUserId: actor.id, retries: 5, delaySeconds: 30,
+      }, trx);
+      await emit(this.engine.context.outbox, trx, {
+        event: 'campaign.launch', module: 'Campaigns', id: campaignId, isUpdate: true, changes: {}, actorId: actor.id,
+        record: { id: campaignId, name: campaign.name, campaign_type: campaign.campaign_type, template_id: options.template_id, members: members.length, test, job_id: id, date_modified: formatDateTime(this.clock()) },
+      });
+      return id;
     });
     this.log.info({ campaign: campaignId, job: jobId, members: members.length, test }, 'SMS campaign queued');
     return { job_id: jobId, members: members.length, test };

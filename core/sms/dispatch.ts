@@ -11,7 +11,7 @@ import { classifyError } from './errors';
 import { normalisePhone } from './phone';
 import { ProviderError, type ProviderReceipt, type SmsProvider } from './providers/provider';
 import { bodyProblem, describeBody } from './segments';
-import { StatusStore } from './status-store';
+import { StatusStore, type StatusListener } from './status-store';
 import type { SenderThrottle } from './throttle';
 
 export const DISPATCH_JOB = 'sms.dispatch';
@@ -33,6 +33,7 @@ export interface DispatcherDeps {
   log: Logger;
   /** Seconds to wait before asking the provider about a send whose answer was lost. */
   reconcileDelaySeconds: number;
+  onStatus?: StatusListener;
 }
 
 type SmsRow = Record<string, any> & { id: string; status: string; to_number: string; body: string; attempts: number };
@@ -49,7 +50,7 @@ export class Dispatcher {
   private readonly statuses: StatusStore;
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.statuses = new StatusStore(deps.db.dialect);
+    this.statuses = new StatusStore(deps.db.dialect, deps.onStatus);
   }
 
   private now(offsetSeconds = 0): string {

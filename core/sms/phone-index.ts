@@ -39,8 +39,8 @@ export class PhoneIndex {
       await trx('sms_phone_index').where({ module: event.module, record_id: event.id }).delete();
       return;
     }
-    if (event.event !== 'after_save') return;
-    const touched = event.isUpdate ? fields.filter((f) => f in event.changes) : fields.filter((f) => event.record[f]);
+    if (event.event !== 'after_save' && event.event !== 'after_restore') return;
+    const touched = event.isUpdate && event.event === 'after_save' ? fields.filter((f) => f in event.changes) : fields.filter((f) => event.record[f]);
     for (const field of touched) await this.write(trx, event.module, event.id, field, event.record[field]);
   };
 

@@ -3,7 +3,7 @@ import type { Engine } from '../app/engine';
 import { AccessDeniedError, ValidationError } from '../errors';
 import type { Actor } from '../records/actor';
 import { SYSTEM } from '../records/actor';
-import type { Logger, OutboxEvent } from '../records/context';
+import { emit, type Logger, type OutboxEvent } from '../records/context';
 import type { RecordData } from '../records/read';
 import { dateFromDb, formatDateTime, type Clock } from '../records/time';
 import { smsConfigFrom, type SmsConfig } from './config';
@@ -18,7 +18,7 @@ import { PhoneIndex } from './phone-index';
 import { OutboxProvider } from './providers/outbox';
 import type { SmsProvider } from './providers/provider';
 import { TwilioProvider } from './providers/twilio';
-import { StatusStore } from './status-store';
+import { StatusStore, type StatusListener } from './status-store';
 import { SenderThrottle } from './throttle';
 import { handleInbound, handleStatusCallback, relatedLink, type WebhookDeps } from './webhooks';
 
@@ -69,14 +69,14 @@ export class SmsService {
     this.throttle = new SenderThrottle(this.config.rate);
     this.dispatcher = new Dispatcher({
       db: engine.db, provider: this.provider, config: this.config, consent: this.consent, throttle: this.throttle, jobs: engine.jobs, clock, log,
-      reconcileDelaySeconds: options.reconcileDelaySeconds ?? 30,
+      reconcileDelaySeconds: options.reconcileDelaySeconds ?? 30, onStatus: this.statusEvent,
     });
     this.webhookDeps = {
       db: engine.db, registry: engine.registry, records: engine.records, config: this.config, consent: this.consent, phoneIndex: this.phoneIndex, clock, log,
-      statuses: new StatusStore(engine.db.dialect),
+      statuses: new StatusStore(engine.db.dialect, this.statusEvent),
       retryUndelivered: (row) => this.retryUndelivered(row),
     };
-    engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch);
+    engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch, this.inboundEvent);
     engine.jobs.register(DISPATCH_JOB, async (job, context) => ({ message: await this.dispatcher.run(job.data as DispatchJobData, context.signal) }));
     this.campaigns = new SmsCampaigns(engine, this, clock, log);
   }
@@ -91,6 +91,20 @@ export class SmsService {
   }
 
   /** A new outbound SMS in `queued` gets its dispatch job in the transaction that creates it. */
+  /** `sms.status` for plugins and other listeners, in the transaction that moved the status. */
+  private statusEvent: StatusListener = async (trx, smsId, before, change) => {
+    await emit(this.engine.context.outbox, trx, {
+      event: 'sms.status', module: 'SMS', id: smsId, isUpdate: true, changes: { status: { before, after: change.status } },
+      record: { id: smsId, status: change.status, error_code: change.errorCode ?? null, provider_status: change.providerStatus ?? null, source: change.source, date_modified: change.at },
+    });
+  };
+
+  /** `sms.inbound` beside the after_save of a received SMS, in the same transaction. */
+  private inboundEvent = async (trx: Knex, event: OutboxEvent): Promise<void> => {
+    if (event.module !== 'SMS' || event.event !== 'after_save' || event.isUpdate || event.record.direction !== 'inbound') return;
+    await emit(this.engine.context.outbox.filter((l) => l !== this.inboundEvent), trx, { ...event, event: 'sms.inbound' });
+  };
+
   private queueDispatch = async (trx: Knex, event: OutboxEvent): Promise<void> => {
     if (event.module !== 'SMS' || event.event !== 'after_save' || event.isUpdate) return;
     const r = event.record;

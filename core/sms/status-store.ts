@@ -18,9 +18,12 @@ export interface StatusChange {
   expect?: string;
 }
 
+/** Told of every status an SMS moved to, inside the transaction that moved it (plugins get `sms.status` from it). */
+export type StatusListener = (trx: Knex, smsId: string, before: string, change: StatusChange) => Promise<void>;
+
 /** The stored status of SMS rows and their history in sms_status_events. */
 export class StatusStore {
-  constructor(private readonly dialect: Pick<Dialect, 'isDuplicateKey'>) {}
+  constructor(private readonly dialect: Pick<Dialect, 'isDuplicateKey'>, private readonly onChange?: StatusListener) {}
 
   /** Appends to sms_status_events; false when this (message, status, error) was already recorded. */
   private async recordEvent(trx: Knex, smsId: string, change: StatusChange): Promise<boolean> {
@@ -54,7 +57,10 @@ export class StatusStore {
       if (change.price !== undefined) Object.assign(update, { price: change.price, price_unit: change.priceUnit ?? null });
       if (change.status === 'sent' || change.status === 'delivered') update.date_sent = trx.raw('COALESCE(date_sent, ?)', [change.at]);
       if (change.status === 'delivered') update.date_delivered = change.at;
-      if ((await trx('sms').where({ id: row.id, status: current }).update(update)) === 1) return true;
+      if ((await trx('sms').where({ id: row.id, status: current }).update(update)) === 1) {
+        await this.onChange?.(trx, row.id, current, change);
+        return true;
+      }
       const now = await trx('sms').where('id', row.id).first('status');
       if (!now) return false;
       current = now.status;
