@@ -48,6 +48,11 @@ export class PackageStore {
     return Number(row?.generation ?? 0);
   }
 
+  /** Creates the generation row ahead of time, so changes only ever update it (no insert race between two first changes). */
+  async ensureGeneration(): Promise<void> {
+    await this.db.knex('cane_plugin_generation').insert({ id: GENERATION_ROW, generation: 0, date_modified: this.now() }).onConflict('id').ignore();
+  }
+
   /** Moves the generation on, inside the caller's transaction (the row lock orders concurrent changes). */
   async bump(trx: Knex): Promise<void> {
     const now = this.now();

@@ -68,7 +68,8 @@ export class PluginAdmin {
       if (files.some((f) => f.id === pkg.pluginId)) continue;
       const checked = checkManifest(pkg.manifest, this.deps.engine.registry);
       // A manifest this installation refuses can still be uninstalled; its settings need its schema.
-      const manifest = 'problem' in checked ? (pkg.manifest as PluginManifest) : checked;
+      const stored = pkg.manifest && typeof pkg.manifest === 'object' && !Array.isArray(pkg.manifest) ? pkg.manifest : {};
+      const manifest = 'problem' in checked ? ({ name: pkg.pluginId, entry: '', apiVersion: 0, ...stored, id: pkg.pluginId, version: pkg.version } as PluginManifest) : checked;
       files.push({ id: pkg.pluginId, origin: 'installed', manifest, package: pkg });
     }
     return files;

@@ -118,6 +118,7 @@ export class PluginHost implements DeliveryTarget {
 
   async start(): Promise<void> {
     this.files = discoverPlugins(this.options.dirs, this.engine.registry);
+    await this.packages.ensureGeneration();
     this.generation = await this.packages.generation();
     await this.reload();
     for (const r of this.refused) this.log.error({ plugin: r.id ?? r.dir }, `plugin refused: ${r.problem}`);
