@@ -181,3 +181,11 @@ function describeSettingsError(e: ErrorObject): { setting: string; message: stri
   const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : '';
   return { setting, message: `settings${where}: ${e.message}${allowed}` };
 }
+
+/** A hook or schedule naming a handler the entry file did not define, said by name (undefined when all are there). */
+export function missingHandler(manifest: PluginManifest, defined: readonly string[] | undefined): string | undefined {
+  if (!defined) return undefined;
+  const names = [...(manifest.hooks ?? []).map((h) => h.handler), ...(manifest.schedules ?? []).map((s) => s.handler)];
+  const missing = names.find((n) => !defined.includes(n));
+  return missing ? `the manifest names handler '${missing}', which the entry file does not define in definePlugin({ hooks })` : undefined;
+}

@@ -5,7 +5,7 @@ import { CaneError } from '../errors';
 import type { Logger } from '../records/context';
 import type { Clock } from '../records/time';
 import { effectiveLimits, type PluginLimits } from './limits';
-import { checkManifest, discoverPlugins, loadPlugin, settingsProblem, type LoadedPlugin, type PluginManifest } from './manifest';
+import { checkManifest, discoverPlugins, missingHandler, loadPlugin, settingsProblem, type LoadedPlugin, type PluginManifest } from './manifest';
 import { PackageStore, type PackageInfo } from './packages';
 import type { PluginState } from './plugin-state';
 import { RunnerClient } from './runner-client';
@@ -125,7 +125,7 @@ export class PluginAdmin {
     try {
       const memory = effectiveLimits('after', this.deps.limits, plugin.manifest.limits).memoryMb;
       const result = await runner.load(plugin.key, plugin.code, memory, 1);
-      return result.ok ? undefined : result.error ?? 'unknown error';
+      return result.ok ? missingHandler(plugin.manifest, result.handlers) : result.error ?? 'unknown error';
     } finally {
       await runner.close();
     }

@@ -10,11 +10,13 @@ import type { Logger, OutboxEvent } from '../records/context';
 import { storedTextDeep } from '../records/stored-text';
 import { formatDateTime, type Clock } from '../records/time';
 import { SYSTEM_FIELDS } from '../records/validate';
+import { withoutSensitive } from '../records/save';
+import type { RecordData } from '../records/read';
 import { deterministicId } from '../jobs/schedulers';
 import { Bridge, type Invocation } from './bridge';
 import { EventDelivery, type Delivery, type DeliveryResult, type DeliveryTarget } from './delivery';
 import { effectiveLimits, limitKind, type PluginLimits } from './limits';
-import { checkManifest, checkSettings, discoverPlugins, pluginOf, publicSettings, type HookDecl, type LoadedPlugin, type PluginManifest, type RefusedPlugin } from './manifest';
+import { checkManifest, checkSettings, missingHandler, discoverPlugins, pluginOf, publicSettings, type HookDecl, type LoadedPlugin, type PluginManifest, type RefusedPlugin } from './manifest';
 import { PackageStore, sha256, type PackageInfo } from './packages';
 import { PluginAdmin } from './plugin-admin';
 import { PluginState } from './plugin-state';
@@ -243,6 +245,12 @@ export class PluginHost implements DeliveryTarget {
     if (known) return known;
     const memory = effectiveLimits('after', this.options.limits, plugin.manifest.limits).memoryMb;
     const result = await this.runner.load(plugin.key, plugin.code, memory, this.options.poolSize);
+    const missing = result.ok ? missingHandler(plugin.manifest, result.handlers) : undefined;
+    if (missing) {
+      await this.runner.unload(plugin.key);
+      this.broken.set(`${plugin.key}|${sha}`, missing);
+      return missing;
+    }
     if (result.ok) return undefined;
     const problem = `the entry file does not run: ${result.error}`;
     if (!/plugin runner/.test(String(result.error))) this.broken.set(`${plugin.key}|${sha}`, problem);
@@ -343,7 +351,9 @@ export class PluginHost implements DeliveryTarget {
   private async fault(hook: ActiveHook, error: string): Promise<Outcome> {
     const { plugin } = hook;
     await this.bridge.audit({ plugin, hook: hook.name }, 'fault', {}, 'fault', error, 0).catch(() => undefined);
-    const state = await this.state.recordFault(plugin.manifest.id, hook.name, error, this.maxFaults);
+    // A fail-closed hook stays on: switching it off would let every save through unchecked.
+    const failClosed = hook.decl.onError === 'block' && limitKind(hook.decl.event) === 'before';
+    const state = await this.state.recordFault(plugin.manifest.id, hook.name, error, failClosed ? Number.MAX_SAFE_INTEGER : this.maxFaults);
     this.log.warn({ plugin: plugin.key, hook: hook.name, faults: state.consecutive }, `plugin fault: ${error}${state.disabled ? ' (hook switched off)' : ''}`);
     return { outcome: 'fault', error };
   }
@@ -353,7 +363,7 @@ export class PluginHost implements DeliveryTarget {
   /** The fields a plugin may patch on a module: stored, not system-maintained, and covered by its write permissions. */
   private patchable(plugin: LoadedPlugin, module: ModuleDef): string[] {
     const whole = plugin.permissions.has(`write:${module.name}`);
-    return Object.keys(module.fields).filter((f) => isStored(module.fields[f]) && !SYSTEM_FIELDS.has(f) && (whole || plugin.permissions.has(`write:${module.name}#${f}`)));
+    return Object.keys(module.fields).filter((f) => isStored(module.fields[f]) && !SYSTEM_FIELDS.has(f) && !module.fields[f].sensitive && (whole || plugin.permissions.has(`write:${module.name}#${f}`)));
   }
 
   private async beforeSave(bean: Bean, args: { isUpdate: boolean; submitted: string[] }): Promise<void> {
@@ -361,7 +371,10 @@ export class PluginHost implements DeliveryTarget {
     const hooks: ActiveHook[] = [];
     for (const hook of this.matching(module.name, 'before_save')) if (await this.state.isEnabled(hook.plugin.manifest.id, hook.name)) hooks.push(hook);
     if (!hooks.length) return;
-    const event = storedTextDeep({ module: module.name, event: 'before_save', isUpdate: args.isUpdate, submitted: args.submitted, record: { ...bean }, before: bean.fetched_row });
+    const event = storedTextDeep({
+      module: module.name, event: 'before_save', isUpdate: args.isUpdate, submitted: args.submitted,
+      record: withoutSensitive(module, { ...bean } as unknown as RecordData), before: bean.fetched_row ? withoutSensitive(module, { ...bean.fetched_row } as unknown as RecordData) : null,
+    });
     const eventJson = JSON.stringify(event);
     const calls: BatchCall[] = [];
     const byInvocation = new Map<string, ActiveHook>();
@@ -409,7 +422,7 @@ export class PluginHost implements DeliveryTarget {
   private patchProblem(hook: ActiveHook, module: ModuleDef, value: unknown): Record<string, unknown> | string {
     const patch = patchOf(value);
     if (!patch) return 'before_save must return nothing or { patch: { field: value } }';
-    const unknown = Object.keys(patch).filter((f) => !module.fields[f] || !isStored(module.fields[f]) || SYSTEM_FIELDS.has(f));
+    const unknown = Object.keys(patch).filter((f) => !Object.hasOwn(module.fields, f) || !isStored(module.fields[f]) || SYSTEM_FIELDS.has(f) || module.fields[f].sensitive);
     if (unknown.length) return `patch names fields that cannot be set: ${unknown.join(', ')}`;
     if (!Object.keys(patch).length) return patch;
     try {
@@ -438,9 +451,17 @@ export class PluginHost implements DeliveryTarget {
    */
   async deliver(d: Delivery): Promise<DeliveryResult> {
     const hook = this.hook(d.pluginId, d.hook);
-    if (!hook) return { status: 'paused', reason: `${d.pluginId} ${d.hook} is not loaded in this process` };
+    if (!hook) {
+      const plugin = this.loaded.find((p) => p.manifest.id === d.pluginId);
+      if (!plugin) return { status: 'paused', reason: `${d.pluginId} is not loaded in this process` };
+      // The loaded version no longer has this hook: its events have nobody to go to, and must not hold the lane.
+      await this.bridge.audit({ plugin, hook: d.hook }, 'delivery', {}, 'dropped', `event ${d.eventId} dropped: ${plugin.key} has no hook ${d.hook}`, 0).catch(() => undefined);
+      return { status: 'delivered' };
+    }
     if (!(await this.state.isEnabled(d.pluginId, d.hook))) return { status: 'paused', reason: 'switched off' };
-    const { outcome, hostErrors } = await this.run(hook, d.payload, d.id);
+    const { outcome: answer, hostErrors } = await this.run(hook, d.payload, d.id);
+    // A veto means nothing after the commit: it is a mistake of the plugin, not a delivery.
+    const outcome: Outcome = answer.outcome === 'veto' ? { outcome: 'fault', error: `Veto is not possible in ${hook.decl.event} (the change is already committed): ${answer.veto.message}` } : answer;
     if (outcome.outcome !== 'fault') {
       // A host call that failed for the host's reasons may have left the effect undone even if the plugin went on.
       if (hostErrors > 0) return this.hostFault(hook, d, `${hostErrors} host call(s) failed; delivered again`);

@@ -19,6 +19,13 @@ export interface HostCall {
 /** Answers a host call; must never throw (the runner expects an envelope). */
 export type HostCallHandler = (call: HostCall) => Promise<{ ok: true; result: unknown } | { ok: false; error: string }>;
 
+/** A load's answer: the handler names the entry defined when it ran. */
+export interface LoadResult {
+  ok: boolean;
+  error?: string;
+  handlers?: string[];
+}
+
 /** One before_save hook of a save, run by `invokeBatch` in the order given. */
 export interface BatchCall {
   invokeId: string;
@@ -57,7 +64,7 @@ export class RunnerClient {
   private readonly loads = new Map<string, { code: string; memoryMb: number; poolSize: number }>();
   /** Bumped by every load and unload of a key, so a load that was overtaken is not recorded. */
   private readonly versions = new Map<string, number>();
-  private readonly loadWaiters = new Map<number, (r: { ok: boolean; error?: string }) => void>();
+  private readonly loadWaiters = new Map<number, (r: LoadResult) => void>();
   private nextId = 1;
   private closing = false;
   restarts = 0;
@@ -122,7 +129,7 @@ export class RunnerClient {
     } else if (message.type === 'loaded') {
       const waiter = this.loadWaiters.get(Number(message.id));
       this.loadWaiters.delete(Number(message.id));
-      waiter?.({ ok: Boolean(message.ok), error: message.error as string | undefined });
+      waiter?.({ ok: Boolean(message.ok), error: message.error as string | undefined, handlers: Array.isArray(message.handlers) ? message.handlers.map(String) : undefined });
     } else if (message.type === 'hostcall') {
       let args: unknown = null;
       try {
@@ -148,7 +155,7 @@ export class RunnerClient {
     if (child.connected) child.send({ type: 'hostresult', callId, json });
   }
 
-  private sendLoad(key: string, code: string, memoryMb: number, poolSize: number): Promise<{ ok: boolean; error?: string }> {
+  private sendLoad(key: string, code: string, memoryMb: number, poolSize: number): Promise<LoadResult> {
     return new Promise((resolve) => {
       if (!this.child?.connected) return resolve({ ok: false, error: 'the plugin runner is not running' });
       const id = this.nextId++;
@@ -162,7 +169,7 @@ export class RunnerClient {
    * up to `poolSize` isolates serve its calls, one call each at a time. A new version of a key
    * replaces the old one; calls in flight on the old one finish on it.
    */
-  async load(key: string, code: string, memoryMb: number, poolSize = DEFAULT_POOL_SIZE): Promise<{ ok: boolean; error?: string }> {
+  async load(key: string, code: string, memoryMb: number, poolSize = DEFAULT_POOL_SIZE): Promise<LoadResult> {
     const version = this.bump(key);
     await this.start();
     const result = await this.sendLoad(key, code, memoryMb, poolSize);

@@ -173,4 +173,17 @@ describeEachKind('plugin event delivery', async (db, test) => {
       .toEqual(['tally while off 0', 'tally while off 1', 'tally while off 2']);
     expect((await records.list(SYSTEM, 'Prospects', { filter: [{ last_name: { $starts: 'seen fixed' } }] })).records).toHaveLength(3);
   }, 60_000);
+
+  it("drops, with a note, events of a hook the loaded version no longer has, so they never hold the lane", async () => {
+    const { db } = get();
+    const base = await db.knex('cane_plugin_lanes').where('lane', 'test.tally').first();
+    const seq = Number(base.last_seq) + 1;
+    await db.knex('cane_plugin_lanes').where('lane', 'test.tally').update({ last_seq: seq });
+    await db.knex('cane_plugin_events').insert({ id: 'removed-hook-event', event_id: 'e-removed', plugin_id: 'test.tally', hook: 'Accounts.after_save.removedHandler', lane: 'test.tally', lane_seq: seq, payload: '{}', attempts: 0, available_at: '2000-01-01 00:00:00', date_entered: '2000-01-01 00:00:00' });
+    await get().records.create(admin, 'Accounts', { name: 'after the removed hook' });
+    await first.drain();
+    expect(await pending('test.tally')).toBe(0);
+    const note = await db.knex('plugin_audit').where({ plugin_id: 'test.tally', outcome: 'dropped' }).first();
+    expect(note.message).toMatch(/event e-removed dropped: test.tally@1.0.0 has no hook Accounts.after_save.removedHandler/);
+  }, 60_000);
 });

@@ -39,7 +39,7 @@ const invoke = (id: string, key: string, handler: string, event: unknown, callLi
 
 async function load(key: string, code: string, poolSize?: number) {
   const result = await client.load(key, code, 16, poolSize);
-  expect(result).toEqual({ ok: true });
+  expect(result).toMatchObject({ ok: true });
 }
 
 afterAll(async () => { await client.close(); });

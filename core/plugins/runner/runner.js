@@ -54,6 +54,10 @@ const BOOTSTRAP = `
   const describe = (value) => {
     try { return typeof value === 'string' ? value : stringify(value) ?? String(value); } catch { return String(value); }
   };
+  globalThis.__handlerNames = () => {
+    const hooks = definition && definition.hooks;
+    return stringify(hooks && typeof hooks === 'object' ? Object.keys(hooks).filter((k) => typeof hooks[k] === 'function') : []);
+  };
   globalThis.__invoke = async (invokeId, handler, eventJson, settingsJson, now, payloadBytes) => {
     const call = async (method, args) => {
       const reply = parse(await bridge.apply(undefined, [invokeId, method, stringify(args === undefined ? null : args)], { result: { promise: true } }));
@@ -158,10 +162,14 @@ async function createSlot(pool) {
     await context.global.set('__digest', new ivm.Callback((op, a, b) => digest(slot, op, a, b)));
     await context.eval(BOOTSTRAP, { timeout: 1000, filename: 'cane-bootstrap.js' });
     slot.invoke = await context.global.get('__invoke', { reference: true });
-    await context.eval('delete globalThis.__invoke', { timeout: 100 });
+    const handlerNames = await context.global.get('__handlerNames', { reference: true });
+    await context.eval('delete globalThis.__invoke; delete globalThis.__handlerNames', { timeout: 100 });
     const script = await isolate.compileScript(pool.code, { filename: `plugin:${pool.key}` });
     await script.run(context, { timeout: 1000 });
     script.release();
+    // What the entry defined, so the host can refuse a manifest that names a handler it lacks.
+    slot.handlers = JSON.parse(await handlerNames.apply(undefined, [], { timeout: 100 }));
+    handlerNames.release();
     return slot;
   } catch (err) {
     dispose(isolate);
@@ -252,7 +260,7 @@ async function load({ id, key, code, memoryMb, poolSize }) {
   const old = pools.get(key);
   pools.set(key, pool);
   if (old) retire(old, pool);
-  send({ type: 'loaded', id, key, ok: true });
+  send({ type: 'loaded', id, key, ok: true, handlers: slot.handlers });
 }
 
 function unload({ key }) {
