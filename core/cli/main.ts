@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import assert from 'node:assert';
 import http from 'node:http';
 import { scaffoldPlugin, pluginTests } from '../plugins/scaffold';
@@ -252,13 +253,24 @@ plugin.command('new <name>').description('scaffold a plugin with a test in CANE_
   const dir = scaffoldPlugin(path.resolve(opts.dir ?? process.env.CANE_PLUGINS_DIR ?? 'cane-plugins'), name);
   console.log(`created ${dir}\nrun its tests with: cane plugin test ${dir}`);
 });
-plugin.command('test <dir>').description("run a plugin's test/*.test.js against the real runtime").action(async (dir: string) => {
+plugin.command('test <dir>').description("run a plugin's test/*.test.js against the real runtime")
+  .option('--settings <file>', 'a JSON file with the settings the plugin gets (checked against its manifest)')
+  .action(async (dir: string, opts: { settings?: string }) => {
+  let settings: Record<string, unknown> | undefined;
+  if (opts.settings) {
+    try {
+      settings = JSON.parse(fs.readFileSync(opts.settings, 'utf8'));
+    } catch (err) {
+      throw new CaneError('bad_settings', `--settings: cannot read ${opts.settings} as JSON: ${(err as Error).message}`, 400);
+    }
+    if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new CaneError('bad_settings', `--settings: ${opts.settings} must hold a JSON object of setting → value`, 400);
+  }
   let failed = 0;
   let passed = 0;
   for (const { file, cases } of pluginTests(path.resolve(dir))) {
     console.log(path.relative(process.cwd(), file));
     for (const c of cases) {
-      const kit = await PluginTestKit.create(path.resolve(dir));
+      const kit = await PluginTestKit.create(path.resolve(dir), { settings });
       try {
         await c.fn({ kit, assert });
         passed++;
@@ -295,7 +307,7 @@ program
       const report = await verifyActivityChain(engine.db);
       if (report.ok) console.log(`activity log intact: ${report.entries} entries`);
       else {
-        console.log(`activity log BROKEN at entry ${report.broken!.sequence} (${report.broken!.id}): ${report.broken!.problem}`);
+        console.log(`activity log BROKEN at entry ${report.broken!.sequence} (${report.broken!.id}): ${report.broken!.problem}; ${report.entries} entries checked`);
         process.exitCode = 2;
       }
     });

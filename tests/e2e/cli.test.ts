@@ -67,6 +67,57 @@ describe('cane command line', () => {
     expect(bad.status).toBe(1);
   }, 60_000);
 
+  it('plugin test prints every denial and fault with its capability or limit, and takes settings from a file', () => {
+    const { dir, env } = scratch();
+    const plugin = path.join(dir, 'nosy');
+    fs.mkdirSync(path.join(plugin, 'test'), { recursive: true });
+    fs.writeFileSync(path.join(plugin, 'plugin.json'), JSON.stringify({
+      id: 'local.nosy', name: 'nosy', version: '0.1.0', apiVersion: 1, entry: 'index.js',
+      hooks: [{ module: 'Contacts', event: 'before_save', handler: 'peek', limits: { timeoutMs: 20, cpuMs: 20 } }], permissions: ['read:Contacts'],
+      settings: { properties: { greeting: { type: 'string' } }, required: ['greeting'] },
+    }));
+    fs.writeFileSync(path.join(plugin, 'index.js'), `definePlugin({ hooks: { async peek(ctx) {
+      if (ctx.event.record.last_name === 'spin') for (;;) {}
+      await ctx.crm.records.find('Accounts', {}).catch(() => null);
+      return { patch: {} };
+    } } });`);
+    fs.writeFileSync(path.join(plugin, 'test', 'peek.test.js'), `module.exports = {
+      'saves despite a denied read': async ({ kit, assert }) => { const { record } = await kit.save('Contacts', { last_name: 'Ok' }); assert.strictEqual(record.last_name, 'Ok'); },
+      'survives a loop': async ({ kit, assert }) => { const { record } = await kit.save('Contacts', { last_name: 'spin' }); assert.strictEqual(record.last_name, 'spin'); },
+    };`);
+    const refused = spawnSync(tsx, [cli, 'plugin', 'test', plugin], { env, encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain("'greeting' is required");
+    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ greeting: 'hi' }));
+    const run = spawnSync(tsx, [cli, 'plugin', 'test', plugin, '--settings', path.join(dir, 'settings.json')], { env, encoding: 'utf8' });
+    expect(run.stdout).toContain('2 passed, 0 failed');
+    expect(run.stdout).toContain("· denied: records.find in Contacts.before_save.peek: permission 'read:Accounts' is not in the manifest of local.nosy");
+    expect(run.stdout).toMatch(/· fault in Contacts\.before_save\.peek: (timeout of 20 ms exceeded|CPU time limit of 20 ms exceeded)/);
+  }, 60_000);
+
+  it('audit:verify reports an intact chain with its size, and the first broken entry with the count checked', async () => {
+    const { dir, env } = scratch();
+    const { createCrm } = await import('../../core/app/create-crm');
+    const { silentLogger } = await import('../../core/logger');
+    const { SYSTEM } = await import('../../core/records/actor');
+    const crm = await createCrm({ databaseUrl: env.DATABASE_URL, logger: silentLogger, customDir: '/nonexistent', sms: false, plugins: { installedDir: path.join(dir, 'none') } });
+    try {
+      for (const name of ['One', 'Two', 'Three']) await crm.records.create(SYSTEM, 'Accounts', { name });
+      await crm.plugins!.drain();
+    } finally {
+      await crm.close();
+    }
+    const intact = spawnSync(tsx, [cli, 'audit:verify'], { env, encoding: 'utf8' });
+    expect(intact.stdout.trim()).toBe('activity log intact: 3 entries');
+    expect(intact.status).toBe(0);
+    const db = new Database(path.join(dir, 'cane.sqlite'));
+    db.prepare("update cane_activity_log set name = 'Forged' where name = 'Two'").run();
+    db.close();
+    const broken = spawnSync(tsx, [cli, 'audit:verify'], { env, encoding: 'utf8' });
+    expect(broken.stdout).toMatch(/^activity log BROKEN at entry 2 \(\S+\): content does not match its hash \(the entry was edited\); 2 entries checked/);
+    expect(broken.status).toBe(2);
+  }, 60_000);
+
   it('start --demo serves /health with demo data loaded', async () => {
     const { env } = scratch();
     const port = 30000 + Math.floor(Math.random() * 20000);

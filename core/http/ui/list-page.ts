@@ -258,7 +258,7 @@ async function exportCsv(ctx: Context, ui: Ui, module: ModuleDef, ids: string[])
   const safe = rows.map((row) => row.map((v) => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v)));
   await publish(ui.services.engine.context, {
     event: 'export', module: module.name, id: '', isUpdate: false, actorId: actor.id, count: rows.length, changes: {},
-    record: { date_modified: formatDateTime(new Date()), modified_user_id: actor.id ?? null, ids: ids.slice(0, 1000) },
+    record: { date_modified: formatDateTime(ui.services.engine.context.clock()), modified_user_id: actor.id ?? null, ids: ids.slice(0, 1000) },
   });
   ctx.type = 'text/csv; charset=utf-8';
   ctx.set('Content-Disposition', `attachment; filename="${module.name}.csv"`);
