@@ -58,7 +58,9 @@ const BOOTSTRAP = `
     const hooks = definition && definition.hooks;
     return stringify(hooks && typeof hooks === 'object' ? Object.keys(hooks).filter((k) => typeof hooks[k] === 'function') : []);
   };
-  globalThis.__invoke = async (invokeId, handler, eventJson, settingsJson, now, payloadBytes) => {
+  const done = globalThis.__done;
+  delete globalThis.__done;
+  const run = async (invokeId, handler, eventJson, settingsJson, now, payloadBytes) => {
     const call = async (method, args) => {
       const reply = parse(await bridge.apply(undefined, [invokeId, method, stringify(args === undefined ? null : args)], { result: { promise: true } }));
       if (!reply.ok) throw new Error(reply.error);
@@ -110,6 +112,26 @@ const BOOTSTRAP = `
       return stringify({ outcome: 'fault', error: 'the plugin threw a non-Error value: ' + describe(err).slice(0, 200) });
     }
   };
+  globalThis.__invoke = run;
+  // The synchronous path: __start runs the hook (its microtasks run before the host's applySync
+  // returns), __take answers the result if it is already there, else asks to be told through done.
+  const settled = new Map();
+  const waiting = new Set();
+  globalThis.__start = (invokeId, handler, eventJson, settingsJson, now, payloadBytes) => {
+    run(invokeId, handler, eventJson, settingsJson, now, payloadBytes).then((json) => {
+      if (!waiting.delete(invokeId)) settled.set(invokeId, json);
+      else done.applyIgnored(undefined, [invokeId, json]);
+    });
+  };
+  globalThis.__take = (invokeId) => {
+    if (!settled.has(invokeId)) {
+      waiting.add(invokeId);
+      return null;
+    }
+    const json = settled.get(invokeId);
+    settled.delete(invokeId);
+    return json;
+  };
 })();
 `;
 
@@ -150,7 +172,7 @@ function newPool(key, code, memoryMb, poolSize) {
 /** One isolate of a pool: bootstrap (captures the bridge and digest), then the plugin's code. */
 async function createSlot(pool) {
   const isolate = new ivm.Isolate({ memoryLimit: pool.memoryMb });
-  const slot = { pool, isolate, invoke: null, payloadBytes: 0 };
+  const slot = { pool, isolate, invoke: null, start: null, take: null, waiters: new Map(), payloadBytes: 0 };
   try {
     const context = await isolate.createContext();
     const bridge = new ivm.Reference((invokeId, method, argsJson) => new Promise((resolve) => {
@@ -160,10 +182,17 @@ async function createSlot(pool) {
     }));
     await context.global.set('__bridge', bridge);
     await context.global.set('__digest', new ivm.Callback((op, a, b) => digest(slot, op, a, b)));
+    await context.global.set('__done', new ivm.Reference((invokeId, json) => {
+      const waiter = slot.waiters.get(invokeId);
+      slot.waiters.delete(invokeId);
+      if (waiter) waiter.resolve(json);
+    }));
     await context.eval(BOOTSTRAP, { timeout: 1000, filename: 'cane-bootstrap.js' });
     slot.invoke = await context.global.get('__invoke', { reference: true });
+    slot.start = await context.global.get('__start', { reference: true });
+    slot.take = await context.global.get('__take', { reference: true });
     const handlerNames = await context.global.get('__handlerNames', { reference: true });
-    await context.eval('delete globalThis.__invoke; delete globalThis.__handlerNames', { timeout: 100 });
+    await context.eval('delete globalThis.__invoke; delete globalThis.__start; delete globalThis.__take; delete globalThis.__handlerNames', { timeout: 100 });
     const script = await isolate.compileScript(pool.code, { filename: `plugin:${pool.key}` });
     await script.run(context, { timeout: 1000 });
     script.release();
@@ -271,7 +300,7 @@ function unload({ key }) {
 }
 
 /** Runs one call on an isolate of the pool; a call that breaks a limit disposes that isolate only. */
-async function runCall({ id, key, handler, event, settings, now, limits }) {
+async function runCall({ id, key, handler, event, settings, now, limits }, sync = false) {
   const started = Date.now();
   const pool = pools.get(key);
   if (!pool) return { outcome: 'fault', error: `plugin ${key} is not loaded` };
@@ -282,23 +311,45 @@ async function runCall({ id, key, handler, event, settings, now, limits }) {
     return { outcome: 'fault', error: err.message, cpuMs: 0, wallMs: Date.now() - started };
   }
   try {
-    return await runOn(slot, { id, handler, event, settings, now, limits }, started);
+    return await runOn(slot, { id, handler, event, settings, now, limits }, started, sync);
   } finally {
     release(slot);
   }
 }
 
-async function runOn(slot, { id, handler, event, settings, now, limits }, started) {
+/**
+ * The hook's JSON answer. Asynchronous calls run on isolated-vm's threads; `sync` calls (a save's
+ * before_save hooks) start on this thread under the same timeout and, when they finish without
+ * waiting for the host, answer without the two thread hops an async call costs (~75 µs).
+ */
+async function answerOf(slot, { id, handler, event, settings, now, limits }, sync, stopped) {
+  const args = [id, handler, event, settings, now, limits.payloadBytes];
+  if (!sync) return slot.invoke.apply(undefined, args, { timeout: limits.timeoutMs, result: { promise: true } });
+  slot.start.applySync(undefined, args, { timeout: limits.timeoutMs });
+  const json = slot.take.applySync(undefined, [id], { timeout: limits.timeoutMs });
+  if (json !== null) return json;
+  return new Promise((resolve, reject) => {
+    slot.waiters.set(id, { resolve });
+    stopped.then(reject);
+  });
+}
+
+async function runOn(slot, { id, handler, event, settings, now, limits }, started, sync = false) {
   const { isolate, pool } = slot;
   const startedCpu = isolate.cpuTime;
   let stopped = null;
+  let onStop;
+  const whenStopped = new Promise((resolve) => { onStop = resolve; });
   const stop = (reason) => {
     if (stopped) return;
     stopped = reason;
     dispose(isolate);
+    onStop(new Error(reason));
   };
   const wall = setTimeout(() => stop(`wall-clock deadline of ${limits.wallMs} ms exceeded`), Math.max(0, started + limits.wallMs - Date.now()));
   const watchdog = setInterval(() => {
+    // An isolate disposed under a waiting synchronous-path call went over its memory limit.
+    if (isolate.isDisposed && !stopped) return stop(`memory limit of ${pool.memoryMb} MB exceeded`);
     try {
       if (Number(isolate.cpuTime - startedCpu) / 1e6 > limits.cpuMs) stop(`CPU time limit of ${limits.cpuMs} ms exceeded`);
     } catch { /* disposed */ }
@@ -307,7 +358,7 @@ async function runOn(slot, { id, handler, event, settings, now, limits }, starte
   let message;
   let broken = false;
   try {
-    const json = await slot.invoke.apply(undefined, [id, handler, event, settings, now, limits.payloadBytes], { timeout: limits.timeoutMs, result: { promise: true } });
+    const json = await answerOf(slot, { id, handler, event, settings, now, limits }, sync, whenStopped);
     if (typeof json !== 'string') throw new Error('the plugin returned something that is not JSON');
     if (json.length > limits.payloadBytes) {
       message = { outcome: 'fault', error: `result of ${json.length} bytes exceeds the ${limits.payloadBytes}-byte limit` };
@@ -358,7 +409,7 @@ async function batch({ id, event, calls }) {
     const eventJson = JSON.stringify(parsed);
     const outcome = eventJson.length > call.limits.payloadBytes
       ? { outcome: 'fault', error: `event of ${eventJson.length} bytes exceeds the ${call.limits.payloadBytes}-byte limit` }
-      : await runCall({ ...call, id: call.invokeId, event: eventJson });
+      : await runCall({ ...call, id: call.invokeId, event: eventJson }, true);
     results.push({ ...outcome, invokeId: call.invokeId });
     if (outcome.outcome === 'veto' || (outcome.outcome === 'fault' && call.stopOnFault)) break;
     const patch = outcome.outcome === 'ok' ? patchOf(outcome.value) : undefined;
