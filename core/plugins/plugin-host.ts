@@ -4,12 +4,9 @@ import schedule from 'node-schedule';
 import type { Engine } from '../app/engine';
 import { CaneError, HookVeto } from '../errors';
 import type { Bean } from '../hooks/types';
-import { isStored } from '../metadata/field-types';
-import type { ModuleDef } from '../metadata/registry';
 import type { Logger, OutboxEvent } from '../records/context';
 import { storedTextDeep } from '../records/stored-text';
 import { formatDateTime, type Clock } from '../records/time';
-import { SYSTEM_FIELDS } from '../records/validate';
 import { withoutSensitive } from '../records/save';
 import type { RecordData } from '../records/read';
 import { deterministicId } from '../jobs/schedulers';
@@ -20,6 +17,7 @@ import { checkManifest, checkSettings, missingHandler, discoverPlugins, pluginOf
 import { PackageStore, sha256, type PackageInfo } from './packages';
 import { PluginAdmin } from './plugin-admin';
 import { PluginState } from './plugin-state';
+import { checkPatch, patchableFields } from './patches';
 import { RunnerClient, type BatchCall, type Outcome } from './runner-client';
 
 export interface PluginHostOptions {
@@ -360,12 +358,6 @@ export class PluginHost implements DeliveryTarget {
 
   // ---------------------------------------------------------------- before_save: one exchange per save
 
-  /** The fields a plugin may patch on a module: stored, not system-maintained, and covered by its write permissions. */
-  private patchable(plugin: LoadedPlugin, module: ModuleDef): string[] {
-    const whole = plugin.permissions.has(`write:${module.name}`);
-    return Object.keys(module.fields).filter((f) => isStored(module.fields[f]) && !SYSTEM_FIELDS.has(f) && !module.fields[f].sensitive && (whole || plugin.permissions.has(`write:${module.name}#${f}`)));
-  }
-
   private async beforeSave(bean: Bean, args: { isUpdate: boolean; submitted: string[] }): Promise<void> {
     const module = this.engine.registry.module(bean.module_dir);
     const hooks: ActiveHook[] = [];
@@ -387,7 +379,7 @@ export class PluginHost implements DeliveryTarget {
       }
       const { id } = this.open(hook, limits);
       byInvocation.set(id, hook);
-      calls.push({ invokeId: id, key: hook.plugin.key, handler: hook.decl.handler, settings: this.settingsJson(hook.plugin), now: this.clock().getTime(), limits, allowed: this.patchable(hook.plugin, module), stopOnFault: hook.decl.onError === 'block' });
+      calls.push({ invokeId: id, key: hook.plugin.key, handler: hook.decl.handler, settings: this.settingsJson(hook.plugin), now: this.clock().getTime(), limits, allowed: patchableFields(hook.plugin, module), stopOnFault: hook.decl.onError === 'block' });
     }
     if (!calls.length) return;
     let results: Awaited<ReturnType<RunnerClient['invokeBatch']>>;
@@ -407,7 +399,7 @@ export class PluginHost implements DeliveryTarget {
         if (hook.decl.onError === 'block') throw unavailable(hook, result.error);
         continue;
       }
-      const problem = this.patchProblem(hook, module, result.value);
+      const problem = checkPatch(module, result.value, (fields) => this.bridge.requireWrite(hook.plugin, module.name, fields));
       if (typeof problem === 'string') {
         await this.fault(hook, problem);
         if (hook.decl.onError === 'block') throw unavailable(hook, problem);
@@ -416,21 +408,6 @@ export class PluginHost implements DeliveryTarget {
       await this.state.resetFaults(hook.plugin.manifest.id, hook.name);
       Object.assign(bean, problem);
     }
-  }
-
-  /** The patch a before_save hook returned, or what is wrong with it. */
-  private patchProblem(hook: ActiveHook, module: ModuleDef, value: unknown): Record<string, unknown> | string {
-    const patch = patchOf(value);
-    if (!patch) return 'before_save must return nothing or { patch: { field: value } }';
-    const unknown = Object.keys(patch).filter((f) => !Object.hasOwn(module.fields, f) || !isStored(module.fields[f]) || SYSTEM_FIELDS.has(f) || module.fields[f].sensitive);
-    if (unknown.length) return `patch names fields that cannot be set: ${unknown.join(', ')}`;
-    if (!Object.keys(patch).length) return patch;
-    try {
-      this.bridge.requireWrite(hook.plugin, module.name, Object.keys(patch));
-    } catch (err) {
-      return (err as Error).message;
-    }
-    return patch;
   }
 
   // ---------------------------------------------------------------- after-events: deliveries
@@ -572,18 +549,4 @@ export class PluginHost implements DeliveryTarget {
 
 function unavailable(hook: ActiveHook, why: string): CaneError {
   return new CaneError('plugin_unavailable', `The plugin ${hook.plugin.manifest.name} is unavailable, so this change cannot be saved now: ${why}`, 503, { plugin: hook.plugin.manifest.id });
-}
-
-function patchOf(value: unknown): Record<string, unknown> | undefined {
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const keys = Object.keys(value);
-  if (keys.some((k) => k !== 'patch')) return undefined;
-  const patch = (value as { patch?: unknown }).patch;
-  if (patch === undefined) return {};
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return undefined;
-  for (const v of Object.values(patch)) {
-    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v) && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) return undefined;
-  }
-  return patch as Record<string, unknown>;
 }
