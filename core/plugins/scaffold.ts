@@ -76,24 +76,27 @@ cane plugin test <path to this folder>     # for example, from the folder that h
 \`\`\`
 
 Each function exported by \`test/*.test.js\` is one case. It is called with \`{ kit, assert }\`
-(\`assert\` is \`node:assert\`) and a fresh CRM: a SQLite database built from Cane's metadata, this plugin
-loaded on the real sandbox with its default settings, a clock fixed at \`2026-01-01T09:00:00Z\`, and an
-SMS spy. The command prints ✓/✗ per case, then every denied host call and fault of the plugin, and
-fails if a case fails.
+(\`assert\` is \`node:assert\`) and a fresh CRM: a SQLite database built from Cane's metadata (no users, no
+SMS service), this plugin loaded on the real sandbox with its default settings, a clock fixed at
+\`2026-01-01T09:00:00Z\`, and an SMS spy. After each case the command prints ✓ or ✗, then every denied
+host call, failed host call and fault of the plugin in that case (the lines of \`kit.problems()\`); it
+fails if a case fails. To run with other settings, pass a JSON file of setting → value:
+\`cane plugin test <folder> --settings settings.json\` (checked against the manifest's schema).
 
 | \`kit\` member | Does |
 |---|---|
 | \`kit.save(module, data, { id? })\` | Create (or update \`id\`) as an admin; runs \`before_save\` hooks. Resolves to \`{ record }\`, \`{ veto: { message, field } }\` or \`{ error: { code, message } }\`. |
 | \`kit.runJobs()\` | Deliver queued after-events until nothing is due; resolves to how many ran. |
 | \`kit.advance(seconds)\` | Move the clock (\`ctx.now()\`, retry times). A failed delivery is retried after 5 s, 10 s, 20 s … |
-| \`kit.hostCalls()\` | Host calls made: \`[{ capability, outcome, message, target_module }]\`. |
-| \`kit.denied()\` / \`kit.faults()\` / \`kit.problems()\` | Refused calls / fault messages / one line per problem. |
+| \`kit.hostCalls()\` | Host calls made, oldest first: \`[{ capability, outcome, message, target_module }]\` (\`outcome\` \`ok\`, \`denied\` or \`error\`; faults and delivery bookkeeping left out). |
+| \`kit.denied()\` / \`kit.faults()\` | Refused host calls / fault messages. |
+| \`kit.problems()\` | One line per denial, failed host call and fault (\`denied: …\`, \`failed: …\`, \`fault in <hook>: …\`): what \`cane plugin test\` prints. |
 | \`kit.records.create(module, data)\` / \`kit.records.list(module, filter?)\` | Set up and check data directly. |
-| \`kit.smsSent\` | Messages passed to \`ctx.crm.sms.send\` (the spy answers \`{ id: 'spy-<n>', status: 'queued' }\`). |
+| \`kit.smsSent\` | Messages passed to \`ctx.crm.sms.send\`; the spy answers like the real call: \`{ sent: [{ id: 'spy-<n>', to, status: 'queued' }], refused: [] }\`. |
 | \`kit.engine\` | The whole engine, e.g. \`kit.engine.records.listRelated(actor, module, id, link)\`. |
 
-To test with other settings, use \`PluginTestKit.create(dir, { settings })\` from Cane's
-\`core/plugins/test-kit\` in your own runner.
+To test with other settings, use \`--settings\` (above), or \`PluginTestKit.create(dir, { settings })\`
+from Cane's \`core/plugins/test-kit\` in your own runner.
 
 ## The sandbox
 
@@ -110,16 +113,16 @@ plugin has several) and may be reset at any time: keep state in records.
 | \`name\`, \`version\`, \`description\` | Display name, semver (\`1.2.3\`), free text. |
 | \`apiVersion\` | \`1\`. |
 | \`entry\` | The JavaScript file, inside this folder. |
-| \`hooks\` | \`[{ module, event, handler, priority?, onError?, delivery?, limits? }]\`: \`module\` is a module name or \`"*"\`; \`handler\` names a function in \`definePlugin({ hooks })\`; \`priority\` (default 100, lower first) orders \`before_save\` hooks; \`onError\` (\`before_save\` only): \`"allow"\` (default, the save goes on) or \`"block"\` (the save fails with 503); \`delivery\` (after-events only): \`"unordered"\` (default) or \`"ordered"\`. |
+| \`hooks\` | \`[{ module, event, handler, priority?, onError?, delivery?, limits? }]\`: \`module\` is a module name or \`"*"\`; \`handler\` names a function in \`definePlugin({ hooks })\` (a manifest naming a handler the entry file does not define is refused at load and at install); \`priority\` (default 100, lower first) orders \`before_save\` hooks; \`onError\` (\`before_save\` only): \`"allow"\` (default, the save goes on) or \`"block"\` (the save fails with 503); \`delivery\` (after-events only): \`"unordered"\` (default) or \`"ordered"\`. |
 | \`schedules\` | \`[{ handler, cron }]\`, five-field cron (\`"0 3 * * *"\`); needs the \`schedule\` permission. |
 | \`permissions\` | See below. |
 | \`settings\` | JSON Schema of the settings; the values of its \`properties\` reach \`ctx.settings\` (or their \`default\`), except those marked \`"secret": true\`. |
 | \`limits\` | Lower the limits below (plugin-wide, or per hook under \`hooks[].limits\`). |
 
 Events: \`before_save\` (inline in every create/update, may patch or veto), \`after_save\`,
-\`after_delete\`, \`after_relationship_add\`, \`after_relationship_delete\`, \`user.login\` (module \`Users\`),
-\`export\`. (\`after_restore\`, \`campaign.launch\`, \`sms.status\`, \`sms.inbound\` are accepted but not
-emitted yet.)
+\`after_delete\`, \`after_restore\`, \`after_relationship_add\`, \`after_relationship_delete\`, \`user.login\`
+(module \`Users\`), \`export\`, \`sms.status\` and \`sms.inbound\` (module \`SMS\`), \`campaign.launch\` (module
+\`Campaigns\`). Each after-event is written in the transaction of its change.
 
 Permissions: \`read:<Module>\` (find/get), \`write:<Module>\` (create/update any field, link, patch),
 \`write:<Module>#<field>\` (create/update/patch that field only), \`send:sms\`, \`lists:write\`,
@@ -134,7 +137,7 @@ Limits (defaults; a manifest may only lower them):
 | \`wallMs\` (whole call) | 250 | 10000 | 60000 |
 | \`cpuMs\` | 50 | 1000 | 5000 |
 | \`hostCalls\` | 10 | 200 | 2000 |
-| \`payloadBytes\` (event in, result out, crypto input) | 65536 | 262144 | 1048576 |
+| \`payloadBytes\` (event in, result out, crypto input, template) | 65536 | 262144 | 1048576 |
 | \`logBytes\` | 4096 | 32768 | 65536 |
 
 \`memoryMb\` is set once per plugin (its isolates serve every hook): 64, or the plugin-wide
@@ -157,10 +160,13 @@ definePlugin({
 - \`definePlugin({ hooks })\` once; each handler gets \`ctx\` and may be \`async\`.
 - \`before_save\` returns nothing or \`{ patch: { field: value } }\` (values: null, string, number,
   boolean, array of strings). Patched fields need \`write:\` permissions; system fields (\`id\`,
-  \`date_entered\`, \`date_modified\`, \`created_by\`, \`modified_user_id\`, \`deleted\`) cannot be patched.
+  \`date_entered\`, \`date_modified\`, \`created_by\`, \`modified_user_id\`, \`deleted\`) and sensitive fields
+  (such as \`Users.user_hash\`) cannot be patched.
 - \`throw new Veto(message, { field })\` in \`before_save\` stops the save with a 422 naming the field;
-  the first veto wins. Elsewhere a \`Veto\` counts as a normal return.
-- Any other exception is a fault. After 5 faults in a row a hook is switched off.
+  the first veto wins. In after-events and schedules the change is already committed: a \`Veto\` there
+  is a fault ("Veto is not possible in after_save …"), retried like any other. To skip an event, return.
+- Any other exception is a fault. After 5 faults in a row a hook is switched off, except a
+  \`before_save\` hook with \`onError: "block"\`, which stays on (its saves keep failing with 503).
 
 ## \`ctx\` reference
 
@@ -179,9 +185,9 @@ definePlugin({
 | \`ctx.crm.records.create(module, data)\` | \`write:<module>\` or \`write:<module>#<field>\` per field | field values | \`Promise<record>\` |
 | \`ctx.crm.records.update(module, id, data)\` | as create | field values | \`Promise<record>\` |
 | \`ctx.crm.records.link(module, id, link, relatedId, fields?)\` | \`write:<module>\` | link name, related id, relationship fields | \`Promise<{ linked: true }>\` |
-| \`ctx.crm.templates.render(template, data?)\` | — | Handlebars text (≤ 200 chars), data | \`Promise<string>\` (\`{{x}}\` is HTML-escaped, \`{{{x}}}\` is not) |
+| \`ctx.crm.templates.render(template, data?)\` | — | Handlebars text (at most the call's \`payloadBytes\` characters), data | \`Promise<string>\` (\`{{x}}\` is HTML-escaped, \`{{{x}}}\` is not) |
 | \`ctx.crm.sms.send(message)\` | \`send:sms\` | \`{ to \\| parent_type+parent_id \\| records, body \\| template_id, phone_field?, campaign_id?, idempotency_key? }\` | \`Promise<{ sent: [{ id, to, status }], refused: [{ code, reason, … }] }>\` |
-| \`ctx.crm.lists.addMembers(listId, members)\` | \`lists:write\` | up to 1000 \`{ module, id }\` | \`Promise<{ added }>\` |
+| \`ctx.crm.lists.addMembers(listId, members)\` | \`lists:write\` | up to 1000 \`{ module, id }\` of Accounts, Contacts, Leads, Prospects or Users | \`Promise<{ added }>\` |
 
 - \`find\` options: \`filter\` is a Sugar v10 filter (\`[{ name: 'Acme' }, { amount: { $gt: 100 } }]\`,
   operators \`$equals $not_equals $starts $ends $contains $not_contains $in $not_in $is_null $not_null
@@ -204,21 +210,32 @@ definePlugin({
   "before": { "id": "…", "first_name": "Ada", "last_name": "Lovelace", "…": "stored values; null on a create" } }
 \`\`\`
 
-After-events (\`after_save\`, \`after_delete\`, \`after_relationship_add/delete\`, \`user.login\`, \`export\`)
-and schedules:
+After-events and schedules:
 
 \`\`\`json
 { "event": "after_save", "module": "Contacts", "id": "…", "isUpdate": true,
-  "record": { "id": "…", "last_name": "Lovelace", "date_modified": "2026-01-01 09:00:00", "…": "…" },
+  "record": { "id": "…", "last_name": "King", "date_modified": "2026-01-01 09:05:00", "modified_user_id": "seed-user-sally", "…": "…" },
   "changes": { "last_name": { "field_name": "last_name", "data_type": "varchar", "before": "Lovelace", "after": "King" } },
+  "actorId": "seed-user-sally",
   "eventId": "6fdf0806-f18a-4cc7-9d10-118d3c8eff1e" }
 \`\`\`
 
-- \`changes\` is filled for \`after_save\` of an update, \`{}\` otherwise.
+- Sensitive fields (such as \`Users.user_hash\`) are never in any event, before or after.
+- \`after_save\`: \`record\` is the record as stored, with the system fields this save stamped
+  (\`date_modified\`, \`modified_user_id\`, and on a create \`date_entered\`, \`created_by\`); \`actorId\` is who
+  saved. \`changes\` is filled for an update, \`{}\` otherwise.
+- \`after_delete\` / \`after_restore\`: \`record\` is the record with computed fields (\`assigned_user_name\` …)
+  and \`deleted\`, \`date_modified\`, \`modified_user_id\` as the change left them; plus \`actorId\`.
 - Relationship events add \`link\`, \`relatedModule\`, \`relatedId\`, \`actorId\`; \`record\` is
   \`{ id, date_modified, modified_user_id }\`.
 - \`user.login\`: \`record\` is \`{ id, user_name, date_modified, modified_user_id, ip_address }\`, plus \`actorId\`.
 - \`export\`: \`id\` is \`''\`, plus \`actorId\`, \`count\`, and \`record.ids\` (selected ids).
+- \`sms.status\` (module \`SMS\`, \`id\` the message): \`record\` is \`{ id, status, error_code, provider_status, source, date_modified }\`
+  (\`source\`: \`dispatch\`, \`reconcile\` or \`callback\`), \`changes\` is \`{ status: { before, after } }\`; no \`actorId\`.
+- \`sms.inbound\` (module \`SMS\`): the same payload as the \`after_save\` of the received message
+  (\`direction: "inbound"\`, \`from_number\`, \`body\`, \`parent_type\`/\`parent_id\` of the matched record …).
+- \`campaign.launch\` (module \`Campaigns\`, \`id\` the campaign): \`record\` is
+  \`{ id, name, campaign_type, template_id, members, test, job_id, date_modified }\`, plus \`actorId\`.
 - Schedules: \`{ "module": "*", "event": "schedule", "id": "", "isUpdate": false, "record": { "fired_at": "YYYY-MM-DD HH:MM:SS" }, "changes": {}, "eventId": "…" }\`.
 - Datetimes are UTC \`YYYY-MM-DD HH:MM:SS\`.
 
@@ -228,14 +245,19 @@ and schedules:
 - After-events are delivered after the commit, **at least once**: a fault, crash or lost
   acknowledgement delivers the same event again, with the same \`ctx.event.eventId\`. Make effects
   idempotent: look the event id up before acting, or store it with the effect.
-- On a redelivery, the n-th create/update/link/addMembers/send call of the handler returns the result
-  remembered from the earlier attempt instead of acting again, whatever its arguments: keep the
-  sequence of those calls the same on every attempt.
+- On a redelivery, a create/update/link/addMembers/send call that the earlier attempt already made
+  with the same arguments (the same number of times) returns the remembered result instead of acting
+  again; a call with other arguments acts. Arguments that change between attempts (\`ctx.now()\`, a
+  random id) make a new call: derive them from the event instead.
 - \`"delivery": "ordered"\`: the plugin's ordered hooks get events one at a time, in commit order; a
   fault holds the lane until the event is delivered. Unordered events are delivered in parallel.
 - Retries back off (5 s, 10 s, 20 s … up to 10 min for the plugin's faults; faster for Cane's own).
   After 5 plugin faults in a row the hook is switched off; its events are kept and delivered when it
-  is enabled again.
+  is enabled again. Events of a hook that a new version of the plugin no longer has are dropped (a
+  note with outcome \`dropped\` in \`plugin_audit\`).
+- Installed plugins are managed live: \`cane plugin install <folder or .tgz> [--upgrade]\`,
+  \`uninstall\`, \`settings <id> key=value\`, \`enable\`/\`disable <id> [hook]\`, \`list\`, or the admin page
+  \`/ui/plugins\`; every Cane process on the database follows within a few seconds.
 
 The full reference is \`docs/plugins.md\` in Cane's repository.
 `;
