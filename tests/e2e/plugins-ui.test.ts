@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { pluginDirs } from '../../core/app/plugins';
 import { createUser } from '../../core/security/users';
-import { browserAvailable, launchBrowser, screenshotPath } from '../helpers/browser';
+import { browserAvailable, launchBrowser, screenshotPath, uiLogin } from '../helpers/browser';
 import { describeEachServer } from '../helpers/crm';
 import { pluginFolder } from '../helpers/plugin-archives';
 
@@ -41,13 +41,7 @@ run('plugins admin page in Chromium', (get) => {
   const url = (p: string) => `${get().url}/ui${p}`;
   const shot = (name: string) => page.screenshot({ path: screenshotPath(kind, `${name}.png`), fullPage: true });
 
-  async function login(p: Page, user: string, password: string) {
-    await p.goto(url('/login'));
-    await p.getByLabel('User Name').fill(user);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Log In' }).click();
-    await p.waitForURL(/\/ui$/);
-  }
+  const login = (p: Page, user: string, password: string) => uiLogin(p, get().url, user, password);
 
   it('lists the plugins for an admin, reached from the menu', async () => {
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { RoleAdmin } from '../../core/security/roles';
 import { createUser } from '../../core/security/users';
 import { SYSTEM } from '../../core/records/actor';
-import { browserAvailable, launchBrowser, screenshotPath } from '../helpers/browser';
+import { browserAvailable, launchBrowser, screenshotPath, uiLogin } from '../helpers/browser';
 import { describeEachServer } from '../helpers/crm';
 
 const run = browserAvailable() ? describeEachServer : (title: string) => describe.skip(title, () => undefined);
@@ -28,13 +28,7 @@ run('web UI in Chromium', (get) => {
   const shot = (name: string) => page.screenshot({ path: screenshotPath(kind, `${name}.png`), fullPage: true });
   const url = (path: string) => `${get().url}/ui${path}`;
 
-  async function login(p: Page, user: string, password: string) {
-    await p.goto(url('/login'));
-    await p.getByLabel('User Name').fill(user);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Log In' }).click();
-    await p.waitForURL(/\/ui$/);
-  }
+  const login = (p: Page, user: string, password: string) => uiLogin(p, get().url, user, password);
 
   it('logs in and shows the modules the user may access', async () => {
     page = await newPage();

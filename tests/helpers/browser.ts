@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CANE_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
@@ -27,4 +27,13 @@ export function screenshotPath(...parts: string[]): string {
   const file = path.join(ARTIFACTS, 'screenshots', ...parts);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   return file;
+}
+
+/** Signs in through the login form at `<base>/ui/login` and waits for the home page. */
+export async function uiLogin(page: Page, base: string, user: string, password: string): Promise<void> {
+  await page.goto(`${base}/ui/login`);
+  await page.getByLabel('User Name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log In' }).click();
+  await page.waitForURL(/\/ui$/);
 }
