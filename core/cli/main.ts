@@ -270,7 +270,15 @@ plugin.command('test <dir>').description("run a plugin's test/*.test.js against 
   for (const { file, cases } of pluginTests(path.resolve(dir))) {
     console.log(path.relative(process.cwd(), file));
     for (const c of cases) {
-      const kit = await PluginTestKit.create(path.resolve(dir), { settings });
+      let kit: PluginTestKit;
+      try {
+        kit = await PluginTestKit.create(path.resolve(dir), { settings });
+      } catch (err) {
+        // A plugin that does not load fails every case the same way: say why once, plainly.
+        console.log(`  ✗ ${c.name}\n    ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
       try {
         await c.fn({ kit, assert });
         passed++;

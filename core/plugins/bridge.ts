@@ -109,6 +109,9 @@ export class Bridge {
 
   /** write:<Module>, or write:<Module>#<field> for every field written (before_save patches too). */
   requireWrite(plugin: LoadedPlugin, module: string, fields: string[]) {
+    const def = this.engine.registry.modules.get(module);
+    const sensitive = def ? fields.find((f) => Object.hasOwn(def.fields, f) && def.fields[f].sensitive) : undefined;
+    if (sensitive) throw new Denied(`${module}.${sensitive} is sensitive: no plugin may write it, whatever its permissions`);
     if (plugin.permissions.has(`write:${module}`)) return;
     const missing = fields.filter((f) => !plugin.permissions.has(`write:${module}#${f}`));
     if (missing.length || !fields.length) throw new Denied(`permission 'write:${module}' (or write:${module}#${missing[0] ?? '<field>'}) is not in the manifest of ${plugin.manifest.id}`);

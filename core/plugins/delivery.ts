@@ -354,6 +354,8 @@ export class EventDelivery {
   /** Drops every undelivered event of a plugin (uninstall). */
   async discard(pluginId: string): Promise<number> {
     return this.db.knex.transaction(async (trx) => {
+      const ids: string[] = (await trx('cane_plugin_events').where('plugin_id', pluginId).select('id')).map((r: { id: string }) => r.id);
+      for (const id of ids) await forgetEffects(trx, id);
       const n = await trx('cane_plugin_events').where('plugin_id', pluginId).delete();
       await trx('cane_plugin_lanes').where('lane', pluginId).delete();
       return n;

@@ -108,7 +108,7 @@ export class PluginAdmin {
       if (existing && !options.upgrade) throw new PluginAdminError(`${id}: version ${existing.version} is already installed; use --upgrade to install another version`);
       if (existing && existing.version === version) throw new PluginAdminError(`${id}: version ${version} is already installed; --upgrade needs a different version`);
       const problem = await this.compileProblem(plugin);
-      if (problem) throw new PluginAdminError(`${id}: the entry file does not run: ${problem}`);
+      if (problem) throw new PluginAdminError(`${id}: ${problem}`);
       await this.deps.packages.change((trx) => this.deps.packages.put(trx, {
         manifest: plugin.manifest, code: plugin.code, source: archive ? path.basename(resolved) : resolved, installedBy: options.installedBy ?? 'cli',
       }));
@@ -125,7 +125,7 @@ export class PluginAdmin {
     try {
       const memory = effectiveLimits('after', this.deps.limits, plugin.manifest.limits).memoryMb;
       const result = await runner.load(plugin.key, plugin.code, memory, 1);
-      return result.ok ? missingHandler(plugin.manifest, result.handlers) : result.error ?? 'unknown error';
+      return result.ok ? missingHandler(plugin.manifest, result.handlers) : `the entry file does not run: ${result.error ?? 'unknown error'}`;
     } finally {
       await runner.close();
     }

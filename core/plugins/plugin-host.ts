@@ -393,8 +393,12 @@ export class PluginHost implements DeliveryTarget {
       const hook = byInvocation.get(result.invokeId)!;
       if (result.outcome === 'veto') throw new HookVeto(String(result.veto.message).slice(0, 500), result.veto.field && module.fields[result.veto.field] ? result.veto.field : undefined);
       if (result.outcome === 'fault') {
-        // Upgraded or uninstalled while this save waited for it: not the plugin's fault; the next save runs what is loaded now.
-        if (this.replaced(hook)) continue;
+        // Upgraded or uninstalled while this save waited for it: not the plugin's fault, but a
+        // fail-closed hook still fails the save (the next save runs what is loaded now).
+        if (this.replaced(hook)) {
+          if (hook.decl.onError === 'block') throw unavailable(hook, `it was being replaced: ${result.error}`);
+          continue;
+        }
         await this.fault(hook, result.error);
         if (hook.decl.onError === 'block') throw unavailable(hook, result.error);
         continue;
@@ -438,7 +442,7 @@ export class PluginHost implements DeliveryTarget {
     if (!(await this.state.isEnabled(d.pluginId, d.hook))) return { status: 'paused', reason: 'switched off' };
     const { outcome: answer, hostErrors } = await this.run(hook, d.payload, d.id);
     // A veto means nothing after the commit: it is a mistake of the plugin, not a delivery.
-    const outcome: Outcome = answer.outcome === 'veto' ? { outcome: 'fault', error: `Veto is not possible in ${hook.decl.event} (the change is already committed): ${answer.veto.message}` } : answer;
+    const outcome: Outcome = answer.outcome === 'veto' ? { outcome: 'fault', error: `${hook.decl.event === 'schedule' ? 'Veto is not possible in a scheduled handler (there is no change to stop)' : `Veto is not possible in ${hook.decl.event} (the change is already committed)`}: ${answer.veto.message}` } : answer;
     if (outcome.outcome !== 'fault') {
       // A host call that failed for the host's reasons may have left the effect undone even if the plugin went on.
       if (hostErrors > 0) return this.hostFault(hook, d, `${hostErrors} host call(s) failed; delivered again`);

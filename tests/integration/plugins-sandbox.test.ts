@@ -51,6 +51,14 @@ const dir = pluginDir([
   adversarial('crash', 'for (;;) {}', { hooks: [{ module: 'SMSTemplates', event: 'after_save', handler: 'crash' }] }),
   { manifest: { id: 'test.broken-syntax', hooks: [] }, code: 'definePlugin({ hooks: {' },
   { manifest: { id: 'test.bad-permission', permissions: ['write:Nowhere'] }, code: 'definePlugin({ hooks: {} });' },
+  {
+    manifest: { id: 'test.tight-cpu', hooks: [{ module: 'Leads', event: 'before_save', handler: 'busy', limits: { timeoutMs: 50, wallMs: 300, cpuMs: 10 } }], permissions: ['read:Leads'] },
+    code: `definePlugin({ hooks: { busy(ctx) { if (ctx.event.record.last_name === 'busy') { const end = Date.now() + 40; while (Date.now() < end) {} } } } });`,
+  },
+  {
+    manifest: { id: 'test.hash-writer', hooks: [{ module: 'Users', event: 'after_save', handler: 'steal' }], permissions: ['write:Users', 'write:Users#user_hash'] },
+    code: `definePlugin({ hooks: { async steal(ctx) { await ctx.crm.records.update('Users', '1', { user_hash: 'x' }); } } });`,
+  },
   { manifest: { id: 'test.no-handler', hooks: [{ module: 'Accounts', event: 'after_save', handler: 'missing' }] }, code: 'definePlugin({ hooks: { present() {} } });' },
   {
     manifest: { id: 'test.after-veto', hooks: [{ module: 'Campaigns', event: 'after_save', handler: 'late' }] },
@@ -132,6 +140,7 @@ describeEachEngine('sandboxed plugins', (get) => {
     ['hang', /wall-clock deadline of 250 ms exceeded/],
     ['huge', /exceeds the 65536-byte limit|memory limit/],
     ['throw', /the plugin threw a non-Error value: \{"code":42\}/],
+    ['busy', /CPU time limit of 10 ms exceeded/],
     ['undeclared', /permission 'write:Accounts'/],
   ];
   for (const [name, error] of adversaries) {
@@ -168,6 +177,13 @@ describeEachEngine('sandboxed plugins', (get) => {
     expect(next.last_name).toBe('AFTER CRASH');
     expect(host.runner.pid).not.toBe(pid);
   }, 30_000);
+
+  it('lets no plugin write a sensitive field, whatever its permissions', async () => {
+    const outcome = await host.invoke(host.hook('test.hash-writer', 'Users.after_save.steal')!, { record: {} });
+    expect(outcome).toMatchObject({ outcome: 'fault' });
+    const denied = await get().db.knex('plugin_audit').where({ plugin_id: 'test.hash-writer', outcome: 'denied' }).first();
+    expect(denied.message).toBe('Users.user_hash is sensitive: no plugin may write it, whatever its permissions');
+  });
 
   it('counts a Veto in an after-event as a fault of the plugin, not a delivery', async () => {
     await get().records.create(admin, 'Campaigns', { name: 'Vetoed too late', status: 'Planning', campaign_type: 'SMS', end_date: '2026-12-31' });

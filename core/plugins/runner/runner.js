@@ -322,12 +322,22 @@ async function runCall({ id, key, handler, event, settings, now, limits }, sync 
  * before_save hooks) start on this thread under the same timeout and, when they finish without
  * waiting for the host, answer without the two thread hops an async call costs (~75 µs).
  */
-async function answerOf(slot, { id, handler, event, settings, now, limits }, sync, stopped) {
+async function answerOf(slot, { id, handler, event, settings, now, limits }, sync, stopped, started) {
   const args = [id, handler, event, settings, now, limits.payloadBytes];
   if (!sync) return slot.invoke.apply(undefined, args, { timeout: limits.timeoutMs, result: { promise: true } });
-  slot.start.applySync(undefined, args, { timeout: limits.timeoutMs });
-  const json = slot.take.applySync(undefined, [id], { timeout: limits.timeoutMs });
-  if (json !== null) return json;
+  // The watchdogs cannot run while this thread runs the hook, so the timeout stands in for the
+  // tightest of the three limits (synchronous work is CPU time and wall time alike).
+  const left = Math.max(1, started + limits.wallMs - Date.now());
+  const timeout = Math.max(1, Math.min(limits.timeoutMs, limits.cpuMs, left));
+  const binding = timeout === limits.timeoutMs ? null : timeout === limits.cpuMs ? `CPU time limit of ${limits.cpuMs} ms exceeded` : `wall-clock deadline of ${limits.wallMs} ms exceeded`;
+  try {
+    slot.start.applySync(undefined, args, { timeout });
+    const json = slot.take.applySync(undefined, [id], { timeout });
+    if (json !== null) return json;
+  } catch (err) {
+    if (binding && /timed out/i.test(String(err && err.message))) throw new Error(binding);
+    throw err;
+  }
   return new Promise((resolve, reject) => {
     slot.waiters.set(id, { resolve });
     stopped.then(reject);
@@ -358,7 +368,7 @@ async function runOn(slot, { id, handler, event, settings, now, limits }, starte
   let message;
   let broken = false;
   try {
-    const json = await answerOf(slot, { id, handler, event, settings, now, limits }, sync, whenStopped);
+    const json = await answerOf(slot, { id, handler, event, settings, now, limits }, sync, whenStopped, started);
     if (typeof json !== 'string') throw new Error('the plugin returned something that is not JSON');
     if (json.length > limits.payloadBytes) {
       message = { outcome: 'fault', error: `result of ${json.length} bytes exceeds the ${limits.payloadBytes}-byte limit` };
