@@ -66,6 +66,8 @@ export interface Dictionary {
   optimistic_locking?: boolean;
   /** Cane: see dictionary.schema.json. */
   append_only?: boolean | { writers: string[] };
+  /** Cane: only system actors (Cane's code, plugins) write the records; see dictionary.schema.json. */
+  system_managed?: boolean;
   templates?: string[] | Record<string, string>;
   fields?: Record<string, FieldDef>;
   indices?: IndexDef[];

@@ -26,6 +26,14 @@ export function aclType(module: ModuleDef): 'module' | 'admin' | 'self' {
   return t === 'admin' || t === 'self' ? t : 'module';
 }
 
+/**
+ * Module actions that would write to a `system_managed` module (workflow runs in AOW_Processed):
+ * only system actors hold them, so no user, admin included, and no screen has them.
+ */
+export function isSystemManagedWrite(module: ModuleDef, action: string): boolean {
+  return module.dictionary.system_managed === true && (action === 'edit' || action === 'delete' || action === 'massupdate' || action === 'import');
+}
+
 export type Levels = Map<string, Map<string, number>>;
 
 /**
@@ -81,8 +89,8 @@ export class AclPolicy implements AccessPolicy {
 
   /** The effective level of an action for an actor (ALL for admins and the system). */
   async level(actor: Actor, module: ModuleDef, action: ModuleAction): Promise<number> {
-    // Admins included: the record service refuses these writes to everyone but the module's writers.
-    if (actor.type === 'user' && isAppendOnlyWrite(module, action)) return ACL.NONE;
+    // Admins included: append-only modules take writes only from their writers, system-managed ones only from system actors.
+    if (actor.type === 'user' && (isAppendOnlyWrite(module, action) || isSystemManagedWrite(module, action))) return ACL.NONE;
     if (this.privileged(actor)) return ACL.ALL;
     const type = aclType(module);
     if (type === 'admin') return ACL.NONE;

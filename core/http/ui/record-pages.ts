@@ -94,6 +94,8 @@ export function recordPages(router: Router, ui: Ui): void {
       if (!link) continue;
       const target = engine.registry.module(link.module);
       if (!(await allowed(ctx, target, 'list'))) continue;
+      // Without a join table, linking and unlinking rewrite the child's key: the child must be editable too.
+      const canRelink = canEdit && (Boolean(link.relationship.join_table) || link.side === 'rhs' || (await allowed(ctx, target, 'edit')));
       const offset = Math.max(0, Number.parseInt(String(ctx.query[`sp_${key}`] ?? '0'), 10) || 0);
       const columns = ((def.list_fields as string[] | undefined) ?? ['name']).filter((f) => target.fields[f]);
       const sortBy = typeof def.sort_by === 'string' && target.fields[def.sort_by] && (isStored(target.fields[def.sort_by]) || target.fields[def.sort_by].db_concat_fields) ? def.sort_by : 'date_modified';
@@ -108,11 +110,11 @@ export function recordPages(router: Router, ui: Ui): void {
           id: r.id,
           href: `${base}/${target.name}/${encodeURIComponent(r.id)}`,
           cells: columns.map((c, i) => ({ ...fieldView(tctx, c, r), link: i === 0 })),
-          unlinkAction: canEdit ? `${base}/${module.name}/${encodeURIComponent(record.id)}/unlink/${link.name}/${encodeURIComponent(r.id)}` : undefined,
+          unlinkAction: canRelink ? `${base}/${module.name}/${encodeURIComponent(record.id)}/unlink/${link.name}/${encodeURIComponent(r.id)}` : undefined,
         })),
         prevHref: offset > 0 ? here(Math.max(0, offset - SUBPANEL_PAGE)) : undefined,
         nextHref: page.nextOffset > 0 ? here(page.nextOffset) : undefined,
-        linkAction: canEdit && !link.one ? `${base}/${module.name}/${encodeURIComponent(record.id)}/link/${link.name}` : undefined,
+        linkAction: canRelink && !link.one ? `${base}/${module.name}/${encodeURIComponent(record.id)}/link/${link.name}` : undefined,
         targetModule: target.name,
         targetLabel: ui.singular(target.name),
         createHref: canEdit && (await allowed(ctx, target, 'edit')) ? `${base}/${target.name}/new?view=quick` : undefined,

@@ -17,6 +17,9 @@ export interface UiOptions {
   defaultTimeZone: string;
 }
 
+/** Modules shown only under their parent record, never in the menu. */
+const CHILD_MODULES = new Set(['ACLActions', 'SchedulersJobs', 'AOW_Conditions', 'AOW_Actions', 'AOW_Processed']);
+
 /** What every UI page handler uses. */
 export class Ui {
   constructor(
@@ -49,9 +52,9 @@ export class Ui {
     return this.services.engine.registry.appListStrings.moduleList?.[name] ?? this.services.engine.registry.modules.get(name)?.strings.LBL_MODULE_NAME ?? name;
   }
 
-  /** Modules the user may open from the menu (ACL actions and queue rows are reached from their parents). */
+  /** Modules the user may open from the menu (ACL actions, queue rows and a workflow's conditions, actions and runs are reached from their parents). */
   async navigableModules(ctx: Context): Promise<string[]> {
-    return (await accessibleModules(this.services, this.actor(ctx))).filter((m) => !['ACLActions', 'SchedulersJobs'].includes(m));
+    return (await accessibleModules(this.services, this.actor(ctx))).filter((m) => !CHILD_MODULES.has(m));
   }
 
   singular(name: string): string {
