@@ -25,7 +25,7 @@ export interface Invocation {
   hostErrors: number;
 }
 
-const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'sms.send']);
+const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'lists.removeMembers', 'sms.send']);
 
 class Denied extends Error {}
 
@@ -98,13 +98,15 @@ export class Bridge {
   }
 
   private targetOf(method: string, args: Record<string, unknown>) {
-    const module = typeof args.module === 'string' ? args.module : method === 'lists.addMembers' ? 'ProspectLists' : undefined;
+    const module = typeof args.module === 'string' ? args.module : method.startsWith('lists.') ? 'ProspectLists' : undefined;
     const ids = typeof args.id === 'string' ? [args.id] : typeof args.listId === 'string' ? [args.listId] : undefined;
     return { module, ids };
   }
 
   private require(inv: Invocation, permission: string) {
-    if (!inv.plugin.permissions.has(permission)) throw new Denied(`permission '${permission}' is not in the manifest of ${inv.plugin.manifest.id}`);
+    // read:* / write:* stand for every module (the built-in workflow engine acts on any module).
+    const any = permission.replace(/^(read|write):[A-Za-z]\w*$/, '$1:*');
+    if (!inv.plugin.permissions.has(permission) && !inv.plugin.permissions.has(any)) throw new Denied(`permission '${permission}' is not in the manifest of ${inv.plugin.manifest.id}`);
   }
 
   /** write:<Module>, or write:<Module>#<field> for every field written (before_save patches too). */
@@ -112,7 +114,7 @@ export class Bridge {
     const def = this.engine.registry.modules.get(module);
     const sensitive = def ? fields.find((f) => Object.hasOwn(def.fields, f) && def.fields[f].sensitive) : undefined;
     if (sensitive) throw new Denied(`${module}.${sensitive} is sensitive: no plugin may write it, whatever its permissions`);
-    if (plugin.permissions.has(`write:${module}`)) return;
+    if (plugin.permissions.has(`write:${module}`) || plugin.permissions.has('write:*')) return;
     const missing = fields.filter((f) => !plugin.permissions.has(`write:${module}#${f}`));
     if (missing.length || !fields.length) throw new Denied(`permission 'write:${module}' (or write:${module}#${missing[0] ?? '<field>'}) is not in the manifest of ${plugin.manifest.id}`);
   }
@@ -168,6 +170,17 @@ export class Bridge {
         await records.link(actor, module, this.string(args.id, 'id'), this.string(args.link, 'link'), this.string(args.relatedId, 'relatedId'), args.fields ? this.object(args.fields, 'fields') : {});
         return { linked: true };
       }
+      case 'records.related': {
+        const module = this.module(args);
+        this.require(inv, `read:${module}`);
+        const linkName = this.string(args.link, 'link');
+        const def = this.engine.registry.module(module);
+        if (!Object.hasOwn(def.links, linkName)) throw new Denied(`${module} has no link '${linkName}'`);
+        this.require(inv, `read:${def.links[linkName].module}`);
+        const options = (args.options ?? {}) as { filter?: Filter; fields?: string[]; maxNum?: number; offset?: number };
+        const page = await records.listRelated(actor, module, this.string(args.id, 'id'), linkName, { filter: options.filter, fields: options.fields, maxNum: Math.min(Number(options.maxNum ?? 20), 200), offset: options.offset });
+        return { module: def.links[linkName].module, records: page.records };
+      }
       case 'templates.render': {
         const template = args.template;
         if (typeof template !== 'string' || template.length > inv.limits.payloadBytes) throw new Denied(`template must be a string of at most ${inv.limits.payloadBytes} characters`);
@@ -177,15 +190,27 @@ export class Bridge {
         this.require(inv, 'lists:write');
         const listId = this.string(args.listId, 'listId');
         if (!Array.isArray(args.members) || args.members.length > 1000) throw new Denied('members must be a list of at most 1000 {module, id}');
-        const lists = this.engine.registry.module('ProspectLists');
         let added = 0;
         for (const m of args.members as Array<{ module?: unknown; id?: unknown }>) {
-          const link = Object.values(lists.links).find((l) => l.module === m?.module && l.relationship.join_table === 'prospect_lists_prospects');
-          if (!link) throw new Denied(`${String(m?.module)} records cannot be target list members`);
-          await records.link(actor, 'ProspectLists', listId, link.name, this.string(m.id, 'member id'));
+          await records.link(actor, 'ProspectLists', listId, this.membershipLink(m?.module), this.string(m.id, 'member id'));
           added++;
         }
         return { added };
+      }
+      case 'lists.removeMembers': {
+        this.require(inv, 'lists:write');
+        const listId = this.string(args.listId, 'listId');
+        if (!Array.isArray(args.members) || args.members.length > 1000) throw new Denied('members must be a list of at most 1000 {module, id}');
+        let removed = 0;
+        for (const m of args.members as Array<{ module?: unknown; id?: unknown }>) {
+          const link = this.membershipLink(m?.module);
+          const memberId = this.string(m.id, 'member id');
+          const current = await records.listRelated(actor, 'ProspectLists', listId, link, { filter: [{ id: memberId }], fields: ['id'], maxNum: 1 });
+          if (!current.records.length) continue;
+          await records.unlink(actor, 'ProspectLists', listId, link, memberId);
+          removed++;
+        }
+        return { removed };
       }
       case 'sms.send':
         this.require(inv, 'send:sms');
@@ -203,6 +228,14 @@ export class Bridge {
       default:
         throw new Denied(`unknown host function '${method}'`);
     }
+  }
+
+  /** The target-list link that holds members of a module (the prospect_lists_prospects join). */
+  private membershipLink(module: unknown): string {
+    const lists = this.engine.registry.module('ProspectLists');
+    const link = Object.values(lists.links).find((l) => l.module === module && l.relationship.join_table === 'prospect_lists_prospects');
+    if (!link) throw new Denied(`${String(module)} records cannot be target list members`);
+    return link.name;
   }
 
   async audit(inv: Pick<Invocation, 'plugin' | 'hook'>, capability: string, target: { module?: string; ids?: string[] }, outcome: string, message: string | null, durationMs: number): Promise<void> {

@@ -180,14 +180,18 @@ definePlugin({
 | \`ctx.crypto.sha256(text)\` | — | string | hex SHA-256 of the UTF-8 (sync) |
 | \`ctx.crypto.hmac(key, text)\` | — | strings | hex HMAC-SHA-256 (sync) |
 | \`ctx.crypto.randomUUID()\` | — | — | UUID v4 string (sync) |
+| \`ctx.php.unserialize(text)\` | — | PHP-serialized text or its base64 | the value as JSON (sync) |
+| \`ctx.php.serialize(value, { base64 }?)\` | — | a JSON value | PHP serialize text, or its base64 (sync) |
 | \`ctx.crm.records.find(module, options?)\` | \`read:<module>\` | \`{ filter?, fields?, maxNum?, offset?, orderBy? }\` | \`Promise<record[]>\` |
 | \`ctx.crm.records.get(module, id)\` | \`read:<module>\` | | \`Promise<record>\` |
 | \`ctx.crm.records.create(module, data)\` | \`write:<module>\` or \`write:<module>#<field>\` per field | field values | \`Promise<record>\` |
 | \`ctx.crm.records.update(module, id, data)\` | as create | field values | \`Promise<record>\` |
 | \`ctx.crm.records.link(module, id, link, relatedId, fields?)\` | \`write:<module>\` | link name, related id, relationship fields | \`Promise<{ linked: true }>\` |
+| \`ctx.crm.records.related(module, id, link, options?)\` | \`read:<module>\` and \`read:<linked module>\` | link name; filter, fields, maxNum (≤ 200), offset | \`Promise<{ module, records }>\` |
 | \`ctx.crm.templates.render(template, data?)\` | — | Handlebars text (at most the call's \`payloadBytes\` characters), data | \`Promise<string>\` (\`{{x}}\` is HTML-escaped, \`{{{x}}}\` is not) |
 | \`ctx.crm.sms.send(message)\` | \`send:sms\` | \`{ to \\| parent_type+parent_id \\| records, body \\| template_id, phone_field?, campaign_id?, idempotency_key? }\` | \`Promise<{ sent: [{ id, to, status }], refused: [{ code, reason, … }] }>\` |
 | \`ctx.crm.lists.addMembers(listId, members)\` | \`lists:write\` | up to 1000 \`{ module, id }\` of Accounts, Contacts, Leads, Prospects or Users | \`Promise<{ added }>\` |
+| \`ctx.crm.lists.removeMembers(listId, members)\` | \`lists:write\` | the same members | \`Promise<{ removed }>\` |
 
 - \`find\` options: \`filter\` is a Sugar v10 filter (\`[{ name: 'Acme' }, { amount: { $gt: 100 } }]\`,
   operators \`$equals $not_equals $starts $ends $contains $not_contains $in $not_in $is_null $not_null

@@ -38,8 +38,10 @@ export interface OutboxEvent {
   link?: string;
   relatedModule?: string;
   relatedId?: string;
-  /** Who acted (user id), for events that are not record saves. */
+  /** Who acted (user id). */
   actorId?: string;
+  /** For work Cane or a plugin did itself: 'system' or 'plugin:<plugin id>' (a plugin can tell the changes it caused). */
+  origin?: string;
   /** Export: how many records left the system. */
   count?: number;
 }
@@ -71,4 +73,9 @@ export interface RecordContext {
   access: AccessPolicy;
   clock: Clock;
   log: Logger;
+}
+
+/** The `origin` an event carries for an actor: set for system work and plugins, not for users. */
+export function originOf(actor: Actor): string | undefined {
+  return actor.type === 'system' ? actor.label ?? 'system' : undefined;
 }

@@ -4,7 +4,7 @@ import type { LinkDef, ModuleDef } from '../metadata/registry';
 import { isTruthy } from '../metadata/field-types';
 import { makeBean } from '../hooks/hook-registry';
 import type { Actor } from './actor';
-import type { RecordContext } from './context';
+import { originOf, type RecordContext } from './context';
 import { linkShape, relatedIds, removeJoinRows, writeJoinRow } from './relationships';
 import { formatDateTime } from './time';
 import { normalizeInput, toStorage } from './values';
@@ -146,7 +146,7 @@ export async function unlinkRecords(ctx: RecordContext, actor: Actor, module: Mo
 
 async function emitRelationship(ctx: RecordContext, trx: Knex, actor: Actor, event: 'after_relationship_add' | 'after_relationship_delete', module: ModuleDef, id: string, link: LinkDef, relatedId: string, now: string) {
   for (const listener of ctx.outbox) {
-    await listener(trx, { event, module: module.name, id, isUpdate: true, record: { id, date_modified: now, modified_user_id: actor.id ?? null }, changes: {}, link: link.name, relatedModule: link.module, relatedId, actorId: actor.id });
+    await listener(trx, { event, module: module.name, id, isUpdate: true, record: { id, date_modified: now, modified_user_id: actor.id ?? null }, changes: {}, link: link.name, relatedModule: link.module, relatedId, actorId: actor.id, origin: originOf(actor) });
   }
 }
 

@@ -19,6 +19,7 @@
  */
 const crypto = require('node:crypto');
 const ivm = require('isolated-vm');
+const php = require('php-serialize');
 
 const DEFAULT_POOL_SIZE = 4;
 
@@ -34,8 +35,10 @@ const BOOTSTRAP = `
 (() => {
   const bridge = globalThis.__bridge;
   const digest = globalThis.__digest;
+  const phpCodec = globalThis.__php;
   delete globalThis.__bridge;
   delete globalThis.__digest;
+  delete globalThis.__php;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   class Veto extends Error {
@@ -90,6 +93,10 @@ const BOOTSTRAP = `
         hmac: (key, value) => digest('hmac', text('key', key), text('text', value)),
         randomUUID: () => digest('uuid', '', ''),
       }),
+      php: Object.freeze({
+        unserialize: (value) => parse(phpCodec('unserialize', text('text', value), '')),
+        serialize: (value, options) => phpCodec('serialize', text('value', stringify(value === undefined ? null : value)), options && options.base64 ? 'base64' : ''),
+      }),
       crm: Object.freeze({
         records: Object.freeze({
           find: (module, options) => call('records.find', { module, options }),
@@ -97,10 +104,14 @@ const BOOTSTRAP = `
           create: (module, data) => call('records.create', { module, data }),
           update: (module, id, data) => call('records.update', { module, id, data }),
           link: (module, id, link, relatedId, fields) => call('records.link', { module, id, link, relatedId, fields }),
+          related: (module, id, link, options) => call('records.related', { module, id, link, options }),
         }),
         templates: Object.freeze({ render: (template, data) => call('templates.render', { template, data }) }),
         sms: Object.freeze({ send: (message) => call('sms.send', message) }),
-        lists: Object.freeze({ addMembers: (listId, members) => call('lists.addMembers', { listId, members }) }),
+        lists: Object.freeze({
+          addMembers: (listId, members) => call('lists.addMembers', { listId, members }),
+          removeMembers: (listId, members) => call('lists.removeMembers', { listId, members }),
+        }),
       }),
     });
     try {
@@ -163,6 +174,30 @@ function digest(slot, op, a, b) {
   throw new TypeError('ctx.crypto: unknown operation');
 }
 
+/**
+ * ctx.php: PHP's serialize format as SugarCRM/SuiteCRM store it (AOW parameters, module paths),
+ * with the php-serialize library; objects (O:) are refused rather than instantiated. Values cross
+ * as JSON strings. unserialize takes the serialized text or its base64.
+ */
+function phpCodec(slot, op, a, b) {
+  if (typeof a !== 'string') throw new TypeError('ctx.php takes strings');
+  if (Buffer.byteLength(a, 'utf8') > slot.payloadBytes) throw new RangeError(`ctx.php: the text is longer than ${slot.payloadBytes} bytes`);
+  try {
+    if (op === 'unserialize') {
+      const trimmed = a.trim();
+      const serialized = /^(?:[aisbdO]:|N;)/.test(trimmed) ? trimmed : Buffer.from(trimmed, 'base64').toString('utf8');
+      return JSON.stringify(php.unserialize(serialized, {}, { strict: true }) ?? null);
+    }
+    if (op === 'serialize') {
+      const serialized = php.serialize(JSON.parse(a));
+      return b === 'base64' ? Buffer.from(serialized, 'utf8').toString('base64') : serialized;
+    }
+  } catch (err) {
+    throw new SyntaxError(`ctx.php.${op}: ${err && err.message ? err.message : String(err)}`);
+  }
+  throw new TypeError('ctx.php: unknown operation');
+}
+
 function newPool(key, code, memoryMb, poolSize) {
   const size = Number.isInteger(poolSize) && poolSize > 0 ? poolSize : DEFAULT_POOL_SIZE;
   // busy counts isolates running a call or being created; idle ones wait in `idle`.
@@ -182,6 +217,7 @@ async function createSlot(pool) {
     }));
     await context.global.set('__bridge', bridge);
     await context.global.set('__digest', new ivm.Callback((op, a, b) => digest(slot, op, a, b)));
+    await context.global.set('__php', new ivm.Callback((op, a, b) => phpCodec(slot, op, a, b)));
     await context.global.set('__done', new ivm.Reference((invokeId, json) => {
       const waiter = slot.waiters.get(invokeId);
       slot.waiters.delete(invokeId);

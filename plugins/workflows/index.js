@@ -1,0 +1,267 @@
+// The built-in workflow engine, written like a third-party plugin: it only uses ctx.
+// It reads workflows stored as SuiteCRM stores them (AOW_* modules; parameters, module paths and
+// some condition values as base64 of PHP serialize, read and written with ctx.php) and runs them
+// on every saved record, as SuiteCRM's after_save hook AOW_WorkFlow::run_bean_flows does.
+//
+// Ordered delivery: one saved record at a time in commit order, so "run once per record"
+// (multiple_runs off) is checked and recorded without races. A redelivered event repeats no action:
+// the host remembers each action's call under the delivery, and SMS carry the event id as their
+// idempotency key.
+
+const SELF = 'plugin:org.cane.workflows';
+const MAX = 200;
+
+const find = (ctx, module, filter, orderBy) => ctx.crm.records.find(module, { filter, maxNum: MAX, orderBy });
+
+/** Active workflows of a module that run on save. */
+function flowsFor(ctx, module) {
+  return find(ctx, 'AOW_WorkFlow', [{ flow_module: module }, { status: 'Active' }, { run_when: { $in: ['Always', 'On_Save'] } }], [{ field: 'date_entered', direction: 'asc' }]);
+}
+
+/** SuiteCRM's flow_run_on: All_Records (or '0', its default), New_Records, Modified_Records. */
+function runsOn(flow, event) {
+  const r = event.record;
+  if (flow.flow_run_on === 'New_Records') return !event.isUpdate && String(r.date_entered || '') >= String(flow.date_entered || '');
+  if (flow.flow_run_on === 'Modified_Records') return event.isUpdate && String(r.date_modified || '') >= String(flow.date_entered || '');
+  return true;
+}
+
+// ---------------------------------------------------------------- values and dates
+
+const empty = (v) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+const numeric = (v) => typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)));
+
+function pad(n) { return String(n).padStart(2, '0'); }
+function dbDateTime(d) {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+function parseDb(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(String(text || ''));
+  return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0), +(m[6] || 0))) : null;
+}
+
+const UNIT_MS = { minute: 60e3, hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
+
+/** SuiteCRM's date value: [base ('now', 'today' or a field), operator ('plus', 'minus', 'now'), amount, unit]. */
+function dateFrom(ctx, parts, record) {
+  const [base, operator, amount, unit] = Array.isArray(parts) ? parts : Object.values(parts || {});
+  let start;
+  if (base === 'now' || operator === 'now') start = ctx.now();
+  else if (base === 'today') { const n = ctx.now(); start = new Date(Date.UTC(n.getUTCFullYear(), n.getUTCMonth(), n.getUTCDate())); }
+  else start = parseDb(record[base]);
+  if (!start) return null;
+  if (operator !== 'plus' && operator !== 'minus') return start;
+  const sign = operator === 'minus' ? -1 : 1;
+  const n = Number(amount) || 0;
+  if (unit === 'month' || unit === 'year') {
+    const d = new Date(start);
+    d.setUTCMonth(d.getUTCMonth() + sign * n * (unit === 'year' ? 12 : 1));
+    return d;
+  }
+  if (unit === 'business_hours') throw new Error('business hours in dates are not available yet');
+  if (!UNIT_MS[unit]) throw new Error(`unknown date unit '${unit}'`);
+  return new Date(start.getTime() + sign * n * UNIT_MS[unit]);
+}
+
+/** SuiteCRM's operators, comparing numbers as numbers, dates and text as text. */
+function compare(operator, actual, expected) {
+  const a = actual === null || actual === undefined ? '' : actual;
+  const b = expected === null || expected === undefined ? '' : expected;
+  const both = numeric(a) && numeric(b);
+  const x = both ? Number(a) : String(a);
+  const y = both ? Number(b) : String(b);
+  switch (operator) {
+    case 'Equal_To': return both ? x === y : String(a).toLowerCase() === String(b).toLowerCase();
+    case 'Not_Equal_To': return both ? x !== y : String(a).toLowerCase() !== String(b).toLowerCase();
+    case 'Greater_Than': return x > y;
+    case 'Less_Than': return x < y;
+    case 'Greater_Than_or_Equal_To': return x >= y;
+    case 'Less_Than_or_Equal_To': return x <= y;
+    case 'Contains': return String(a).toLowerCase().includes(String(b).toLowerCase());
+    case 'Starts_With': return String(a).toLowerCase().startsWith(String(b).toLowerCase());
+    case 'Ends_With': return String(a).toLowerCase().endsWith(String(b).toLowerCase());
+    case 'is_null': return empty(actual);
+    default: throw new Error(`unknown operator '${operator}'`);
+  }
+}
+
+/** A multienum as SuiteCRM encodes it ('^a^,^b^'), or a serialized list. */
+function listOf(ctx, value) {
+  const text = String(value || '');
+  if (text.startsWith('^') || text === '') return text.replace(/^\^|\^$/g, '').split('^,^').filter(Boolean);
+  const decoded = ctx.php.unserialize(text);
+  return Array.isArray(decoded) ? decoded.map(String) : Object.values(decoded || {}).map(String);
+}
+
+// ---------------------------------------------------------------- conditions
+
+/** The record a condition looks at: the saved one, or the first record down its module path. */
+async function subjectOf(ctx, cond, event) {
+  let path = [];
+  if (cond.module_path) {
+    const decoded = ctx.php.unserialize(cond.module_path);
+    path = (Array.isArray(decoded) ? decoded : Object.values(decoded || {})).map(String);
+  }
+  if (path[0] === event.module) path = path.slice(1);
+  let module = event.module;
+  let record = event.record;
+  for (const link of path) {
+    const related = await ctx.crm.records.related(module, record.id, link, { maxNum: 1 });
+    if (!related.records.length) return null;
+    record = related.records[0];
+    module = related.module;
+  }
+  return record;
+}
+
+async function conditionHolds(ctx, cond, event) {
+  const record = await subjectOf(ctx, cond, event);
+  if (!record) return false;
+  const actual = record[cond.field];
+  switch (cond.value_type) {
+    case 'Value': return compare(cond.operator, actual, cond.value);
+    case 'Field': return compare(cond.operator, actual, event.record[cond.value]);
+    case 'Any_Change': return event.isUpdate ? Object.prototype.hasOwnProperty.call(event.changes || {}, cond.field) : !empty(actual);
+    case 'Multi': {
+      const options = listOf(ctx, cond.value);
+      const values = Array.isArray(actual) ? actual.map(String) : listOf(ctx, actual);
+      const hit = values.some((v) => options.includes(v));
+      return cond.operator === 'Not_Equal_To' ? !hit : hit;
+    }
+    case 'Date': {
+      const when = dateFrom(ctx, ctx.php.unserialize(cond.value), event.record);
+      const at = parseDb(actual);
+      if (!when || !at) return cond.operator === 'is_null' ? !at : false;
+      return compare(cond.operator, dbDateTime(at), dbDateTime(when));
+    }
+    default: throw new Error(`condition type '${cond.value_type}' is not available in Cane`);
+  }
+}
+
+// ---------------------------------------------------------------- actions
+
+/** Field values of a ModifyRecord/CreateRecord: value types Value, Field (of the saved record) and Date. */
+function valuesOf(ctx, params, record) {
+  const fields = Object.values(params.field || {});
+  const values = Object.values(params.value || {});
+  const types = Object.values(params.value_type || {});
+  const data = {};
+  fields.forEach((field, i) => {
+    const type = types[i] || 'Value';
+    if (type === 'Value') data[field] = values[i];
+    else if (type === 'Field') data[field] = record[values[i]];
+    else if (type === 'Date') { const d = dateFrom(ctx, values[i], record); data[field] = d ? dbDateTime(d) : null; }
+    else throw new Error(`value type '${type}' for ${field} is not available in Cane`);
+  });
+  return data;
+}
+
+/**
+ * Relates a created record to the one the workflow runs on, through the link named after the
+ * created record's module (Sugar's convention: Leads → 'leads', Contacts → 'contacts').
+ */
+async function relate(ctx, fromModule, fromId, toModule, toId) {
+  const names = [toModule.toLowerCase(), toModule.toLowerCase().replace(/s$/, '')];
+  let lastError = null;
+  for (const link of names) {
+    try {
+      await ctx.crm.records.link(fromModule, fromId, link, toId);
+      return;
+    } catch (err) { lastError = err; }
+  }
+  throw new Error(`no link from ${fromModule} to ${toModule} (${lastError && lastError.message})`);
+}
+
+const ACTIONS = {
+  async ModifyRecord(ctx, params, event) {
+    const data = valuesOf(ctx, params, event.record);
+    if (Object.keys(data).length) await ctx.crm.records.update(event.module, event.id, data);
+  },
+  async CreateRecord(ctx, params, event) {
+    const module = params.record_type;
+    if (!module) throw new Error('CreateRecord needs record_type');
+    const created = await ctx.crm.records.create(module, valuesOf(ctx, params, event.record));
+    if (params.relate_to_workflow && params.relate_to_workflow !== '0') await relate(ctx, event.module, event.id, module, created.id);
+  },
+  async SendSMS(ctx, params, event, action) {
+    const content = params.template_id ? { template_id: String(params.template_id) } : params.text ? { body: String(params.text) } : null;
+    if (!content) throw new Error('SendSMS needs a template or a text');
+    const key = { idempotency_key: `${ctx.event.eventId}:${action.id}` };
+    const r = event.record;
+    let request;
+    switch (params.recipient || 'record') {
+      case 'record': request = { parent_type: event.module, parent_id: event.id, ...(params.phone_field ? { phone_field: String(params.phone_field) } : {}) }; break;
+      case 'assigned_user':
+        if (!r.assigned_user_id) throw new Error('the record has no assigned user');
+        request = { parent_type: 'Users', parent_id: String(r.assigned_user_id), phone_field: String(params.phone_field || 'phone_mobile') };
+        break;
+      case 'related': {
+        const related = await ctx.crm.records.related(event.module, event.id, String(params.link), { maxNum: 1, fields: ['id'] });
+        if (!related.records.length) throw new Error(`no related record through ${params.link}`);
+        request = { parent_type: related.module, parent_id: related.records[0].id, ...(params.phone_field ? { phone_field: String(params.phone_field) } : {}) };
+        break;
+      }
+      case 'number': request = { to: String(params.number || '') }; break;
+      default: throw new Error(`unknown SMS recipient '${params.recipient}'`);
+    }
+    const result = await ctx.crm.sms.send({ ...request, ...content, ...key });
+    const refused = (result && result.refused) || [];
+    if (refused.length && !(result.sent || []).length) throw new Error(`SMS refused: ${refused.map((x) => x.reason).join('; ')}`);
+  },
+  async AddToTargetList(ctx, params, event) {
+    if (!params.target_list_id) throw new Error('AddToTargetList needs target_list_id');
+    await ctx.crm.lists.addMembers(String(params.target_list_id), [{ module: event.module, id: event.id }]);
+  },
+  async RemoveFromTargetList(ctx, params, event) {
+    if (!params.target_list_id) throw new Error('RemoveFromTargetList needs target_list_id');
+    await ctx.crm.lists.removeMembers(String(params.target_list_id), [{ module: event.module, id: event.id }]);
+  },
+};
+
+// ---------------------------------------------------------------- one workflow on one record
+
+async function alreadyDone(ctx, flow, event) {
+  const done = await ctx.crm.records.find('AOW_Processed', { filter: [{ aow_workflow_id: flow.id }, { parent_id: event.id }, { status: 'Complete' }], maxNum: 1, fields: ['id'] });
+  return done.length > 0;
+}
+
+async function runFlow(ctx, flow, event) {
+  if (!runsOn(flow, event)) return;
+  const multiple = flow.multiple_runs === true || flow.multiple_runs === 1 || flow.multiple_runs === '1';
+  if (!multiple && (await alreadyDone(ctx, flow, event))) return;
+  const conditions = await find(ctx, 'AOW_Conditions', [{ aow_workflow_id: flow.id }], [{ field: 'condition_order', direction: 'asc' }]);
+  let problem = null;
+  try {
+    for (const cond of conditions) if (!(await conditionHolds(ctx, cond, event))) return;
+  } catch (err) {
+    problem = `condition: ${err.message}`;
+  }
+  const processed = await ctx.crm.records.create('AOW_Processed', { aow_workflow_id: flow.id, parent_type: event.module, parent_id: event.id, status: problem ? 'Failed' : 'Running', description: problem });
+  if (problem) return;
+  const actions = await find(ctx, 'AOW_Actions', [{ aow_workflow_id: flow.id }], [{ field: 'action_order', direction: 'asc' }]);
+  for (const action of actions) {
+    try {
+      const run = Object.prototype.hasOwnProperty.call(ACTIONS, action.action) ? ACTIONS[action.action] : null;
+      if (!run) throw new Error(`the action ${action.action} is not available in Cane`);
+      const params = action.parameters ? ctx.php.unserialize(action.parameters) : {};
+      await run(ctx, params || {}, event, action);
+    } catch (err) {
+      problem = `${action.name || action.action} (action ${action.action_order}): ${err.message}`;
+      break;
+    }
+  }
+  await ctx.crm.records.update('AOW_Processed', processed.id, { status: problem ? 'Failed' : 'Complete', description: problem });
+  if (problem) ctx.log.warn(`workflow ${flow.name} on ${event.module} ${event.id} failed: ${problem}`);
+}
+
+definePlugin({
+  hooks: {
+    async onSave(ctx) {
+      const event = ctx.event;
+      // Changes made by workflow actions do not start workflows again (no cascades, no loops).
+      if (event.origin === SELF || event.module.startsWith('AOW_')) return;
+      const flows = await flowsFor(ctx, event.module);
+      for (const flow of flows) await runFlow(ctx, flow, event);
+    },
+  },
+});

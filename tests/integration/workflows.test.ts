@@ -1,0 +1,119 @@
+import { serialize } from 'php-serialize';
+import { SYSTEM } from '../../core/records/actor';
+import { describeSms } from '../helpers/sms';
+
+/** base64(serialize(value)), as SuiteCRM writes aow_actions.parameters and aow_conditions.module_path. */
+const suite = (value: unknown) => Buffer.from(serialize(value), 'utf8').toString('base64');
+
+const SALLY = 'demo-user-sally';
+const SALLY_MOBILE = '+14155550121';
+
+describeSms('workflows (AOW) run by the built-in workflows plugin', (get) => {
+  const records = () => get().crm.records;
+  const settle = async () => { for (let i = 0; i < 6; i++) await get().drain(); };
+  const processed = async (workflowId: string) => (await records().list(SYSTEM, 'AOW_Processed', { filter: [{ aow_workflow_id: workflowId }], maxNum: 100, orderBy: [{ field: 'date_entered', direction: 'asc' }] })).records;
+  const smsTo = (number: string) => get().fake.sentTo(number).map((m) => m.body);
+
+  async function workflow(fields: Record<string, unknown>, conditions: Array<Record<string, unknown>>, actions: Array<{ action: string; parameters: unknown }>): Promise<string> {
+    const flow = await records().create(SYSTEM, 'AOW_WorkFlow', { name: 'Test flow', status: 'Active', run_when: 'On_Save', flow_run_on: 'All_Records', multiple_runs: false, ...fields });
+    for (const [i, c] of conditions.entries()) {
+      await records().create(SYSTEM, 'AOW_Conditions', { aow_workflow_id: flow.id, condition_order: i + 1, module_path: suite([fields.flow_module]), value_type: 'Value', ...c });
+    }
+    for (const [i, a] of actions.entries()) {
+      await records().create(SYSTEM, 'AOW_Actions', { aow_workflow_id: flow.id, action_order: i + 1, name: a.action, action: a.action, parameters: suite(a.parameters) });
+    }
+    return flow.id;
+  }
+
+  let list: string;
+  let onceFlow: string;
+  beforeAll(async () => {
+    list = (await records().create(SYSTEM, 'ProspectLists', { name: 'Converted leads', list_type: 'default' })).id;
+    onceFlow = await workflow(
+      { name: 'Converted: tell the owner, add to the list', flow_module: 'Leads' },
+      [{ field: 'status', operator: 'Equal_To', value: 'Converted' }],
+      [
+        { action: 'SendSMS', parameters: { recipient: 'assigned_user', text: 'A lead of yours was converted.' } },
+        { action: 'AddToTargetList', parameters: { target_list_id: list } },
+      ],
+    );
+  });
+
+  test('a Lead saved to Converted texts its assigned user once and joins the list, with multiple runs off', async () => {
+    const lead = await records().create(SYSTEM, 'Leads', { last_name: 'Once', status: 'New', assigned_user_id: SALLY });
+    await settle();
+    expect(smsTo(SALLY_MOBILE)).toEqual([]);
+    await records().update(SYSTEM, 'Leads', lead.id, { status: 'Converted' });
+    await settle();
+    expect(smsTo(SALLY_MOBILE)).toEqual(['A lead of yours was converted.']);
+    const members = await records().listRelated(SYSTEM, 'ProspectLists', list, 'leads', { fields: ['id'] });
+    expect(members.records.map((r) => r.id)).toContain(lead.id);
+    await records().update(SYSTEM, 'Leads', lead.id, { description: 'saved again' });
+    await settle();
+    expect(smsTo(SALLY_MOBILE)).toHaveLength(1);
+    expect((await processed(onceFlow)).filter((p) => p.parent_id === lead.id).map((p) => p.status)).toEqual(['Complete']);
+  });
+
+  test('with multiple runs on, each matching save runs the workflow again', async () => {
+    const flow = await workflow(
+      { name: 'Every save of a hot lead', flow_module: 'Leads', multiple_runs: true },
+      [{ field: 'title', operator: 'Equal_To', value: 'Hot' }],
+      [{ action: 'SendSMS', parameters: { recipient: 'number', number: '+14155550777', text: 'Hot lead saved.' } }],
+    );
+    const lead = await records().create(SYSTEM, 'Leads', { last_name: 'Hot', title: 'Hot' });
+    await records().update(SYSTEM, 'Leads', lead.id, { description: 'again' });
+    await records().update(SYSTEM, 'Leads', lead.id, { description: 'and again' });
+    await settle();
+    expect(smsTo('+14155550777')).toEqual(['Hot lead saved.', 'Hot lead saved.', 'Hot lead saved.']);
+    expect((await processed(flow)).map((p) => p.status)).toEqual(['Complete', 'Complete', 'Complete']);
+  });
+
+  test('a workflow row written as SuiteCRM writes it runs unchanged: serialized parameters, module path through a link', async () => {
+    const account = await records().create(SYSTEM, 'Accounts', { name: 'Big Customer', industry: 'Banking' });
+    const flow = await records().create(SYSTEM, 'AOW_WorkFlow', { name: 'Contacts of banks', flow_module: 'Contacts', status: 'Active', run_when: 'Always', flow_run_on: '0', multiple_runs: false });
+    // exactly SuiteCRM's shapes: module_path = base64(serialize(['Contacts', 'accounts'])), parameters with parallel arrays
+    await records().create(SYSTEM, 'AOW_Conditions', { aow_workflow_id: flow.id, condition_order: 1, module_path: 'YToyOntpOjA7czo4OiJDb250YWN0cyI7aToxO3M6ODoiYWNjb3VudHMiO30=', field: 'industry', operator: 'Equal_To', value_type: 'Value', value: 'Banking' });
+    await records().create(SYSTEM, 'AOW_Actions', {
+      aow_workflow_id: flow.id, action_order: 1, action: 'ModifyRecord',
+      parameters: suite({ field: { 0: 'title', 1: 'department' }, value: { 0: 'Banking contact', 1: 'last_name' }, value_type: { 0: 'Value', 1: 'Field' } }),
+    });
+    const outsider = await records().create(SYSTEM, 'Contacts', { last_name: 'Outsider' });
+    const contact = await records().create(SYSTEM, 'Contacts', { last_name: 'Banker', account_id: account.id });
+    await settle();
+    expect(await records().retrieve(SYSTEM, 'Contacts', contact.id)).toMatchObject({ title: 'Banking contact', department: 'Banker' });
+    expect((await records().retrieve(SYSTEM, 'Contacts', outsider.id)).title ?? null).toBeNull();
+    expect((await processed(flow.id)).map((p) => [p.parent_id, p.status])).toEqual([[contact.id, 'Complete']]);
+  });
+
+  test('a failing action records Failed with the reason, and never blocks the save that triggered it', async () => {
+    const flow = await workflow(
+      { name: 'Broken SMS', flow_module: 'Leads' },
+      [{ field: 'lead_source', operator: 'Equal_To', value: 'Web Site' }],
+      [{ action: 'SendSMS', parameters: { recipient: 'number', number: 'not a number', text: 'never sent' } }],
+    );
+    const lead = await records().create(SYSTEM, 'Leads', { last_name: 'Broken', lead_source: 'Web Site' });
+    expect(lead.id).toBeTruthy();
+    await settle();
+    const [run] = await processed(flow);
+    expect(run).toMatchObject({ parent_id: lead.id, status: 'Failed' });
+    expect(String(run.description)).toMatch(/SendSMS \(action 1\): SMS refused: .*not a number/i);
+    const state = await get().crm.engine.db.knex('cane_plugin_state').where({ plugin_id: 'org.cane.workflows' });
+    expect(state.filter((s: { total_faults: number }) => Number(s.total_faults) > 0)).toEqual([]);
+  });
+
+  test('a condition on a record that does not match leaves no trace, and removing from a list works', async () => {
+    const flow = await workflow(
+      { name: 'Dead leads leave the list', flow_module: 'Leads' },
+      [{ field: 'status', operator: 'Equal_To', value: 'Dead' }],
+      [{ action: 'RemoveFromTargetList', parameters: { target_list_id: list } }],
+    );
+    const lead = await records().create(SYSTEM, 'Leads', { last_name: 'Leaving', status: 'Converted', assigned_user_id: SALLY });
+    await settle();
+    expect((await records().listRelated(SYSTEM, 'ProspectLists', list, 'leads', { fields: ['id'] })).records.map((r) => r.id)).toContain(lead.id);
+    expect(await processed(flow)).toEqual([]);
+    await records().update(SYSTEM, 'Leads', lead.id, { status: 'Dead' });
+    await settle();
+    expect((await records().listRelated(SYSTEM, 'ProspectLists', list, 'leads', { fields: ['id'] })).records.map((r) => r.id)).not.toContain(lead.id);
+    expect((await processed(flow)).map((p) => p.status)).toEqual(['Complete']);
+  });
+}, { plugins: { installedDir: '/nonexistent' } });
