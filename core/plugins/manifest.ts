@@ -25,7 +25,7 @@ export interface PluginManifest {
   description?: string;
   entry: string;
   hooks?: HookDecl[];
-  schedules?: Array<{ handler: string; cron: string }>;
+  schedules?: Array<{ handler: string; cron: string; delivery?: 'unordered' | 'ordered' }>;
   permissions?: string[];
   settings?: { properties?: Record<string, { secret?: boolean; default?: unknown }> } & Record<string, unknown>;
   limits?: Partial<PluginLimits>;

@@ -225,7 +225,7 @@ export class PluginHost implements DeliveryTarget {
     for (const plugin of next) {
       for (const decl of plugin.manifest.hooks ?? []) hooks.push({ plugin, decl, name: `${decl.module}.${decl.event}.${decl.handler}` });
       for (const sched of plugin.manifest.schedules ?? []) {
-        hooks.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler }, name: `schedule.${sched.handler}`, cron: sched.cron });
+        hooks.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler, delivery: sched.delivery }, name: `schedule.${sched.handler}`, cron: sched.cron });
       }
     }
     this.hooks = hooks.sort((a, b) => (a.decl.priority ?? 100) - (b.decl.priority ?? 100));
@@ -535,7 +535,7 @@ export class PluginHost implements DeliveryTarget {
     const minute = formatDateTime(fireDate).slice(0, 16);
     const eventId = deterministicId(`${hook.plugin.manifest.id}|${hook.name}|${minute}`);
     const payload = { module: '*', event: 'schedule', id: '', isUpdate: false, record: { fired_at: formatDateTime(fireDate) }, changes: {} };
-    await this.delivery.enqueueOnce(eventId, { pluginId: hook.plugin.manifest.id, hook: hook.name, ordered: false, payload });
+    await this.delivery.enqueueOnce(eventId, { pluginId: hook.plugin.manifest.id, hook: hook.name, ordered: hook.decl.delivery === 'ordered', payload });
     return eventId;
   }
 

@@ -46,7 +46,7 @@ const UNIT_MS = { minute: 60e3, hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
 function dateFrom(ctx, parts, record) {
   const [base, operator, amount, unit] = Array.isArray(parts) ? parts : Object.values(parts || {});
   let start;
-  if (base === 'now' || operator === 'now') start = ctx.now();
+  if (base === 'now') start = ctx.now();
   else if (base === 'today') { const n = ctx.now(); start = new Date(Date.UTC(n.getUTCFullYear(), n.getUTCMonth(), n.getUTCDate())); }
   else start = parseDb(record[base]);
   if (!start) return null;
@@ -96,13 +96,16 @@ function listOf(ctx, value) {
 // ---------------------------------------------------------------- conditions
 
 /** The record a condition looks at: the saved one, or the first record down its module path. */
+/** The links a condition follows from the workflow's module (SuiteCRM may start the path with the module itself). */
+function pathOf(ctx, cond, module) {
+  if (!cond.module_path) return [];
+  const decoded = ctx.php.unserialize(cond.module_path);
+  const path = (Array.isArray(decoded) ? decoded : Object.values(decoded || {})).map(String);
+  return path[0] === module ? path.slice(1) : path;
+}
+
 async function subjectOf(ctx, cond, event) {
-  let path = [];
-  if (cond.module_path) {
-    const decoded = ctx.php.unserialize(cond.module_path);
-    path = (Array.isArray(decoded) ? decoded : Object.values(decoded || {})).map(String);
-  }
-  if (path[0] === event.module) path = path.slice(1);
+  const path = pathOf(ctx, cond, event.module);
   let module = event.module;
   let record = event.record;
   for (const link of path) {
@@ -121,7 +124,7 @@ async function conditionHolds(ctx, cond, event) {
   switch (cond.value_type) {
     case 'Value': return compare(cond.operator, actual, cond.value);
     case 'Field': return compare(cond.operator, actual, event.record[cond.value]);
-    case 'Any_Change': return event.isUpdate ? Object.prototype.hasOwnProperty.call(event.changes || {}, cond.field) : !empty(actual);
+    case 'Any_Change': return event.scheduled ? false : event.isUpdate ? Object.prototype.hasOwnProperty.call(event.changes || {}, cond.field) : !empty(actual);
     case 'Multi': {
       const options = listOf(ctx, cond.value);
       const values = Array.isArray(actual) ? actual.map(String) : listOf(ctx, actual);
@@ -186,7 +189,7 @@ const ACTIONS = {
   async SendSMS(ctx, params, event, action) {
     const content = params.template_id ? { template_id: String(params.template_id) } : params.text ? { body: String(params.text) } : null;
     if (!content) throw new Error('SendSMS needs a template or a text');
-    const key = { idempotency_key: `${ctx.event.eventId}:${action.id}` };
+    const key = { idempotency_key: `${ctx.event.eventId}:${action.id}:${event.id}` };
     const r = event.record;
     let request;
     switch (params.recipient || 'record') {
@@ -225,11 +228,13 @@ async function alreadyDone(ctx, flow, event) {
   return done.length > 0;
 }
 
-async function runFlow(ctx, flow, event) {
-  if (!runsOn(flow, event)) return;
-  const multiple = flow.multiple_runs === true || flow.multiple_runs === 1 || flow.multiple_runs === '1';
-  if (!multiple && (await alreadyDone(ctx, flow, event))) return;
-  const conditions = await find(ctx, 'AOW_Conditions', [{ aow_workflow_id: flow.id }], [{ field: 'condition_order', direction: 'asc' }]);
+async function runFlow(ctx, flow, event, preloaded) {
+  if (!event.scheduled) {
+    if (!runsOn(flow, event)) return;
+    const multiple = flow.multiple_runs === true || flow.multiple_runs === 1 || flow.multiple_runs === '1';
+    if (!multiple && (await alreadyDone(ctx, flow, event))) return;
+  }
+  const conditions = preloaded || await find(ctx, 'AOW_Conditions', [{ aow_workflow_id: flow.id }], [{ field: 'condition_order', direction: 'asc' }]);
   let problem = null;
   try {
     for (const cond of conditions) if (!(await conditionHolds(ctx, cond, event))) return;
@@ -254,8 +259,58 @@ async function runFlow(ctx, flow, event) {
   if (problem) ctx.log.warn(`workflow ${flow.name} on ${event.module} ${event.id} failed: ${problem}`);
 }
 
+// ---------------------------------------------------------------- the scheduler
+
+/** Records to look at per workflow and firing; the rest wait for the next firing (each host call counts). */
+const SCHEDULED_BATCH = 50;
+
+const FILTER_OPERATORS = { Equal_To: '$equals', Not_Equal_To: '$not_equals', Greater_Than: '$gt', Less_Than: '$lt', Greater_Than_or_Equal_To: '$gte', Less_Than_or_Equal_To: '$lte', Contains: '$contains', Starts_With: '$starts', Ends_With: '$ends' };
+
+/**
+ * The part of a scheduled workflow's conditions the database can check (Value conditions on the
+ * module's own fields, and the run-on dates); every condition is still checked on each record.
+ */
+function prefilter(ctx, flow, conditions) {
+  const filter = [];
+  for (const c of conditions) {
+    if (c.value_type !== 'Value' || pathOf(ctx, c, flow.flow_module).length) continue;
+    if (c.operator === 'is_null') filter.push({ [c.field]: { $empty: true } });
+    else if (FILTER_OPERATORS[c.operator]) filter.push({ [c.field]: { [FILTER_OPERATORS[c.operator]]: c.value } });
+  }
+  if (flow.flow_run_on === 'New_Records') filter.push({ date_entered: { $gte: flow.date_entered } });
+  if (flow.flow_run_on === 'Modified_Records') filter.push({ date_modified: { $gte: flow.date_entered } });
+  return filter;
+}
+
+/** SuiteCRM's processAOW_Workflow: each In_Scheduler (or Always) workflow over the records that match, once per record unless multiple_runs. */
+async function runScheduledFlow(ctx, flow) {
+  const conditions = await find(ctx, 'AOW_Conditions', [{ aow_workflow_id: flow.id }], [{ field: 'condition_order', direction: 'asc' }]);
+  const multiple = flow.multiple_runs === true || flow.multiple_runs === 1 || flow.multiple_runs === '1';
+  let ran = 0;
+  for (let offset = 0; ran < SCHEDULED_BATCH; offset += MAX) {
+    const page = await ctx.crm.records.find(flow.flow_module, { filter: prefilter(ctx, flow, conditions), maxNum: MAX, offset, orderBy: [{ field: 'date_entered', direction: 'asc' }] });
+    for (const record of page) {
+      const event = { module: flow.flow_module, id: record.id, isUpdate: true, record, changes: {}, scheduled: true };
+      if (!multiple && (await alreadyDone(ctx, flow, event))) continue;
+      await runFlow(ctx, flow, event, conditions);
+      if (++ran >= SCHEDULED_BATCH) break;
+    }
+    if (page.length < MAX) break;
+  }
+}
+
 definePlugin({
   hooks: {
+    async runScheduled(ctx) {
+      const flows = await find(ctx, 'AOW_WorkFlow', [{ status: 'Active' }, { run_when: { $in: ['Always', 'In_Scheduler'] } }], [{ field: 'date_entered', direction: 'asc' }]);
+      for (const flow of flows) {
+        try {
+          await runScheduledFlow(ctx, flow);
+        } catch (err) {
+          ctx.log.warn(`scheduled workflow ${flow.name} stopped: ${err.message}`);
+        }
+      }
+    },
     async onSave(ctx) {
       const event = ctx.event;
       // Changes made by workflow actions do not start workflows again (no cascades, no loops).

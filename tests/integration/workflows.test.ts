@@ -116,4 +116,27 @@ describeSms('workflows (AOW) run by the built-in workflows plugin', (get) => {
     expect((await records().listRelated(SYSTEM, 'ProspectLists', list, 'leads', { fields: ['id'] })).records.map((r) => r.id)).not.toContain(lead.id);
     expect((await processed(flow)).map((p) => p.status)).toEqual(['Complete']);
   });
+
+  test('an In_Scheduler workflow over Opportunities closing in the next 3 days runs once per record', async () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86400e3).toISOString().slice(0, 10);
+    const opp = (name: string, closes: number) => records().create(SYSTEM, 'Opportunities', { name, amount: 1000, date_closed: day(closes), sales_stage: 'Prospecting' });
+    const soon = await opp('Closing soon', 2);
+    const later = await opp('Closing later', 10);
+    const past = await opp('Closed already', -1);
+    const flow = await records().create(SYSTEM, 'AOW_WorkFlow', { name: 'Closing in 3 days', flow_module: 'Opportunities', status: 'Active', run_when: 'In_Scheduler', flow_run_on: '0', multiple_runs: false });
+    await records().create(SYSTEM, 'AOW_Conditions', { aow_workflow_id: flow.id, condition_order: 1, module_path: suite(['Opportunities']), field: 'date_closed', operator: 'Less_Than_or_Equal_To', value_type: 'Date', value: suite(['today', 'plus', '3', 'day']) });
+    await records().create(SYSTEM, 'AOW_Conditions', { aow_workflow_id: flow.id, condition_order: 2, module_path: suite(['Opportunities']), field: 'date_closed', operator: 'Greater_Than_or_Equal_To', value_type: 'Date', value: suite(['today', 'now', '', '']) });
+    await records().create(SYSTEM, 'AOW_Actions', { aow_workflow_id: flow.id, action_order: 1, action: 'ModifyRecord', parameters: suite({ field: ['next_step'], value: ['Call before it closes'], value_type: ['Value'] }) });
+    await settle();
+    expect(await processed(flow.id)).toEqual([]); // saves do not run an In_Scheduler workflow
+    const plugins = get().crm.plugins!;
+    const hook = plugins.hook('org.cane.workflows', 'schedule.runScheduled')!;
+    await plugins.fireSchedule(hook, new Date('2026-11-30T10:00:00Z'));
+    await settle();
+    await plugins.fireSchedule(hook, new Date('2026-11-30T10:05:00Z'));
+    await settle();
+    expect((await processed(flow.id)).map((p) => [p.parent_id, p.status])).toEqual([[soon.id, 'Complete']]);
+    expect((await records().retrieve(SYSTEM, 'Opportunities', soon.id)).next_step).toBe('Call before it closes');
+    for (const other of [later, past]) expect((await records().retrieve(SYSTEM, 'Opportunities', other.id)).next_step ?? null).toBeNull();
+  });
 }, { plugins: { installedDir: '/nonexistent' } });
