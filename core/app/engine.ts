@@ -52,7 +52,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   try {
     const syncPlan = options.sync === false ? undefined : await syncSchema(db, registry);
     const hooks = new HookRegistry((message) => log.error(message));
-    for (const [module, definitions] of Object.entries(shippedModuleHooks(registry))) {
+    for (const [module, definitions] of Object.entries(shippedModuleHooks(registry, db))) {
       if (registry.modules.has(module)) for (const definition of definitions) hooks.register(module, definition);
     }
     const clock = options.clock ?? systemClock;

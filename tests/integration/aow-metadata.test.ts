@@ -1,3 +1,4 @@
+import { serialize } from 'php-serialize';
 import { syncSchema } from '../../core/db/sync';
 import { loadRegistry } from '../../core/metadata/registry';
 import { SYSTEM } from '../../core/records/actor';
@@ -132,11 +133,8 @@ describeEachDatabase('AOW tables match SuiteCRM 7.14', (get) => {
   });
 });
 
-/** base64 of PHP's serialize() of a list of strings, as SuiteCRM stores module_path and parameters. */
-function phpList(items: string[]): string {
-  const body = items.map((s, i) => `i:${i};s:${Buffer.byteLength(s)}:"${s}";`).join('');
-  return Buffer.from(`a:${items.length}:{${body}}`).toString('base64');
-}
+/** base64 of PHP's serialize(), as SuiteCRM stores module_path and parameters. */
+const suite = (value: unknown) => Buffer.from(serialize(value), 'utf8').toString('base64');
 
 describeEachServer('AOW workflows through REST v10', (get) => {
   let token = '';
@@ -147,11 +145,12 @@ describeEachServer('AOW workflows through REST v10', (get) => {
     const flow = await api('POST', '/AOW_WorkFlow', { name: 'Welcome new leads', flow_module: 'Leads', run_when: 'On_Save' });
     expect(flow.status).toBe(200);
     expect(flow.body).toMatchObject({ name: 'Welcome new leads', flow_module: 'Leads', flow_run_on: '0', status: 'Active', run_when: 'On_Save', multiple_runs: false, run_on_import: false, _module: 'AOW_WorkFlow' });
-    const modulePath = phpList(['Leads']);
+    const modulePath = suite(['Leads']);
     const condition = await api('POST', '/AOW_Conditions', { aow_workflow_id: flow.body.id, condition_order: 1, module_path: modulePath, field: 'status', operator: 'Equal_To', value_type: 'Value', value: 'New' });
     expect(condition.status).toBe(200);
     expect(condition.body).toMatchObject({ aow_workflow_id: flow.body.id, aow_workflow_name: 'Welcome new leads', condition_order: 1, module_path: modulePath });
-    const parameters = phpList(['target_list_id', 'list-1']);
+    const list = await api('POST', '/ProspectLists', { name: 'Newsletter', list_type: 'default' });
+    const parameters = suite({ target_list_id: list.body.id });
     const action = await api('POST', '/AOW_Actions', { aow_workflow_id: flow.body.id, action_order: 1, action: 'AddToTargetList', name: 'Add to newsletter', parameters });
     expect(action.status).toBe(200);
 
@@ -162,6 +161,26 @@ describeEachServer('AOW workflows through REST v10', (get) => {
     expect((await api('GET', `/AOW_Conditions/${condition.body.id}/link/aow_workflow`)).body.records).toMatchObject([{ id: flow.body.id }]);
     const filtered = await api('GET', `/AOW_WorkFlow?filter=${encodeURIComponent(JSON.stringify([{ flow_module: 'Leads' }, { status: 'Active' }]))}&fields=name`);
     expect(filtered.body.records.map((r: { name: string }) => r.name)).toEqual(['Welcome new leads']);
+  });
+
+  it('refuses conditions and actions a workflow could not run, naming the row and the field', async () => {
+    const flow = await api('POST', '/AOW_WorkFlow', { name: 'Checked', flow_module: 'Leads', run_when: 'On_Save' });
+    const condition = (fields: Record<string, unknown>) => api('POST', '/AOW_Conditions', { aow_workflow_id: flow.body.id, condition_order: 2, module_path: suite(['Leads']), operator: 'Equal_To', value_type: 'Value', ...fields });
+    const action = (action: string, parameters: unknown) => api('POST', '/AOW_Actions', { aow_workflow_id: flow.body.id, action_order: 3, action, parameters: suite(parameters) });
+    const refused = (res: { status: number; body: any }) => [res.status, res.body.field, res.body.error_message];
+    expect(refused(await condition({ field: 'nope', value: 'x' }))).toEqual([422, 'field', "condition 2: Leads has no field 'nope'"]);
+    expect(refused(await condition({ field: 'do_not_call', operator: 'Contains', value: '1' }))).toEqual([422, 'operator', "condition 2: 'Contains' does not apply to Leads.do_not_call (a bool field)"]);
+    expect(refused(await condition({ field: 'status', value: 'Sleeping' }))).toEqual([422, 'value', "condition 2: 'Sleeping' is not an option of Leads.status"]);
+    expect(refused(await condition({ module_path: suite(['Leads', 'spaceship']), field: 'name', value: 'x' }))).toEqual([422, 'module_path', "condition 2: Leads has no link 'spaceship' (module_path)"]);
+    expect(refused(await condition({ field: 'birthdate', operator: 'Less_Than', value_type: 'Date', value: suite(['today', 'minus', '-3', 'day']) }))).toEqual([422, 'value', "condition 2: date amount '-3' must be a whole number from 0 to 5256000"]);
+    expect(refused(await action('SendSMS', { recipient: 'assigned_user' }))).toEqual([422, 'parameters', 'action 3: SendSMS needs a template or a text']);
+    expect(refused(await action('ModifyRecord', { field: ['colour'], value: ['red'], value_type: ['Value'] }))).toEqual([422, 'parameters', "action 3: Leads has no field 'colour'"]);
+    expect(refused(await action('AddToTargetList', { target_list_id: 'no-such-list' }))).toEqual([422, 'parameters', "action 3: no target list with id 'no-such-list'"]);
+    expect(refused(await action('ComputeField', {}))).toEqual([422, 'action', "action 3: the action 'ComputeField' is not available in Cane (ModifyRecord, CreateRecord, SendSMS, AddToTargetList, RemoveFromTargetList)"]);
+    // nothing half-applied: none of the refused rows exists
+    expect((await api('GET', `/AOW_WorkFlow/${flow.body.id}/link/aow_conditions`)).body.records).toEqual([]);
+    expect((await api('GET', `/AOW_WorkFlow/${flow.body.id}/link/aow_actions`)).body.records).toEqual([]);
+    expect((await condition({ field: 'birthdate', operator: 'Less_Than', value_type: 'Date', value: suite(['today', 'minus', '3', 'day']) })).status).toBe(200);
   });
 
   it('refuses bad dropdown values, naming each field', async () => {
