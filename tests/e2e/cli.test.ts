@@ -129,7 +129,7 @@ describe('cane command line', () => {
       while (!output.includes('Cane is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(output).toContain('demo data: 55 records created');
       const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
-      expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: 16 });
+      expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: 20 });
       const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
       expect(missing.status).toBe(404);
       const token = (await (await fetch(`http://127.0.0.1:${port}/rest/v10/oauth2/token`, {
