@@ -16,7 +16,10 @@ const ORDER_OPERATORS = new Set(['Greater_Than', 'Less_Than', 'Greater_Than_or_E
 const DATE_UNITS = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
 /** Ten years of minutes: beyond it a date offset is a typo, not a plan. */
 const MAX_DATE_AMOUNT = 5_256_000;
-export const ACTIONS = ['ModifyRecord', 'CreateRecord', 'SendSMS', 'AddToTargetList', 'RemoveFromTargetList'];
+export const ACTIONS = ['ModifyRecord', 'CreateRecord', 'SendSMS', 'AddToTargetList', 'RemoveFromTargetList', 'Delay'];
+/** The longest a Delay may wait: a year. */
+const MAX_DELAY_MINUTES = 525_600;
+const DELAY_MINUTES: Record<string, number> = { minute: 1, hour: 60, day: 1440, week: 10080 };
 const RECIPIENTS = new Set(['record', 'assigned_user', 'related', 'number']);
 
 async function flowModule(db: Database, registry: Registry, workflowId: unknown, row: string): Promise<ModuleDef> {
@@ -118,6 +121,14 @@ async function checkAction(db: Database, registry: Registry, flow: ModuleDef, be
       if (!RECIPIENTS.has(recipient)) throw new HookVeto(`${row}: SMS recipient '${recipient}' is not one of ${[...RECIPIENTS].join(', ')}`, 'parameters');
       if (recipient === 'number' && !String(p.number ?? '').trim()) throw new HookVeto(`${row}: SendSMS to a number needs the number`, 'parameters');
       if (recipient === 'related' && !Object.hasOwn(flow.links, String(p.link ?? ''))) throw new HookVeto(`${row}: ${flow.name} has no link '${String(p.link ?? '')}'`, 'parameters');
+      break;
+    }
+    case 'Delay': {
+      const unit = String(p.unit ?? '');
+      if (unit === 'business_hours') throw new HookVeto(`${row}: delays in business hours are not available in Cane yet`, 'parameters');
+      if (!Object.hasOwn(DELAY_MINUTES, unit)) throw new HookVeto(`${row}: delay unit '${unit}' is not one of ${Object.keys(DELAY_MINUTES).join(', ')}`, 'parameters');
+      const amount = Number(p.amount);
+      if (!Number.isInteger(amount) || amount < 1 || amount * DELAY_MINUTES[unit] > MAX_DELAY_MINUTES) throw new HookVeto(`${row}: a delay is a whole number of ${unit}s from 1 up to a year, not '${String(p.amount ?? '')}'`, 'parameters');
       break;
     }
     default: {

@@ -223,8 +223,9 @@ const ACTIONS = {
 
 // ---------------------------------------------------------------- one workflow on one record
 
+/** Ran already, or is still running (a run paused by a Delay counts: it goes on by itself). */
 async function alreadyDone(ctx, flow, event) {
-  const done = await ctx.crm.records.find('AOW_Processed', { filter: [{ aow_workflow_id: flow.id }, { parent_id: event.id }, { status: 'Complete' }], maxNum: 1, fields: ['id'] });
+  const done = await ctx.crm.records.find('AOW_Processed', { filter: [{ aow_workflow_id: flow.id }, { parent_id: event.id }, { status: { $in: ['Complete', 'Pending', 'Running'] } }], maxNum: 1, fields: ['id'] });
   return done.length > 0;
 }
 
@@ -243,8 +244,28 @@ async function runFlow(ctx, flow, event, preloaded) {
   }
   const processed = await ctx.crm.records.create('AOW_Processed', { aow_workflow_id: flow.id, parent_type: event.module, parent_id: event.id, status: problem ? 'Failed' : 'Running', description: problem });
   if (problem) return;
-  const actions = await find(ctx, 'AOW_Actions', [{ aow_workflow_id: flow.id }], [{ field: 'action_order', direction: 'asc' }]);
-  for (const action of actions) {
+  await runActions(ctx, flow, event, processed.id, 0);
+}
+
+/**
+ * The workflow's actions from `fromOrder` on, then the run's final status. A Delay stops here and
+ * leaves the run Pending with the time and the action it goes on from (resumeDelayed picks it up).
+ */
+async function runActions(ctx, flow, event, processedId, fromOrder) {
+  const filter = [{ aow_workflow_id: flow.id }, ...(fromOrder > 0 ? [{ action_order: { $gte: fromOrder } }] : [])];
+  const actions = await find(ctx, 'AOW_Actions', filter, [{ field: 'action_order', direction: 'asc' }]);
+  let problem = null;
+  for (const [i, action] of actions.entries()) {
+    if (action.action === 'Delay') {
+      const next = actions[i + 1];
+      if (!next) break;
+      const params = action.parameters ? ctx.php.unserialize(action.parameters) : {};
+      const minutes = Number(params.amount) * ({ minute: 1, hour: 60, day: 1440, week: 10080 }[params.unit] || NaN);
+      if (!(minutes > 0)) { problem = `${action.name || 'Delay'} (action ${action.action_order}): a delay needs a positive amount and a unit`; break; }
+      const at = dbDateTime(new Date(ctx.now().getTime() + minutes * 60e3));
+      await ctx.crm.records.update('AOW_Processed', processedId, { status: 'Pending', resume_at: at, resume_from: Number(next.action_order) });
+      return;
+    }
     try {
       const run = Object.prototype.hasOwnProperty.call(ACTIONS, action.action) ? ACTIONS[action.action] : null;
       if (!run) throw new Error(`the action ${action.action} is not available in Cane`);
@@ -255,8 +276,27 @@ async function runFlow(ctx, flow, event, preloaded) {
       break;
     }
   }
-  await ctx.crm.records.update('AOW_Processed', processed.id, { status: problem ? 'Failed' : 'Complete', description: problem });
+  await ctx.crm.records.update('AOW_Processed', processedId, { status: problem ? 'Failed' : 'Complete', description: problem, resume_at: null, resume_from: null });
   if (problem) ctx.log.warn(`workflow ${flow.name} on ${event.module} ${event.id} failed: ${problem}`);
+}
+
+/** Runs paused by a Delay whose time has come go on from their next action, on the record as it is now. */
+async function resumeDelayed(ctx) {
+  const due = await find(ctx, 'AOW_Processed', [{ status: 'Pending' }, { resume_at: { $lte: dbDateTime(ctx.now()) } }], [{ field: 'resume_at', direction: 'asc' }]);
+  for (const run of due.slice(0, SCHEDULED_BATCH)) {
+    await ctx.crm.records.update('AOW_Processed', run.id, { status: 'Running', resume_at: null });
+    const finish = (reason) => ctx.crm.records.update('AOW_Processed', run.id, { status: 'Failed', description: reason, resume_from: null });
+    const [flow] = await find(ctx, 'AOW_WorkFlow', [{ id: run.aow_workflow_id }]);
+    if (!flow) { await finish('the workflow was deleted while the run waited'); continue; }
+    let record;
+    try {
+      record = await ctx.crm.records.get(run.parent_type, run.parent_id);
+    } catch (err) {
+      await finish(`the record is gone: ${err.message}`);
+      continue;
+    }
+    await runActions(ctx, flow, { module: run.parent_type, id: run.parent_id, record, isUpdate: true, changes: {}, scheduled: true }, run.id, Number(run.resume_from));
+  }
 }
 
 // ---------------------------------------------------------------- the scheduler
@@ -301,6 +341,9 @@ async function runScheduledFlow(ctx, flow) {
 
 definePlugin({
   hooks: {
+    async resumeDelayed(ctx) {
+      await resumeDelayed(ctx);
+    },
     async runScheduled(ctx) {
       const flows = await find(ctx, 'AOW_WorkFlow', [{ status: 'Active' }, { run_when: { $in: ['Always', 'In_Scheduler'] } }], [{ field: 'date_entered', direction: 'asc' }]);
       for (const flow of flows) {
