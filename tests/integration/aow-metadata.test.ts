@@ -63,7 +63,7 @@ describe('AOW metadata', () => {
     expect(registry.module('AOW_Processed')).toMatchObject({ objectName: 'AOW_Processed', table: 'aow_processed', appendOnly: null });
     expect(registry.dropdown('aow_run_on_list')).toMatchObject({ 0: 'All Records', All_Records: 'All Records', New_Records: 'New Records', Modified_Records: 'Modified Records' });
     expect(Object.keys(registry.dropdown('aow_condition_type_list')!)).toEqual(['Value', 'Field', 'Any_Change', 'SecurityGroup', 'Date', 'Multi']);
-    expect(Object.keys(registry.dropdown('aow_actions_list')!)).toEqual(['CreateRecord', 'ModifyRecord', 'ComputeField', 'SendEmail', 'SendSMS', 'AddToTargetList', 'RemoveFromTargetList']);
+    expect(Object.keys(registry.dropdown('aow_actions_list')!)).toEqual(['CreateRecord', 'ModifyRecord', 'ComputeField', 'SendEmail', 'SendSMS', 'AddToTargetList', 'RemoveFromTargetList', 'Delay']);
     for (const module of Object.keys(registry.dropdown('aow_moduleList')!).filter(Boolean)) expect(registry.modules.has(module)).toBe(true);
     expect(registry.module('AOW_WorkFlow').links).toMatchObject({ aow_conditions: { module: 'AOW_Conditions' }, aow_actions: { module: 'AOW_Actions' }, aow_processed: { module: 'AOW_Processed' } });
     expect(registry.module('AOW_Processed').links.aow_actions.relationship.relFields).toEqual(['status']);
@@ -102,7 +102,10 @@ describeEachDatabase('AOW tables match SuiteCRM 7.14', (get) => {
           .whereRaw('table_schema = DATABASE()').andWhere('TABLE_NAME', table).orderBy('ORDINAL_POSITION');
         actual = rows.map((r) => ({ name: r.name, type: r.type.toLowerCase(), notNull: r.nullable === 'NO', default: unquote(r.def) }));
       }
-      if (actual.map((c) => c.name).join() !== expected.map((c) => c.name).join()) problems.push(`${table}: columns ${actual.map((c) => c.name).join(',')}`);
+      // SuiteCRM's columns first, in its order; then only the columns Cane adds on purpose.
+      const own = actual.filter((c) => !(CANE_COLUMNS[table] ?? []).includes(c.name));
+      if (own.map((c) => c.name).join() !== expected.map((c) => c.name).join()) problems.push(`${table}: columns ${actual.map((c) => c.name).join(',')}`);
+      if (actual.slice(own.length).map((c) => c.name).join() !== (CANE_COLUMNS[table] ?? []).join()) problems.push(`${table}: Cane's extra columns ${actual.slice(own.length).map((c) => c.name).join(',')}`);
       for (const col of expected) {
         const got = actual.find((c) => c.name === col.name);
         if (!got) continue;
@@ -132,6 +135,9 @@ describeEachDatabase('AOW tables match SuiteCRM 7.14', (get) => {
     expect(problems).toEqual([]);
   });
 });
+
+/** Columns Cane adds to SuiteCRM's tables (after SuiteCRM's own; SuiteCRM ignores them). */
+const CANE_COLUMNS: Record<string, string[]> = { aow_processed: ['resume_at', 'resume_from'] };
 
 /** base64 of PHP's serialize(), as SuiteCRM stores module_path and parameters. */
 const suite = (value: unknown) => Buffer.from(serialize(value), 'utf8').toString('base64');
