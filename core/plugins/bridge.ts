@@ -23,6 +23,8 @@ export interface Invocation {
   done: boolean;
   /** Host calls that failed for the host's reasons (database errors, concurrency): not the plugin's fault. */
   hostErrors: number;
+  /** A dry run: every call that would change something is refused. */
+  readOnly?: boolean;
 }
 
 const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'lists.removeMembers', 'sms.send']);
@@ -55,6 +57,7 @@ export class Bridge {
     let target: { module?: string; ids?: string[] } = {};
     try {
       if (call.method !== 'log' && ++inv.calls > inv.limits.hostCalls) throw new Denied(`host call limit of ${inv.limits.hostCalls} reached`);
+      if (inv.readOnly && MUTATING.has(call.method)) throw new Denied(`${call.method} is not allowed in a read-only call (a dry run changes nothing)`);
       target = this.targetOf(call.method, args);
       const result = await this.once(inv, call.method, args, () => this.dispatch(inv, call.method, args));
       if (call.method !== 'log') await this.audit(inv, call.method, target, 'ok', null, Date.now() - started);

@@ -310,9 +310,9 @@ export class PluginHost implements DeliveryTarget {
     return JSON.stringify(publicSettings(plugin.manifest, this.settingsOf(plugin.manifest.id)));
   }
 
-  private open(hook: ActiveHook, limits: PluginLimits, effectKey?: string): { id: string; inv: Invocation } {
+  private open(hook: ActiveHook, limits: PluginLimits, effectKey?: string, readOnly = false): { id: string; inv: Invocation } {
     const id = crypto.randomUUID();
-    const inv: Invocation = { plugin: hook.plugin, hook: hook.name, limits, calls: 0, logBytes: 0, effectKey, effects: 0, done: false, hostErrors: 0 };
+    const inv: Invocation = { plugin: hook.plugin, hook: hook.name, limits, calls: 0, logBytes: 0, effectKey, effects: 0, done: false, hostErrors: 0, readOnly };
     this.bridge.invocations.set(id, inv);
     return { id, inv };
   }
@@ -324,11 +324,11 @@ export class PluginHost implements DeliveryTarget {
   }
 
   /** Runs one hook in the sandbox; says how many of its host calls failed for the host's reasons. */
-  private async run(hook: ActiveHook, payload: unknown, effectKey?: string): Promise<RunResult> {
+  private async run(hook: ActiveHook, payload: unknown, effectKey?: string, readOnly = false): Promise<RunResult> {
     const limits = this.limitsOf(hook);
     const eventJson = JSON.stringify(storedTextDeep(payload));
     if (eventJson.length > limits.payloadBytes) return { outcome: { outcome: 'fault', error: `event of ${eventJson.length} bytes exceeds the ${limits.payloadBytes}-byte limit` }, hostErrors: 0 };
-    const { id, inv } = this.open(hook, limits, effectKey);
+    const { id, inv } = this.open(hook, limits, effectKey, readOnly);
     try {
       const outcome = await this.runner.invoke(id, hook.plugin.key, hook.decl.handler, eventJson, this.settingsJson(hook.plugin), this.clock().getTime(), limits);
       return { outcome, hostErrors: inv.hostErrors };
@@ -343,6 +343,24 @@ export class PluginHost implements DeliveryTarget {
     if (outcome.outcome === 'fault') return this.fault(hook, outcome.error);
     await this.state.resetFaults(hook.plugin.manifest.id, hook.name);
     return outcome;
+  }
+
+  /**
+   * Calls a handler a plugin offers to Cane itself (a hook with event 'call'), such as the workflow
+   * builder's "test on a record". Read-only by default: every host call that would change
+   * something is refused. A fault is the plugin's and counted like any other.
+   */
+  async callPlugin(pluginId: string, handler: string, payload: unknown, options: { readOnly?: boolean } = {}): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+    const hook = this.hooks.find((h) => h.plugin.manifest.id === pluginId && h.decl.event === 'call' && h.decl.handler === handler);
+    if (!hook) return { ok: false, error: `${pluginId} is not loaded or offers no call named '${handler}'` };
+    if (!(await this.state.isEnabled(pluginId, hook.name))) return { ok: false, error: `${pluginId} is switched off` };
+    const { outcome } = await this.run(hook, { module: hook.decl.module, event: 'call', call: handler, ...((payload && typeof payload === 'object') ? payload : { value: payload }) }, undefined, options.readOnly !== false);
+    if (outcome.outcome === 'fault') {
+      await this.fault(hook, outcome.error);
+      return { ok: false, error: outcome.error };
+    }
+    if (outcome.outcome === 'veto') return { ok: false, error: outcome.veto.message };
+    return { ok: true, value: outcome.value };
   }
 
   /** Records one of the plugin's own faults: in plugin_audit, and toward switching the hook off. */

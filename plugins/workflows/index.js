@@ -339,8 +339,61 @@ async function runScheduledFlow(ctx, flow) {
   }
 }
 
+// ---------------------------------------------------------------- test on a record (the builder)
+
+/** What an action would do, in words, without doing it. */
+function wouldDo(ctx, action, event) {
+  const params = action.parameters ? ctx.php.unserialize(action.parameters) : {};
+  const p = params || {};
+  switch (action.action) {
+    case 'ModifyRecord': return 'set ' + Object.entries(valuesOf(ctx, p, event.record)).map(([f, v]) => `${f} to ${JSON.stringify(v)}`).join(', ');
+    case 'CreateRecord': return `create a ${p.record_type} record with ` + Object.entries(valuesOf(ctx, p, event.record)).map(([f, v]) => `${f} ${JSON.stringify(v)}`).join(', ') + (p.relate_to_workflow && p.relate_to_workflow !== '0' ? ', related to this record' : '');
+    case 'SendSMS': {
+      const what = p.template_id ? `the SMS template ${p.template_id}` : `"${p.text}"`;
+      const to = { record: `this ${event.module} record`, assigned_user: `its assigned user (${event.record.assigned_user_name || event.record.assigned_user_id || 'nobody'})`, related: `the record related through ${p.link}`, number: String(p.number) }[p.recipient || 'record'];
+      return `send ${what} to ${to}`;
+    }
+    case 'AddToTargetList': return `add it to the target list ${p.target_list_id}`;
+    case 'RemoveFromTargetList': return `remove it from the target list ${p.target_list_id}`;
+    case 'Delay': return `wait ${p.amount} ${p.unit}(s), then go on`;
+    default: return `nothing: ${action.action} is not available in Cane`;
+  }
+}
+
+async function dryRun(ctx) {
+  const { workflowId, recordId } = ctx.event;
+  const [flow] = await find(ctx, 'AOW_WorkFlow', [{ id: String(workflowId || '') }]);
+  if (!flow) return { conditions: [], actions: [], error: `no workflow with id '${workflowId}'` };
+  let record;
+  try {
+    record = await ctx.crm.records.get(flow.flow_module, String(recordId || ''));
+  } catch (err) {
+    return { conditions: [], actions: [], error: `no ${flow.flow_module} record '${recordId}': ${err.message}` };
+  }
+  const event = { module: flow.flow_module, id: record.id, record, isUpdate: true, changes: {}, scheduled: false };
+  const conditions = [];
+  for (const cond of await find(ctx, 'AOW_Conditions', [{ aow_workflow_id: flow.id }], [{ field: 'condition_order', direction: 'asc' }])) {
+    try {
+      const holds = await conditionHolds(ctx, cond, event);
+      const detail = cond.value_type === 'Any_Change' ? 'Any_Change depends on the save; a stored record has no changes' : `${cond.field} is ${JSON.stringify((await subjectOf(ctx, cond, event) || {})[cond.field] ?? null)}`;
+      conditions.push({ order: Number(cond.condition_order), field: cond.field, holds, detail });
+    } catch (err) {
+      conditions.push({ order: Number(cond.condition_order), field: cond.field, holds: false, detail: err.message });
+    }
+  }
+  const all = conditions.every((c) => c.holds);
+  const actions = [];
+  for (const action of await find(ctx, 'AOW_Actions', [{ aow_workflow_id: flow.id }], [{ field: 'action_order', direction: 'asc' }])) {
+    let would;
+    try { would = (all ? '' : 'would not run (a condition fails); else: ') + wouldDo(ctx, action, event); } catch (err) { would = `would fail: ${err.message}`; }
+    actions.push({ order: Number(action.action_order), action: action.action, would });
+  }
+  return { conditions, actions };
+}
+
 definePlugin({
   hooks: {
+    dryRun,
     async resumeDelayed(ctx) {
       await resumeDelayed(ctx);
     },

@@ -59,6 +59,14 @@ const dir = pluginDir([
     manifest: { id: 'test.hash-writer', hooks: [{ module: 'Users', event: 'after_save', handler: 'steal' }], permissions: ['write:Users', 'write:Users#user_hash'] },
     code: `definePlugin({ hooks: { async steal(ctx) { await ctx.crm.records.update('Users', '1', { user_hash: 'x' }); } } });`,
   },
+  {
+    manifest: { id: 'test.caller', hooks: [{ module: 'Leads', event: 'call', handler: 'peek' }], permissions: ['read:Leads', 'write:Leads'] },
+    code: `definePlugin({ hooks: { async peek(ctx) {
+      const found = await ctx.crm.records.find('Leads', { maxNum: 1 });
+      if (ctx.event.write) await ctx.crm.records.create('Leads', { last_name: 'from a dry run' });
+      return { seen: found.length, asked: ctx.event.call };
+    } } });`,
+  },
   { manifest: { id: 'test.no-handler', hooks: [{ module: 'Accounts', event: 'after_save', handler: 'missing' }] }, code: 'definePlugin({ hooks: { present() {} } });' },
   {
     manifest: { id: 'test.after-veto', hooks: [{ module: 'Campaigns', event: 'after_save', handler: 'late' }] },
@@ -177,6 +185,13 @@ describeEachEngine('sandboxed plugins', (get) => {
     expect(next.last_name).toBe('AFTER CRASH');
     expect(host.runner.pid).not.toBe(pid);
   }, 30_000);
+
+  it('lets Cane call a handler a plugin offers, read-only: reads work, writes are refused', async () => {
+    expect(await host.callPlugin('test.caller', 'peek', {})).toEqual({ ok: true, value: { seen: 1, asked: 'peek' } });
+    const refused = await host.callPlugin('test.caller', 'peek', { write: true });
+    expect(refused).toEqual({ ok: false, error: 'Error: records.create is not allowed in a read-only call (a dry run changes nothing)' });
+    expect((await get().records.list(SYSTEM, 'Leads', { filter: [{ last_name: 'from a dry run' }] })).records).toEqual([]);
+  });
 
   it('lets no plugin write a sensitive field, whatever its permissions', async () => {
     const outcome = await host.invoke(host.hook('test.hash-writer', 'Users.after_save.steal')!, { record: {} });

@@ -139,4 +139,23 @@ describeSms('workflows (AOW) run by the built-in workflows plugin', (get) => {
     expect((await records().retrieve(SYSTEM, 'Opportunities', soon.id)).next_step).toBe('Call before it closes');
     for (const other of [later, past]) expect((await records().retrieve(SYSTEM, 'Opportunities', other.id)).next_step ?? null).toBeNull();
   });
+
+  test('"test on a record" says which conditions hold and what each action would do, and changes nothing', async () => {
+    const lead = await records().create(SYSTEM, 'Leads', { last_name: 'Dry', status: 'New', assigned_user_id: SALLY });
+    await settle();
+    const before = get().fake.messages.length;
+    const result = await get().crm.plugins!.callPlugin('org.cane.workflows', 'dryRun', { workflowId: onceFlow, recordId: lead.id });
+    expect(result).toMatchObject({ ok: true, value: {
+      conditions: [{ order: 1, field: 'status', holds: false, detail: 'status is "New"' }],
+      actions: [
+        { order: 1, action: 'SendSMS', would: expect.stringMatching(/would not run .*send "A lead of yours was converted." to its assigned user \(sally\)/) },
+        { order: 2, action: 'AddToTargetList', would: expect.stringMatching(/add it to the target list/) },
+      ],
+    } });
+    await settle();
+    expect(get().fake.messages.length).toBe(before);
+    expect((await processed(onceFlow)).filter((p) => p.parent_id === lead.id)).toEqual([]);
+    // a call the plugin does not offer
+    expect(await get().crm.plugins!.callPlugin('org.cane.workflows', 'nothingHere', {})).toEqual({ ok: false, error: "org.cane.workflows is not loaded or offers no call named 'nothingHere'" });
+  });
 }, { plugins: { installedDir: '/nonexistent' } });
