@@ -2,6 +2,7 @@ import type { HookDefinition } from '../core/hooks/types';
 import type { Registry } from '../core/metadata/registry';
 import type { Database } from '../core/db/connection';
 import { workflowRowHooks } from './AOW_WorkFlow/workflow-rows';
+import { dynamicFilterHooks } from './ProspectLists/dynamic-filter';
 import { opportunityHooks } from './Opportunities/logic_hooks';
 import { smsTemplateHooks } from './SMSTemplates/logic_hooks';
 
@@ -14,5 +15,6 @@ export function shippedModuleHooks(registry: Registry, db: Database): Record<str
     Opportunities: opportunityHooks((stage) => registry.dropdown('sales_probability_dom')?.[stage]),
     SMSTemplates: smsTemplateHooks(registry),
     ...workflowRowHooks(registry, db),
+    ProspectLists: dynamicFilterHooks(registry, db),
   };
 }

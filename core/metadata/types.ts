@@ -7,6 +7,8 @@ export interface FieldDef {
   dbType?: string;
   dbtype?: string;
   len?: number | string;
+  /** Cane: a non-db count of live rows of `table` whose `key` is the record id. */
+  cane_count?: { table: string; key: string };
   precision?: number | string;
   required?: boolean | string | number;
   default?: unknown;

@@ -45,6 +45,13 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
   const lookups = new DisplayLookups(knex);
   for (const [name, field] of Object.entries(module.fields)) {
     if (field.source !== 'non-db' || !wanted(name)) continue;
+    if (field.cane_count) {
+      const { table, key } = field.cane_count;
+      const counts = await knex(table).whereIn(key, records.map((r) => r.id)).where('deleted', 0).groupBy(key).select({ id: key }).count({ n: '*' });
+      const byId = new Map((counts as Array<Record<string, unknown>>).map((c) => [String(c.id), Number(c.n)]));
+      for (const r of records) r[name] = byId.get(String(r.id)) ?? 0;
+      continue;
+    }
     if (field.db_concat_fields && (field.type === 'name' || field.type === 'fullname' || field.type === 'varchar')) {
       for (const r of records) r[name] = concatName(field, r);
     }

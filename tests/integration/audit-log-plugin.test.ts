@@ -20,7 +20,7 @@ describeEachEngine('the audit-log plugin', (get) => {
 
   it('keeps a hash-chained trail of creates, updates and deletes', async () => {
     const { records } = get();
-    expect(host.loaded.map((p) => p.manifest.id)).toEqual(['org.cane.audit-log', 'org.cane.workflows']);
+    expect(host.loaded.map((p) => p.manifest.id)).toEqual(['org.cane.audit-log', 'org.cane.target-lists', 'org.cane.workflows']);
     const account = await records.create(admin, 'Accounts', { name: 'Chained' });
     clock.advance(60);
     await records.update(admin, 'Accounts', account.id, { name: 'Chained Ltd', industry: 'Media' });

@@ -94,7 +94,7 @@ describeEachKind('plugins managed live', async (db, test) => {
     expect(await hostA().admin.packages.list()).toHaveLength(1);
     expect(await attempt(a, 'still forbidden')).toBe('v1: no forbidden');
     expect(await attempt(b, 'still forbidden')).toBe('v1: no forbidden');
-    expect(hostB().loaded.map((p) => p.manifest.id).sort()).toEqual(['org.cane.audit-log', 'org.cane.workflows', ID, 'test.from-folder'].sort());
+    expect(hostB().loaded.map((p) => p.manifest.id).sort()).toEqual(['org.cane.audit-log', 'org.cane.target-lists', 'org.cane.workflows', ID, 'test.from-folder'].sort());
   });
 
   it('upgrades from an npm-style .tgz under a new key', async () => {
