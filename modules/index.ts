@@ -1,6 +1,7 @@
 import type { HookDefinition } from '../core/hooks/types';
 import type { Registry } from '../core/metadata/registry';
 import type { Database } from '../core/db/connection';
+import type { WorkflowActionRegistry } from '../core/plugins/workflow-actions';
 import { workflowRowHooks } from './AOW_WorkFlow/workflow-rows';
 import { dynamicFilterHooks } from './ProspectLists/dynamic-filter';
 import { opportunityHooks } from './Opportunities/logic_hooks';
@@ -10,11 +11,11 @@ import { smsTemplateHooks } from './SMSTemplates/logic_hooks';
  * In-process behaviour that shipped modules add to the engine, by module. Like Sugar's
  * custom/modules/<Module>/logic_hooks.php, but registered from code.
  */
-export function shippedModuleHooks(registry: Registry, db: Database): Record<string, HookDefinition[]> {
+export function shippedModuleHooks(registry: Registry, db: Database, workflowActions: WorkflowActionRegistry): Record<string, HookDefinition[]> {
   return {
     Opportunities: opportunityHooks((stage) => registry.dropdown('sales_probability_dom')?.[stage]),
     SMSTemplates: smsTemplateHooks(registry),
-    ...workflowRowHooks(registry, db),
+    ...workflowRowHooks(registry, db, workflowActions),
     ProspectLists: dynamicFilterHooks(registry, db),
   };
 }

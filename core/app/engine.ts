@@ -11,6 +11,7 @@ import { JobQueue } from '../jobs/job-queue';
 import { SchedulerRunner } from '../jobs/schedulers';
 import { registerBuiltinJobs } from '../jobs/builtin-jobs';
 import { shippedModuleHooks } from '../../modules';
+import { WorkflowActionRegistry } from '../plugins/workflow-actions';
 
 export interface EngineOptions extends RegistryOptions {
   /** `sqlite:<file>` or `mysql://…`; default DATABASE_URL, else sqlite:./data/cane.sqlite. */
@@ -35,6 +36,8 @@ export interface Engine {
   jobs: JobQueue;
   schedulers: SchedulerRunner;
   context: RecordContext;
+  /** Action types plugins add to workflows (filled by the plugin host, read by the checks of AOW_Actions). */
+  workflowActions: WorkflowActionRegistry;
   /** What the start-up schema sync did. */
   syncPlan?: SyncPlan;
   close(): Promise<void>;
@@ -52,7 +55,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   try {
     const syncPlan = options.sync === false ? undefined : await syncSchema(db, registry);
     const hooks = new HookRegistry((message) => log.error(message));
-    for (const [module, definitions] of Object.entries(shippedModuleHooks(registry, db))) {
+    const workflowActions = new WorkflowActionRegistry();
+    for (const [module, definitions] of Object.entries(shippedModuleHooks(registry, db, workflowActions))) {
       if (registry.modules.has(module)) for (const definition of definitions) hooks.register(module, definition);
     }
     const clock = options.clock ?? systemClock;
@@ -61,7 +65,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     registerBuiltinJobs(jobs, db, clock);
     const schedulers = new SchedulerRunner(db, jobs, log);
     return {
-      registry, db, hooks, records: new RecordService(context), jobs, schedulers, context, syncPlan,
+      registry, db, hooks, records: new RecordService(context), jobs, schedulers, context, syncPlan, workflowActions,
       close: async () => {
         schedulers.stop();
         await schedulers.settled();

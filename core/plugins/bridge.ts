@@ -9,6 +9,7 @@ import type { Filter } from '../query/filter-to-knex';
 import type { PluginLimits } from './limits';
 import type { LoadedPlugin } from './manifest';
 import type { HostCall } from './runner-client';
+import type { WorkflowActionOffer } from './workflow-actions';
 
 /** One running hook call: whose it is, what it may do, what it has used. */
 export interface Invocation {
@@ -27,7 +28,7 @@ export interface Invocation {
   readOnly?: boolean;
 }
 
-const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'lists.removeMembers', 'sms.send']);
+const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'lists.removeMembers', 'sms.send', 'workflows.runAction']);
 
 class Denied extends Error {}
 
@@ -42,6 +43,8 @@ export type PluginSmsSender = (message: Record<string, unknown>, plugin: LoadedP
 export class Bridge {
   readonly invocations = new Map<string, Invocation>();
   smsSender: PluginSmsSender | undefined;
+  /** Runs a workflow action another plugin offers (the plugin host provides it). */
+  runWorkflowAction: ((offer: WorkflowActionOffer, payload: Record<string, unknown>) => Promise<{ ok: true; value: unknown } | { ok: false; error: string }>) | undefined;
 
   constructor(private readonly engine: Engine, private readonly log: Logger, private readonly clock: Clock) {}
 
@@ -214,6 +217,18 @@ export class Bridge {
           removed++;
         }
         return { removed };
+      }
+      case 'workflows.runAction': {
+        this.require(inv, 'workflows:run');
+        const name = this.string(args.name, 'name');
+        const offer = this.engine.workflowActions.get(name);
+        if (!offer || !this.runWorkflowAction) throw new Denied(`no plugin offers the workflow action '${name}'`);
+        const problem = this.engine.workflowActions.problem(offer, args.parameters ?? {});
+        if (problem) throw new CaneError('invalid_parameter', `${name}: ${problem}`, 422);
+        const target = this.object(args.target, 'target');
+        const result = await this.runWorkflowAction(offer, { parameters: args.parameters ?? {}, module: target.module, id: target.id, record: target.record ?? null });
+        if (!result.ok) throw new CaneError('workflow_action_failed', `${name} (${offer.pluginId}): ${result.error}`, 502);
+        return result.value ?? null;
       }
       case 'sms.send':
         this.require(inv, 'send:sms');

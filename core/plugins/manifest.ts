@@ -5,6 +5,7 @@ import type { ErrorObject } from 'ajv';
 import type { Registry } from '../metadata/registry';
 import { packageRoot } from '../paths';
 import type { PluginLimits } from './limits';
+import { BUILT_IN_WORKFLOW_ACTIONS, parameterSchemaProblem } from './workflow-actions';
 
 export interface HookDecl {
   module: string;
@@ -29,6 +30,8 @@ export interface PluginManifest {
   permissions?: string[];
   settings?: { properties?: Record<string, { secret?: boolean; default?: unknown }> } & Record<string, unknown>;
   limits?: Partial<PluginLimits>;
+  /** Action types added to workflows (see workflow-actions.ts). */
+  workflowActions?: Array<{ name: string; label: string; description?: string; handler: string; parameters: Record<string, unknown> }>;
 }
 
 /** A plugin that passed every check at load, with its code. */
@@ -114,6 +117,12 @@ export function checkManifest(value: unknown, registry: Registry): PluginManifes
     if (hook.delivery && hook.event.startsWith('before_')) return refuse(`hook ${hook.handler}: delivery '${hook.delivery}' applies to after-events; ${hook.event} runs inside the save`);
   }
   if ((manifest.schedules ?? []).length && !(manifest.permissions ?? []).includes('schedule')) return refuse("it declares schedules but not the 'schedule' permission");
+  for (const action of manifest.workflowActions ?? []) {
+    if (BUILT_IN_WORKFLOW_ACTIONS.includes(action.name)) return refuse(`workflow action '${action.name}' is built in; choose another name`);
+    if ((manifest.workflowActions ?? []).filter((a) => a.name === action.name).length > 1) return refuse(`workflow action '${action.name}' is declared twice`);
+    const schemaProblem = parameterSchemaProblem(action.parameters);
+    if (schemaProblem) return refuse(`workflow action '${action.name}': its parameters are not a valid JSON Schema: ${schemaProblem}`);
+  }
   for (const sched of manifest.schedules ?? []) {
     if (sched.cron.trim().split(/\s+/).length !== 5 || !/^[\d*/,\-\s]+$/.test(sched.cron)) return refuse(`schedule '${sched.cron}' is not a five-field cron expression`);
   }
@@ -185,7 +194,7 @@ function describeSettingsError(e: ErrorObject): { setting: string; message: stri
 /** A hook or schedule naming a handler the entry file did not define, said by name (undefined when all are there). */
 export function missingHandler(manifest: PluginManifest, defined: readonly string[] | undefined): string | undefined {
   if (!defined) return undefined;
-  const names = [...(manifest.hooks ?? []).map((h) => h.handler), ...(manifest.schedules ?? []).map((s) => s.handler)];
+  const names = [...(manifest.hooks ?? []).map((h) => h.handler), ...(manifest.schedules ?? []).map((s) => s.handler), ...(manifest.workflowActions ?? []).map((a) => a.handler)];
   const missing = names.find((n) => !defined.includes(n));
   return missing ? `the manifest names handler '${missing}', which the entry file does not define in definePlugin({ hooks })` : undefined;
 }

@@ -104,6 +104,10 @@ export class PluginHost implements DeliveryTarget {
 
   constructor(private readonly engine: Engine, private readonly options: PluginHostOptions, private readonly log: Logger, private readonly clock: Clock) {
     this.bridge = new Bridge(engine, log, clock);
+    this.bridge.runWorkflowAction = async (offer, payload) => {
+      if (!(await this.state.isEnabled(offer.pluginId, '*'))) return { ok: false, error: `the plugin ${offer.pluginId} that provides ${offer.name} is switched off` };
+      return this.callPlugin(offer.pluginId, offer.handler, payload, { readOnly: false });
+    };
     this.runner = new RunnerClient((call) => this.bridge.handle(call), log);
     this.state = new PluginState(engine.db, clock);
     this.delivery = new EventDelivery(engine.db, this, log, clock, { leaseSeconds: options.leaseSeconds });
@@ -227,8 +231,15 @@ export class PluginHost implements DeliveryTarget {
       for (const sched of plugin.manifest.schedules ?? []) {
         hooks.push({ plugin, decl: { module: '*', event: 'schedule', handler: sched.handler, delivery: sched.delivery }, name: `schedule.${sched.handler}`, cron: sched.cron });
       }
+      // A workflow action is a handler the plugin offers to Cane (run by the workflows plugin through the host).
+      for (const action of plugin.manifest.workflowActions ?? []) {
+        if (!hooks.some((h) => h.plugin === plugin && h.decl.event === 'call' && h.decl.handler === action.handler)) {
+          hooks.push({ plugin, decl: { module: '*', event: 'call', handler: action.handler }, name: `*.call.${action.handler}` });
+        }
+      }
     }
     this.hooks = hooks.sort((a, b) => (a.decl.priority ?? 100) - (b.decl.priority ?? 100));
+    this.engine.workflowActions.replace(next.flatMap((plugin) => (plugin.manifest.workflowActions ?? []).map((a) => ({ ...a, pluginId: plugin.manifest.id }))));
     await this.delivery.ensureLanes(this.orderedPluginIds());
     if (this.schedulesOn) this.armSchedules();
     // This process wrote events for an uninstalled plugin until now: drop them (uninstall dropped the earlier ones).

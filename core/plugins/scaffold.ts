@@ -192,6 +192,7 @@ definePlugin({
 | \`ctx.crm.sms.send(message)\` | \`send:sms\` | \`{ to \\| parent_type+parent_id \\| records, body \\| template_id, phone_field?, campaign_id?, idempotency_key? }\` | \`Promise<{ sent: [{ id, to, status }], refused: [{ code, reason, … }] }>\` |
 | \`ctx.crm.lists.addMembers(listId, members)\` | \`lists:write\` | up to 1000 \`{ module, id }\` of Accounts, Contacts, Leads, Prospects or Users | \`Promise<{ added }>\` |
 | \`ctx.crm.lists.removeMembers(listId, members)\` | \`lists:write\` | the same members | \`Promise<{ removed }>\` |
+| \`ctx.crm.workflows.runAction(name, parameters, target)\` | \`workflows:run\` | an action type another plugin offers, its parameters, \`{ module, id, record }\` | \`Promise<handler's answer>\` |
 
 - \`find\` options: \`filter\` is a Sugar v10 filter (\`[{ name: 'Acme' }, { amount: { $gt: 100 } }]\`,
   operators \`$equals $not_equals $starts $ends $contains $not_contains $in $not_in $is_null $not_null

@@ -4,6 +4,7 @@ import type { HookDefinition } from '../../core/hooks/types';
 import { valueKind } from '../../core/metadata/field-types';
 import type { ModuleDef, Registry } from '../../core/metadata/registry';
 import { decodePhpValue, phpList } from './php-values';
+import { BUILT_IN_WORKFLOW_ACTIONS, WorkflowActionRegistry } from '../../core/plugins/workflow-actions';
 
 /**
  * Workflow rows are checked when they are saved, as the workflow builder would, so a workflow
@@ -16,7 +17,7 @@ const ORDER_OPERATORS = new Set(['Greater_Than', 'Less_Than', 'Greater_Than_or_E
 const DATE_UNITS = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
 /** Ten years of minutes: beyond it a date offset is a typo, not a plan. */
 const MAX_DATE_AMOUNT = 5_256_000;
-export const ACTIONS = ['ModifyRecord', 'CreateRecord', 'SendSMS', 'AddToTargetList', 'RemoveFromTargetList', 'Delay'];
+
 /** The longest a Delay may wait: a year. */
 const MAX_DELAY_MINUTES = 525_600;
 const DELAY_MINUTES: Record<string, number> = { minute: 1, hour: 60, day: 1440, week: 10080 };
@@ -87,12 +88,19 @@ function checkCondition(registry: Registry, flow: ModuleDef, bean: Record<string
   }
 }
 
-async function checkAction(db: Database, registry: Registry, flow: ModuleDef, bean: Record<string, unknown>) {
+async function checkAction(db: Database, registry: Registry, offered: WorkflowActionRegistry, flow: ModuleDef, bean: Record<string, unknown>) {
   const row = `action ${bean.action_order ?? '?'}`;
   const action = String(bean.action ?? '');
-  if (!ACTIONS.includes(action)) throw new HookVeto(`${row}: the action '${action}' is not available in Cane (${ACTIONS.join(', ')})`, 'action');
+  const offer = offered.get(action);
+  const known = [...BUILT_IN_WORKFLOW_ACTIONS, ...offered.list().map((o) => o.name)];
+  if (!BUILT_IN_WORKFLOW_ACTIONS.includes(action) && !offer) throw new HookVeto(`${row}: the action '${action}' is not available in Cane (${known.join(', ')})`, 'action');
   const params = decodePhpValue(bean.parameters) ?? (bean.parameters ? undefined : {});
   if (params === undefined || typeof params !== 'object' || params === null) throw new HookVeto(`${row}: parameters are not a serialized PHP array`, 'parameters');
+  if (offer) {
+    const problem = offered.problem(offer, params);
+    if (problem) throw new HookVeto(`${row}: ${action}: ${problem}`, 'parameters');
+    return;
+  }
   const p = params as Record<string, unknown>;
   const fieldValues = (module: ModuleDef) => {
     const fields = phpList(p.field);
@@ -138,7 +146,7 @@ async function checkAction(db: Database, registry: Registry, flow: ModuleDef, be
   }
 }
 
-export function workflowRowHooks(registry: Registry, db: Database): Record<string, HookDefinition[]> {
+export function workflowRowHooks(registry: Registry, db: Database, offered: WorkflowActionRegistry = new WorkflowActionRegistry()): Record<string, HookDefinition[]> {
   return {
     AOW_Conditions: [{
       event: 'before_save', order: 1, label: 'Check the condition against the workflow module',
@@ -146,7 +154,7 @@ export function workflowRowHooks(registry: Registry, db: Database): Record<strin
     } satisfies HookDefinition<'before_save'> as HookDefinition],
     AOW_Actions: [{
       event: 'before_save', order: 1, label: 'Check the action and its parameters',
-      handler: async (bean) => checkAction(db, registry, await flowModule(db, registry, bean.aow_workflow_id, `action ${bean.action_order ?? '?'}`), bean),
+      handler: async (bean) => checkAction(db, registry, offered, await flowModule(db, registry, bean.aow_workflow_id, `action ${bean.action_order ?? '?'}`), bean),
     } satisfies HookDefinition<'before_save'> as HookDefinition],
   };
 }

@@ -267,10 +267,11 @@ async function runActions(ctx, flow, event, processedId, fromOrder) {
       return;
     }
     try {
-      const run = Object.prototype.hasOwnProperty.call(ACTIONS, action.action) ? ACTIONS[action.action] : null;
-      if (!run) throw new Error(`the action ${action.action} is not available in Cane`);
       const params = action.parameters ? ctx.php.unserialize(action.parameters) : {};
-      await run(ctx, params || {}, event, action);
+      const run = Object.prototype.hasOwnProperty.call(ACTIONS, action.action) ? ACTIONS[action.action] : null;
+      // Anything else is an action type another plugin offers; the host runs it (or says nobody does).
+      if (run) await run(ctx, params || {}, event, action);
+      else await ctx.crm.workflows.runAction(action.action, params || {}, { module: event.module, id: event.id, record: event.record });
     } catch (err) {
       problem = `${action.name || action.action} (action ${action.action_order}): ${err.message}`;
       break;
@@ -356,7 +357,7 @@ function wouldDo(ctx, action, event) {
     case 'AddToTargetList': return `add it to the target list ${p.target_list_id}`;
     case 'RemoveFromTargetList': return `remove it from the target list ${p.target_list_id}`;
     case 'Delay': return `wait ${p.amount} ${p.unit}(s), then go on`;
-    default: return `nothing: ${action.action} is not available in Cane`;
+    default: return `run ${action.action} (an action a plugin offers) with ${JSON.stringify(p)}`;
   }
 }
 

@@ -1,6 +1,19 @@
 import { serialize } from 'php-serialize';
 import { SYSTEM } from '../../core/records/actor';
+import { pluginDirs } from '../../core/app/plugins';
 import { describeSms } from '../helpers/sms';
+import { pluginDir } from '../helpers/plugins';
+
+const tagger = pluginDir([{
+  manifest: {
+    id: 'test.tagger', permissions: ['write:Leads'],
+    workflowActions: [{ name: 'TagRecord', label: 'Tag the record', handler: 'tag', parameters: { properties: { tag: { type: 'string', minLength: 1 } }, required: ['tag'], additionalProperties: false } }],
+  },
+  code: `definePlugin({ hooks: { async tag(ctx) {
+    await ctx.crm.records.update(ctx.event.module, ctx.event.id, { description: 'tag: ' + ctx.event.parameters.tag });
+    return { tagged: true };
+  } } });`,
+}]);
 
 /** base64(serialize(value)), as SuiteCRM writes aow_actions.parameters and aow_conditions.module_path. */
 const suite = (value: unknown) => Buffer.from(serialize(value), 'utf8').toString('base64');
@@ -158,4 +171,17 @@ describeSms('workflows (AOW) run by the built-in workflows plugin', (get) => {
     // a call the plugin does not offer
     expect(await get().crm.plugins!.callPlugin('org.cane.workflows', 'nothingHere', {})).toEqual({ ok: false, error: "org.cane.workflows is not loaded or offers no call named 'nothingHere'" });
   });
-}, { plugins: { installedDir: '/nonexistent' } });
+
+  test('a plugin adds an action type: checked against its schema on save, run by the workflow engine', async () => {
+    const flow = await records().create(SYSTEM, 'AOW_WorkFlow', { name: 'Tag converted leads', flow_module: 'Leads', status: 'Active', run_when: 'On_Save', flow_run_on: 'All_Records' });
+    const bad = await records().create(SYSTEM, 'AOW_Actions', { aow_workflow_id: flow.id, action_order: 1, action: 'TagRecord', parameters: suite({ colour: 'red' }) }).catch((e) => e);
+    expect(bad).toMatchObject({ field: 'parameters', message: 'action 1: TagRecord: tag is required' });
+    await records().create(SYSTEM, 'AOW_Actions', { aow_workflow_id: flow.id, action_order: 1, action: 'TagRecord', parameters: suite({ tag: 'vip' }) });
+    await records().create(SYSTEM, 'AOW_Conditions', { aow_workflow_id: flow.id, condition_order: 1, module_path: suite(['Leads']), field: 'last_name', operator: 'Equal_To', value_type: 'Value', value: 'Tagged' });
+    const lead = await records().create(SYSTEM, 'Leads', { last_name: 'Tagged' });
+    await settle();
+    expect((await records().retrieve(SYSTEM, 'Leads', lead.id)).description).toBe('tag: vip');
+    expect((await processed(flow.id)).map((p) => p.status)).toEqual(['Complete']);
+    expect(get().crm.engine.workflowActions.list().map((a) => [a.name, a.label, a.pluginId])).toEqual([['TagRecord', 'Tag the record', 'test.tagger']]);
+  });
+}, { plugins: { dirs: [...pluginDirs('/nonexistent').slice(0, 1), { dir: tagger, builtIn: false }] } });

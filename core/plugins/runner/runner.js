@@ -108,6 +108,7 @@ const BOOTSTRAP = `
         }),
         templates: Object.freeze({ render: (template, data) => call('templates.render', { template, data }) }),
         sms: Object.freeze({ send: (message) => call('sms.send', message) }),
+        workflows: Object.freeze({ runAction: (name, parameters, target) => call('workflows.runAction', { name, parameters, target }) }),
         lists: Object.freeze({
           addMembers: (listId, members) => call('lists.addMembers', { listId, members }),
           removeMembers: (listId, members) => call('lists.removeMembers', { listId, members }),
