@@ -27,6 +27,8 @@ export interface SmsConfig {
   undeliveredRetryMinutes: number;
   /** Automatic re-sends of such a message. */
   undeliveredRetries: number;
+  /** At most `messages` campaign and workflow messages per number in `days` days (SMS_FREQUENCY_CAP, e.g. '1/7d'); none by default. */
+  frequencyCap?: { messages: number; days: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +54,7 @@ export function smsConfigFrom(options: Partial<SmsConfig> = {}, env: Env = proce
     retryDelaySeconds: options.retryDelaySeconds ?? 30,
     undeliveredRetryMinutes: options.undeliveredRetryMinutes ?? number(env.SMS_UNDELIVERED_RETRY_MINUTES, 'SMS_UNDELIVERED_RETRY_MINUTES', 30),
     undeliveredRetries: options.undeliveredRetries ?? 1,
+    frequencyCap: options.frequencyCap ?? frequencyCap(env.SMS_FREQUENCY_CAP),
   };
   if (provider === 'twilio') {
     const missing = [!accountSid && 'TWILIO_ACCOUNT_SID', !authToken && 'TWILIO_AUTH_TOKEN', !config.from && !config.messagingServiceSid && 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID'].filter(Boolean);
@@ -67,4 +70,12 @@ function number(raw: string | undefined, name: string, fallback: number): number
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of at least 0, not '${raw}'`);
   return n;
+}
+
+/** 'N/Dd': N messages per D days. */
+function frequencyCap(raw: string | undefined): SmsConfig['frequencyCap'] {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*d\s*$/.exec(raw);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`SMS_FREQUENCY_CAP must look like '1/7d' (messages per days), not '${raw}'`);
+  return { messages: Number(m[1]), days: Number(m[2]) };
 }

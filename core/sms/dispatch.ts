@@ -39,6 +39,10 @@ export interface DispatcherDeps {
 type SmsRow = Record<string, any> & { id: string; status: string; to_number: string; body: string; attempts: number };
 
 const RECONCILE_ROUNDS = 5;
+/** Messages the frequency cap counts and limits: marketing and automation, not a person's one-off send. */
+const CAPPED_SOURCES = ['campaign', 'workflow'];
+/** Statuses of messages that went (or are going) out. */
+const COUNTED_STATUSES = ['sending', 'accepted', 'sent', 'delivered', 'undelivered', 'unknown'];
 
 /**
  * Sends one queued SMS exactly once: the row (with its unique send_key) exists before the provider
@@ -77,8 +81,14 @@ export class Dispatcher {
     const sender = provider.senderKey(message);
     // Wait for the sender's rate before claiming, so a crash while waiting leaves nothing to reconcile.
     await this.deps.throttle.take(sender, segments, signal);
-    const claimed = await db.knex('sms').where({ id: row.id, status: 'queued' }).update({ status: 'sending', date_claimed: this.now(), attempts: Number(row.attempts ?? 0) + 1, date_modified: this.now() });
-    if (claimed !== 1) return 'claimed by another worker';
+    const claim = await this.claim(row);
+    if (claim === 'capped') {
+      const cap = config.frequencyCap!;
+      const reason = `frequency cap: ${row.to_number} already had ${cap.messages} campaign or workflow message${cap.messages === 1 ? '' : 's'} in the last ${cap.days} day${cap.days === 1 ? '' : 's'}`;
+      await this.fail(row, 'frequency_cap', reason, 'queued');
+      return `refused: ${reason}`;
+    }
+    if (claim !== 'claimed') return 'claimed by another worker';
     const attempt = Number(row.attempts ?? 0) + 1;
     const claimedRow = { ...row, status: 'sending', attempts: attempt };
     let receipt: ProviderReceipt;
@@ -90,6 +100,31 @@ export class Dispatcher {
     }
     await this.accepted(claimedRow, receipt, 'dispatch');
     return `sent as ${receipt.sid}`;
+  }
+
+  /**
+   * queued → sending. Campaign and workflow messages under a frequency cap are counted and claimed
+   * in one transaction holding the number's lock row, so parallel senders (threads or processes)
+   * see each other's claims and the cap holds exactly.
+   */
+  private async claim(row: SmsRow): Promise<'claimed' | 'capped' | 'taken'> {
+    const { db, config } = this.deps;
+    const claimValues = { status: 'sending', date_claimed: this.now(), attempts: Number(row.attempts ?? 0) + 1, date_modified: this.now() };
+    const cap = config.frequencyCap;
+    if (!cap || !CAPPED_SOURCES.includes(String(row.source))) {
+      return (await db.knex('sms').where({ id: row.id, status: 'queued' }).update(claimValues)) === 1 ? 'claimed' : 'taken';
+    }
+    await db.knex('cane_sms_number_locks').insert({ phone_e164: row.to_number }).onConflict('phone_e164').ignore();
+    return db.knex.transaction(async (trx) => {
+      // Writing the number's row locks it until commit (a row lock on MySQL, the one writer on
+      // SQLite); taking it by an update, not a read then a write, leaves no lock to upgrade.
+      await trx('cane_sms_number_locks').where('phone_e164', row.to_number).update({ phone_e164: row.to_number });
+      const since = this.now(-cap.days * 86400);
+      const counted = await trx('sms').where({ to_number: row.to_number, deleted: 0 }).whereNot('id', row.id)
+        .whereIn('source', CAPPED_SOURCES).whereIn('status', COUNTED_STATUSES).where('date_claimed', '>=', since).count({ n: '*' }).first();
+      if (Number(counted?.n ?? 0) >= cap.messages) return 'capped';
+      return (await trx('sms').where({ id: row.id, status: 'queued' }).update(claimValues)) === 1 ? 'claimed' : 'taken';
+    });
   }
 
   /** Checks made again at send time: consent may have changed since the message was queued. */
