@@ -5,7 +5,10 @@ import type { Job } from '../jobs/job-queue';
 import { deterministicId } from '../jobs/schedulers';
 import type { Actor } from '../records/actor';
 import { emit, type Logger } from '../records/context';
-import { formatDateTime, type Clock } from '../records/time';
+import { dateFromDb, formatDateTime, parseDateTime, type Clock } from '../records/time';
+import crypto from 'node:crypto';
+import { SYSTEM } from '../records/actor';
+import { CAMPAIGN_STATUS, CampaignRuns, type RunState } from './campaign-runs';
 import { actorFor, type UserRow } from '../security/authenticate';
 import type { Refusal, RefusalCode } from './compose';
 import { RECIPIENT_MODULES } from './phone-index';
@@ -25,6 +28,8 @@ interface CampaignJobData {
 export interface LaunchOptions {
   template_id?: string;
   test?: boolean;
+  /** When to start sending (ISO-8601 or 'Y-m-d H:i:s' UTC), at most a year ahead; default now. */
+  send_at?: string;
 }
 
 export interface CampaignList {
@@ -60,7 +65,11 @@ const REFUSAL_ACTIVITY: Record<RefusalCode, string> = {
  * campaign and the target, so a relaunch or a rerun after a crash neither sends nor counts twice.
  */
 export class SmsCampaigns {
+  /** Where each campaign's send stands (scheduled, sending, paused, cancelled, complete). */
+  readonly runs: CampaignRuns;
+
   constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger) {
+    this.runs = new CampaignRuns(engine.db, clock);
     engine.jobs.register(CAMPAIGN_JOB, async (job, context) => ({ message: await this.run(job, context.signal) }));
   }
 
@@ -120,21 +129,98 @@ export class SmsCampaigns {
       });
       if (!found) problems.push({ field: 'template_id', rule: 'exists', message: `no SMS template with id '${options.template_id}' (or you may not view it)` });
     }
+    const sendAt = options.send_at === undefined ? undefined : parseDateTime(String(options.send_at));
+    if (options.send_at !== undefined) {
+      const now = formatDateTime(this.clock());
+      const limit = formatDateTime(new Date(this.clock().getTime() + 366 * 86400e3));
+      if (!sendAt) problems.push({ field: 'send_at', rule: 'datetime', message: `must be a date and time (ISO-8601 or YYYY-MM-DD HH:MM:SS UTC), not '${String(options.send_at)}'` });
+      else if (sendAt <= now) problems.push({ field: 'send_at', rule: 'future', message: `must be in the future (it is ${now} UTC now)` });
+      else if (sendAt > limit) problems.push({ field: 'send_at', rule: 'range', message: 'must be within a year' });
+      if (test) problems.push({ field: 'send_at', rule: 'test', message: 'a test send goes out at once' });
+    }
     if (problems.length) throw new ValidationError('Campaigns', problems);
-    // The job and the campaign.launch event commit together.
+    // The job, the campaign's run and the campaign.launch event commit together.
+    const state = sendAt ? 'scheduled' : 'sending';
     const jobId = await this.engine.db.knex.transaction(async (trx) => {
-      const id = await this.engine.jobs.enqueue({
-        target: CAMPAIGN_JOB, name: `${test ? 'Test send' : 'Send'} SMS campaign ${String(campaign.name)}`,
+      const id = crypto.randomUUID();
+      if (!test && !(await this.runs.start(trx, { campaignId, state, jobId: id, templateId: options.template_id!, userId: actor.id, sendAt: sendAt ?? null }))) {
+        const run = await this.runs.get(campaignId, trx);
+        throw new ValidationError('Campaigns', [{ field: 'status', rule: 'running', message: `the campaign is already ${run?.state ?? 'being sent'}: pause, resume or cancel it instead` }]);
+      }
+      await this.engine.jobs.enqueue({
+        id, target: CAMPAIGN_JOB, name: `${test ? 'Test send' : 'Send'} SMS campaign ${String(campaign.name)}`, executeTime: sendAt ? dateFromDb(sendAt) : undefined,
         data: { campaign_id: campaignId, template_id: options.template_id!, user_id: actor.id, test } satisfies CampaignJobData, assignedUserId: actor.id, retries: 5, delaySeconds: 30,
       }, trx);
       await emit(this.engine.context.outbox, trx, {
         event: 'campaign.launch', module: 'Campaigns', id: campaignId, isUpdate: true, changes: {}, actorId: actor.id,
-        record: { id: campaignId, name: campaign.name, campaign_type: campaign.campaign_type, template_id: options.template_id, members: members.length, test, job_id: id, date_modified: formatDateTime(this.clock()) },
+        record: { id: campaignId, name: campaign.name, campaign_type: campaign.campaign_type, template_id: options.template_id, members: members.length, test, job_id: id, send_at: sendAt ?? null, date_modified: formatDateTime(this.clock()) },
       });
       return id;
     });
+    if (!test) await this.setStatus(campaignId, state);
     this.log.info({ campaign: campaignId, job: jobId, members: members.length, test }, 'SMS campaign queued');
-    return { job_id: jobId, members: members.length, test };
+    return { job_id: jobId, members: members.length, test, ...(sendAt ? { send_at: sendAt } : {}) };
+  }
+
+  /** A send whose members are all queued and none of whose messages waits any more is complete. */
+  async completeIfDone(campaignId: string): Promise<void> {
+    const run = await this.runs.get(campaignId);
+    if (!run || run.state !== 'sending' || !run.queuedAll) return;
+    const waiting = await this.engine.db.knex('sms').where({ campaign_id: campaignId, status: 'queued', source: 'campaign', deleted: 0 }).first('id');
+    if (!waiting && (await this.runs.move(campaignId, ['sending'], 'complete'))) await this.setStatus(campaignId, 'complete');
+  }
+
+  /** The campaign's status follows its send (Sugar's campaign_status_dom). */
+  private async setStatus(campaignId: string, state: RunState): Promise<void> {
+    await this.engine.records.update(SYSTEM, 'Campaigns', campaignId, { status: CAMPAIGN_STATUS[state] });
+  }
+
+  /** Stops queueing and holds the messages not sent yet; resume goes on from there. */
+  async pause(actor: Actor, campaignId: string): Promise<{ state: RunState }> {
+    await this.control(actor, campaignId);
+    if (!(await this.runs.move(campaignId, ['scheduled', 'sending'], 'paused'))) throw await this.notIn(campaignId, 'paused', 'scheduled or sending');
+    await this.setStatus(campaignId, 'paused');
+    return { state: 'paused' };
+  }
+
+  /** Goes on after a pause: queues the members not reached yet (at the scheduled time if it has not come); held messages go out. */
+  async resume(actor: Actor, campaignId: string): Promise<{ state: RunState; job_id: string }> {
+    await this.control(actor, campaignId);
+    const run = await this.runs.get(campaignId);
+    if (!run || run.state !== 'paused') throw await this.notIn(campaignId, 'resumed', 'paused');
+    const scheduled = run.sendAt && run.sendAt > formatDateTime(this.clock());
+    const state: RunState = scheduled ? 'scheduled' : 'sending';
+    const jobId = await this.engine.db.knex.transaction(async (trx) => {
+      const id = crypto.randomUUID();
+      if (!(await this.runs.move(campaignId, ['paused'], state, { job_id: id, queued_all: 0 }, trx))) throw await this.notIn(campaignId, 'resumed', 'paused');
+      await this.engine.jobs.enqueue({
+        id, target: CAMPAIGN_JOB, name: `Send SMS campaign ${campaignId} (resumed)`, executeTime: scheduled ? dateFromDb(run.sendAt!) : undefined,
+        data: { campaign_id: campaignId, template_id: run.templateId!, user_id: run.userId!, test: false } satisfies CampaignJobData, assignedUserId: run.userId ?? undefined, retries: 5, delaySeconds: 30,
+      }, trx);
+      return id;
+    });
+    await this.setStatus(campaignId, state);
+    return { state, job_id: jobId };
+  }
+
+  /** Stops the send for good: messages not sent yet are cancelled, sent ones stay. */
+  async cancel(actor: Actor, campaignId: string): Promise<{ state: RunState; cancelled: number }> {
+    await this.control(actor, campaignId);
+    if (!(await this.runs.move(campaignId, ['scheduled', 'sending', 'paused'], 'cancelled'))) throw await this.notIn(campaignId, 'cancelled', 'scheduled, sending or paused');
+    const cancelled = await this.sms.cancelQueued({ campaign_id: campaignId, source: 'campaign' });
+    await this.setStatus(campaignId, 'cancelled');
+    return { state: 'cancelled', cancelled };
+  }
+
+  private async control(actor: Actor, campaignId: string) {
+    if (actor.type !== 'user') throw new AccessDeniedError('SMS campaigns are controlled by a user');
+    await this.engine.context.access.check(actor, this.engine.registry.module('Campaigns'), 'edit');
+    await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
+  }
+
+  private async notIn(campaignId: string, verb: string, allowed: string) {
+    const run = await this.runs.get(campaignId);
+    return new ValidationError('Campaigns', [{ field: 'status', rule: 'state', message: `the campaign's send is ${run?.state ?? 'not started'}; only a send that is ${allowed} can be ${verb}` }]);
   }
 
   private launchProblems(campaign: Record<string, unknown>, templateId: string | undefined, members: number, test = false) {
@@ -194,11 +280,20 @@ export class SmsCampaigns {
     const actor = actorFor(user);
     await this.engine.records.retrieve(actor, 'Campaigns', data.campaign_id);
     const templateId = data.template_id;
+    if (!data.test) {
+      const run = await this.runs.get(data.campaign_id);
+      // Paused, cancelled, or superseded by a resume: this job has nothing left to do.
+      if (run && run.jobId !== job.id) return `not sent by this job: the campaign's send is ${run.state} under job ${run.jobId}`;
+      if (run && (run.state === 'paused' || run.state === 'cancelled')) return `not sent: the campaign's send is ${run.state}`;
+      if (run?.state === 'scheduled' && (await this.runs.move(data.campaign_id, ['scheduled'], 'sending'))) await this.setStatus(data.campaign_id, 'sending');
+    }
     const members = await this.members(data.campaign_id, data.test);
     let queued = 0;
     let refused = 0;
     for (let i = 0; i < members.length; i += PAGE) {
       if (signal.aborted) throw new Error('stopped; the rest is sent when the job runs again');
+      const state = data.test ? undefined : (await this.runs.get(data.campaign_id))?.state;
+      if (state === 'paused' || state === 'cancelled') return `${state} after ${queued} messages queued`;
       const page = members.slice(i, i + PAGE);
       const records = page.map((m) => ({ module: m.module, id: m.id }));
       // Each test send reaches its test lists again and stays out of the campaign's results and log.
@@ -208,6 +303,10 @@ export class SmsCampaigns {
       if (!data.test) await this.logPage(data.campaign_id, page, result.records, result.refused);
       queued += result.records.length;
       refused += result.refused.length;
+    }
+    if (!data.test) {
+      await this.engine.db.knex('cane_sms_campaign_runs').where({ campaign_id: data.campaign_id, job_id: job.id }).update({ queued_all: 1 });
+      await this.completeIfDone(data.campaign_id);
     }
     return `${members.length} members: ${queued} messages queued, ${refused} refused`;
   }

@@ -34,6 +34,10 @@ export interface DispatcherDeps {
   /** Seconds to wait before asking the provider about a send whose answer was lost. */
   reconcileDelaySeconds: number;
   onStatus?: StatusListener;
+  /** Where a campaign's send stands: its queued messages wait while it is paused. */
+  campaignState?: (campaignId: string) => Promise<string | undefined>;
+  /** Told when a campaign message has left the queue (sent or refused), so the send can complete. */
+  campaignSettled?: (campaignId: string) => Promise<void>;
 }
 
 type SmsRow = Record<string, any> & { id: string; status: string; to_number: string; body: string; attempts: number };
@@ -64,9 +68,21 @@ export class Dispatcher {
   async run(data: DispatchJobData, signal?: AbortSignal): Promise<string> {
     const row: SmsRow | undefined = await this.deps.db.knex('sms').where({ id: data.id, deleted: 0 }).first();
     if (!row || row.direction !== 'outbound') return 'no such outbound SMS';
-    if (row.status === 'queued') return this.send(row, signal);
+    if (row.status === 'queued' && row.campaign_id && row.source === 'campaign' && (await this.deps.campaignState?.(String(row.campaign_id))) === 'paused') return this.hold(row);
+    if (row.status === 'queued') {
+      const outcome = await this.send(row, signal);
+      if (row.campaign_id && row.source === 'campaign') await this.deps.campaignSettled?.(String(row.campaign_id));
+      return outcome;
+    }
     if (row.status === 'sending' && !row.provider_message_id) return this.reconcile(row, data.reconcile ?? 0);
     return `already ${row.status}`;
+  }
+
+  /** A message of a paused campaign waits: the same check a minute later, until the campaign resumes or is cancelled. */
+  private async hold(row: SmsRow): Promise<string> {
+    const at = new Date(this.deps.clock().getTime() + 60_000);
+    await this.deps.jobs.enqueue({ target: DISPATCH_JOB, id: deterministicId(`sms:${row.id}:held:${formatDateTime(at).slice(0, 16)}`), data: { id: row.id }, executeTime: at, retries: 3 });
+    return 'held: the campaign is paused';
   }
 
   private async send(row: SmsRow, signal?: AbortSignal): Promise<string> {

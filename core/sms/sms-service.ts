@@ -70,6 +70,8 @@ export class SmsService {
     this.dispatcher = new Dispatcher({
       db: engine.db, provider: this.provider, config: this.config, consent: this.consent, throttle: this.throttle, jobs: engine.jobs, clock, log,
       reconcileDelaySeconds: options.reconcileDelaySeconds ?? 30, onStatus: this.statusEvent,
+      campaignState: async (campaignId) => (await this.campaigns.runs.get(campaignId))?.state,
+      campaignSettled: (campaignId) => this.campaigns.completeIfDone(campaignId),
     });
     this.webhookDeps = {
       db: engine.db, registry: engine.registry, records: engine.records, config: this.config, consent: this.consent, phoneIndex: this.phoneIndex, clock, log,
@@ -152,6 +154,17 @@ export class SmsService {
       created.push(await this.engine.records.retrieve(actor, 'SMS', earlier.id));
     }
     return { records: created, refused };
+  }
+
+  /** Cancels the queued (not yet sent) outbound messages that match; answers how many. Sent ones stay as they are. */
+  async cancelQueued(where: { campaign_id: string; source?: string }): Promise<number> {
+    const rows = await this.engine.db.knex('sms').where({ ...where, status: 'queued', direction: 'outbound', deleted: 0 }).select('id', 'status');
+    let cancelled = 0;
+    for (const row of rows) {
+      const moved = await this.engine.db.knex.transaction((trx) => this.webhookDeps.statuses.advance(trx, row, { status: 'canceled', errorMessage: 'the campaign was cancelled before this message was sent', source: 'cancel', at: formatDateTime(this.clock()), expect: 'queued' }));
+      if (moved) cancelled++;
+    }
+    return cancelled;
   }
 
   private existingMessages(keys: string[]): Promise<ExistingMessage[]> {

@@ -66,6 +66,12 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
     ctx.status = 202;
     ctx.body = await sms.campaigns.launch(actor(ctx), ctx.params.id, body as LaunchOptions);
   });
+
+  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+    router.post(`/Campaigns/:id/sms/${verb}`, async (ctx) => {
+      ctx.body = await sms.campaigns[verb](actor(ctx), ctx.params.id);
+    });
+  }
 }
 
-const checkLaunch = new Ajv({ allErrors: true }).compile({ type: 'object', additionalProperties: false, properties: { template_id: { type: 'string', minLength: 1, maxLength: 36 }, test: { type: 'boolean' } } });
+const checkLaunch = new Ajv({ allErrors: true }).compile({ type: 'object', additionalProperties: false, properties: { template_id: { type: 'string', minLength: 1, maxLength: 36 }, test: { type: 'boolean' }, send_at: { type: 'string', minLength: 1, maxLength: 40 } } });
