@@ -1,6 +1,8 @@
 import type { HttpClient } from './providers/twilio';
 
 /** SMS settings, from createCrm's `sms` option or the environment. */
+import { isTimeZone, parseSendingHours, type SendingHours } from './sending-hours';
+
 export interface SmsConfig {
   /** 'twilio' or 'outbox' (nothing leaves the machine). Default: twilio when its credentials are set, else outbox. */
   provider: 'twilio' | 'outbox';
@@ -29,6 +31,8 @@ export interface SmsConfig {
   undeliveredRetries: number;
   /** At most `messages` campaign and workflow messages per number in `days` days (SMS_FREQUENCY_CAP, e.g. '1/7d'); none by default. */
   frequencyCap?: { messages: number; days: number };
+  /** Campaign and workflow messages go out only in these hours of the recipient's day (SMS_SENDING_HOURS, SMS_TIMEZONE); any time by default. */
+  sendingHours?: SendingHours;
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,6 +59,7 @@ export function smsConfigFrom(options: Partial<SmsConfig> = {}, env: Env = proce
     undeliveredRetryMinutes: options.undeliveredRetryMinutes ?? number(env.SMS_UNDELIVERED_RETRY_MINUTES, 'SMS_UNDELIVERED_RETRY_MINUTES', 30),
     undeliveredRetries: options.undeliveredRetries ?? 1,
     frequencyCap: options.frequencyCap ?? frequencyCap(env.SMS_FREQUENCY_CAP),
+    sendingHours: options.sendingHours ?? sendingHours(env.SMS_SENDING_HOURS, env.SMS_TIMEZONE ?? env.CANE_TIMEZONE),
   };
   if (provider === 'twilio') {
     const missing = [!accountSid && 'TWILIO_ACCOUNT_SID', !authToken && 'TWILIO_AUTH_TOKEN', !config.from && !config.messagingServiceSid && 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID'].filter(Boolean);
@@ -78,4 +83,13 @@ function frequencyCap(raw: string | undefined): SmsConfig['frequencyCap'] {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*d\s*$/.exec(raw);
   if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`SMS_FREQUENCY_CAP must look like '1/7d' (messages per days), not '${raw}'`);
   return { messages: Number(m[1]), days: Number(m[2]) };
+}
+
+function sendingHours(raw: string | undefined, zone: string | undefined): SendingHours | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const window = parseSendingHours(raw);
+  if (typeof window === 'string') throw new Error(`SMS_SENDING_HOURS ${window}`);
+  const defaultZone = zone?.trim() || 'UTC';
+  if (!isTimeZone(defaultZone)) throw new Error(`SMS_TIMEZONE must be an IANA time zone such as America/New_York, not '${defaultZone}'`);
+  return { ...window, defaultZone };
 }

@@ -12,6 +12,7 @@ import { normalisePhone } from './phone';
 import { ProviderError, type ProviderReceipt, type SmsProvider } from './providers/provider';
 import { bodyProblem, describeBody } from './segments';
 import { StatusStore, type StatusListener } from './status-store';
+import { nextSendingTime } from './sending-hours';
 import type { SenderThrottle } from './throttle';
 
 export const DISPATCH_JOB = 'sms.dispatch';
@@ -91,6 +92,11 @@ export class Dispatcher {
     if (refusal) {
       await this.fail(row, refusal.code, refusal.reason, 'queued');
       return `refused: ${refusal.reason}`;
+    }
+    const waitUntil = config.sendingHours && CAPPED_SOURCES.includes(String(row.source)) ? nextSendingTime(config.sendingHours, row.to_number, this.deps.clock()) : undefined;
+    if (waitUntil) {
+      await this.deps.jobs.enqueue({ target: DISPATCH_JOB, id: deterministicId(`sms:${row.id}:hours:${formatDateTime(waitUntil.at)}`), data: { id: row.id }, executeTime: waitUntil.at, retries: 3 });
+      return `waiting for sending hours in ${waitUntil.zone} (from ${formatDateTime(waitUntil.at)} UTC)`;
     }
     const segments = Number(row.segments) || describeBody(row.body).segments;
     const message = { to: row.to_number, from: row.from_number || undefined, messagingServiceSid: row.messaging_service_sid || undefined };
