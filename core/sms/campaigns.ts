@@ -98,8 +98,15 @@ export class SmsCampaigns {
         previewError = err instanceof Error ? err.message : String(err);
       }
     }
+    const perMessage = (preview as { segments?: number } | null)?.segments ?? null;
+    const price = this.sms.config.segmentPrice;
+    const segments = perMessage === null ? null : perMessage * members.length;
+    const run = await this.runs.get(campaignId);
     return {
       campaign: { id: campaign.id, name: campaign.name, campaign_type: campaign.campaign_type, status: campaign.status },
+      run: run ? { state: run.state, send_at: run.sendAt } : null,
+      // What a launch would cost, from the first member's text (members' texts may differ a little).
+      estimate: { recipients: members.length, segments_per_message: perMessage, segments, cost: price && segments !== null ? Math.round(price.amount * segments * 10000) / 10000 : null, price_unit: price?.unit ?? null },
       template,
       templates,
       lists,
@@ -113,7 +120,7 @@ export class SmsCampaigns {
   }
 
   /** Queues the send; answers the job and how many members it will go through. */
-  async launch(actor: Actor, campaignId: string, options: LaunchOptions = {}): Promise<{ job_id: string; members: number; test: boolean }> {
+  async launch(actor: Actor, campaignId: string, options: LaunchOptions = {}): Promise<{ job_id: string; members: number; test: boolean; send_at?: string }> {
     if (actor.type !== 'user') throw new AccessDeniedError('SMS campaigns are launched by a user');
     const sms = this.engine.registry.module('SMS');
     await this.engine.context.access.check(actor, this.engine.registry.module('Campaigns'), 'edit');

@@ -31,6 +31,8 @@ export interface SmsConfig {
   undeliveredRetries: number;
   /** At most `messages` campaign and workflow messages per number in `days` days (SMS_FREQUENCY_CAP, e.g. '1/7d'); none by default. */
   frequencyCap?: { messages: number; days: number };
+  /** Price of one segment for campaign estimates (SMS_SEGMENT_PRICE, in SMS_PRICE_UNIT, default USD); no estimate without it. */
+  segmentPrice?: { amount: number; unit: string };
   /** Campaign and workflow messages go out only in these hours of the recipient's day (SMS_SENDING_HOURS, SMS_TIMEZONE); any time by default. */
   sendingHours?: SendingHours;
 }
@@ -60,6 +62,7 @@ export function smsConfigFrom(options: Partial<SmsConfig> = {}, env: Env = proce
     undeliveredRetries: options.undeliveredRetries ?? 1,
     frequencyCap: options.frequencyCap ?? frequencyCap(env.SMS_FREQUENCY_CAP),
     sendingHours: options.sendingHours ?? sendingHours(env.SMS_SENDING_HOURS, env.SMS_TIMEZONE ?? env.CANE_TIMEZONE),
+    segmentPrice: options.segmentPrice ?? (env.SMS_SEGMENT_PRICE ? { amount: number(env.SMS_SEGMENT_PRICE, 'SMS_SEGMENT_PRICE', 0), unit: (env.SMS_PRICE_UNIT ?? 'USD').toUpperCase() } : undefined),
   };
   if (provider === 'twilio') {
     const missing = [!accountSid && 'TWILIO_ACCOUNT_SID', !authToken && 'TWILIO_AUTH_TOKEN', !config.from && !config.messagingServiceSid && 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID'].filter(Boolean);

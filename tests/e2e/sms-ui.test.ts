@@ -144,6 +144,11 @@ run('SMS in the web UI (Chromium)', (get) => {
     expect(await page.getByRole('button', { name: 'Send test to test lists' }).isDisabled()).toBe(true);
     await shot('campaign');
     await page.getByRole('button', { name: 'Send campaign' }).click();
+    // nothing is sent before the confirmation, which says what the send reaches
+    await page.locator('[data-campaign-confirm]').getByText(/It goes to 3 members: about 3 segments, starting now/).waitFor();
+    expect(fake.messages.filter((m) => m.body.includes('autumn deals'))).toEqual([]);
+    await shot('campaign-confirm');
+    await page.getByRole('button', { name: 'Confirm and send' }).click();
     await page.getByRole('status').getByText('Campaign queued for 3 members; messages go out as the queue sends them.').waitFor();
     await drain();
     expect(fake.messages.filter((m) => m.body.includes('autumn deals')).map((m) => m.to).sort()).toEqual([...numbers].sort());

@@ -1,6 +1,7 @@
 import { SYSTEM } from '../../core/records/actor';
 import { fixedClock } from '../helpers/engine';
 import { describeSms } from '../helpers/sms';
+import { session } from '../helpers/ui-session';
 
 const clock = fixedClock('2026-12-01T15:00:00Z');
 
@@ -98,5 +99,28 @@ describeSms('SMS campaign controls: scheduled launch, pause, resume, cancel, sta
     await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template, send_at: new Date(clock().getTime() + 86400e3).toISOString() });
     const twice = await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template });
     expect(twice.body.fields).toMatchObject([{ field: 'status', rule: 'running' }]);
+  });
+
+  test('the campaign page confirms a send with its reach and offers pause, resume and cancel', async () => {
+    const { campaign, template } = await campaignTo('Page', 2);
+    const ui = session(get().server.url);
+    const csrf = await ui.login('admin', 'secret-admin');
+    const confirm = await ui.request('POST', `/ui/Campaigns/${campaign}/sms/launch`, { csrf, template_id: template, test: '0' });
+    expect(confirm.status).toBe(200);
+    expect(confirm.text).toMatch(/It goes to <strong>2<\/strong> members/);
+    expect(await status(campaign)).toBe('Planning'); // nothing launched before the confirmation
+    const at = new Date(clock().getTime() + 3600e3).toISOString().slice(0, 16);
+    const launched = await ui.request('POST', `/ui/Campaigns/${campaign}/sms/launch`, { csrf, template_id: template, test: '0', confirmed: '1', send_at: at });
+    expect(launched.status).toBe(302);
+    expect(decodeURIComponent(launched.location)).toMatch(/Campaign queued for 2 members to start at .* UTC/);
+    const page = await ui.request('GET', `/ui/Campaigns/${campaign}/sms`);
+    expect(page.text).toMatch(/data-campaign-run>scheduled for/);
+    const paused = await ui.request('POST', `/ui/Campaigns/${campaign}/sms/pause`, { csrf });
+    expect(decodeURIComponent(paused.location)).toMatch(/The campaign's send is paused\./);
+    const cancelled = await ui.request('POST', `/ui/Campaigns/${campaign}/sms/cancel`, { csrf });
+    expect(decodeURIComponent(cancelled.location)).toMatch(/The campaign's send is cancelled\. 0 unsent messages cancelled\./);
+    const refused = await ui.request('POST', `/ui/Campaigns/${campaign}/sms/resume`, { csrf });
+    expect(refused.status).toBe(422);
+    expect(refused.text).toMatch(/only a send that is paused can be resumed/);
   });
 }, { clock });

@@ -14,7 +14,7 @@ const REFUSAL_LABELS: Record<string, string> = {
 export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
   const { engine } = ui.services;
 
-  async function show(ctx: Context, id: string, templateId: string | undefined, notice?: string, problems: Array<{ field: string; message: string }> = [], status = 200) {
+  async function show(ctx: Context, id: string, templateId: string | undefined, notice?: string, problems: Array<{ field: string; message: string }> = [], status = 200, confirm?: { sendAt: string }) {
     const overview = await sms.campaigns.overview(ui.actor(ctx), id, templateId);
     const statuses = engine.registry.dropdown('sms_status_dom') ?? {};
     const r = overview.results;
@@ -29,7 +29,15 @@ export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
       templateOptions: overview.templates.map((t) => ({ ...t, selected: t.id === overview.template?.id })),
       previewAction: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms`,
       rateText: r.delivery_rate === null ? 'no receipts yet' : `${r.delivery_rate} %`,
-      canLaunch: overview.problems.length === 0,
+      canLaunch: overview.problems.length === 0 && !['scheduled', 'sending', 'paused'].includes(overview.run?.state ?? ''),
+      confirm,
+      runLabel: overview.run ? { scheduled: `scheduled for ${overview.run.send_at} UTC`, sending: 'sending', paused: 'paused', cancelled: 'cancelled', complete: 'complete' }[overview.run.state] : null,
+      canPause: overview.run?.state === 'scheduled' || overview.run?.state === 'sending',
+      canResume: overview.run?.state === 'paused',
+      canCancel: ['scheduled', 'sending', 'paused'].includes(overview.run?.state ?? ''),
+      pauseAction: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms/pause`,
+      resumeAction: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms/resume`,
+      cancelAction: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms/cancel`,
       canTest: Boolean(overview.template) && overview.test_members > 0 && overview.campaign.campaign_type === 'SMS',
       action: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms/launch`,
       back: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}`,
@@ -48,13 +56,35 @@ export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
     if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was sent. Reload the page and try again.', 403);
     const test = form.get('test') === '1';
     const templateId = form.get('template_id') || undefined;
+    const sendAt = (form.get('send_at') ?? '').trim();
+    // A real send is confirmed first, with what it will reach and cost; a test send goes at once.
+    if (!test && form.get('confirmed') !== '1') {
+      await show(ctx, ctx.params.id, templateId, undefined, [], 200, { sendAt });
+      return;
+    }
     try {
-      const launched = await sms.campaigns.launch(ui.actor(ctx), ctx.params.id, { test, template_id: templateId });
-      const notice = `${test ? 'Test send' : 'Campaign'} queued for ${launched.members} ${launched.members === 1 ? 'member' : 'members'}; messages go out as the queue sends them.`;
+      const launched = await sms.campaigns.launch(ui.actor(ctx), ctx.params.id, { test, template_id: templateId, ...(sendAt ? { send_at: sendAt.replace('T', ' ') } : {}) });
+      const when = launched.send_at ? ` to start at ${launched.send_at} UTC` : '';
+      const notice = `${test ? 'Test send' : 'Campaign'} queued for ${launched.members} ${launched.members === 1 ? 'member' : 'members'}${when}; messages go out as the queue sends them.`;
       ctx.redirect(`${ui.base(ctx)}/Campaigns/${encodeURIComponent(ctx.params.id)}/sms?template_id=${encodeURIComponent(templateId ?? '')}&notice=${encodeURIComponent(notice)}`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       await show(ctx, ctx.params.id, templateId, undefined, err.problems, 422);
     }
   });
+
+  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+    router.post(`/Campaigns/:id/sms/${verb}`, async (ctx) => {
+      const form = await readFormData(ctx, ui.services.bodyLimit);
+      if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was changed. Reload the page and try again.', 403);
+      try {
+        const done = await sms.campaigns[verb](ui.actor(ctx), ctx.params.id);
+        const extra = 'cancelled' in done ? ` ${done.cancelled} unsent ${done.cancelled === 1 ? 'message' : 'messages'} cancelled.` : '';
+        ctx.redirect(`${ui.base(ctx)}/Campaigns/${encodeURIComponent(ctx.params.id)}/sms?notice=${encodeURIComponent(`The campaign's send is ${done.state}.${extra}`)}`);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        await show(ctx, ctx.params.id, undefined, undefined, err.problems, 422);
+      }
+    });
+  }
 }
