@@ -4,7 +4,7 @@ import type { ModuleDef, Registry } from '../metadata/registry';
 import type { ModuleAction } from '../records/context';
 import { readJsonFile } from '../metadata/json-file';
 
-/** A detail-view button or list mass action, declared in metadata/actions.json (and a module's metadata/actions.json). */
+/** A detail-view button, list button or list mass action, declared in metadata/actions.json (and a module's metadata/actions.json). */
 export interface ActionDef {
   label: string;
   acl: ModuleAction;
@@ -28,12 +28,14 @@ export interface ActionDef {
 
 export interface ActionRegistry {
   detail: Record<string, ActionDef>;
+  /** Buttons beside a list view's Create button. */
+  list: Record<string, ActionDef>;
   mass: Record<string, ActionDef>;
 }
 
 /** Application actions merged with every module's own (modules/<M>/metadata/actions.json), so a module adds buttons without touching templates. */
 export function loadActions(root: string, registry: Registry, customDir?: string): ActionRegistry {
-  const result: ActionRegistry = { detail: {}, mass: {} };
+  const result: ActionRegistry = { detail: {}, list: {}, mass: {} };
   const files = [path.join(root, 'metadata', 'actions.json')];
   for (const m of registry.modules.values()) {
     files.push(path.join(root, 'modules', m.name, 'metadata', 'actions.json'));
@@ -44,6 +46,7 @@ export function loadActions(root: string, registry: Registry, customDir?: string
     if (!fs.existsSync(file)) continue;
     const data = readJsonFile(file) as Partial<ActionRegistry>;
     Object.assign(result.detail, data.detail ?? {});
+    Object.assign(result.list, data.list ?? {});
     Object.assign(result.mass, data.mass ?? {});
   }
   return result;

@@ -129,12 +129,18 @@ export function listPage(router: Router, ui: Ui): void {
           return { ...view, name: `mu_${f}`, options: view.options ? [{ key: '__nochange__', label: '— no change —', selected: true }, ...view.options.map((o) => ({ ...o, selected: false }))] : view.options };
         }).filter((v) => v.options)
       : [];
+    const listButtons = [];
+    for (const [id, a] of Object.entries(ui.actions.list)) {
+      if (!a.href || !appliesTo(a, module) || (await level(a)) < 75) continue;
+      listButtons.push({ id, label: ui.label(module.name, a.label), href: fillHref(a.href, { base, module: module.name }), primary: a.primary });
+    }
     const targetLists = massActions.some((a) => a.id === 'add_to_list') ? await engine.db.knex('prospect_lists').where({ deleted: 0 }).orderBy('name').limit(200).select('id', 'name') : [];
     await ui.render(ctx, 'list', {
       title: ui.moduleLabel(module.name),
       moduleName: module.name,
       moduleLabel: ui.moduleLabel(module.name),
       createHref: levels.edit >= 75 ? `${base}/${module.name}/new` : undefined,
+      listButtons,
       advanced,
       searchAction: `${base}/${module.name}`,
       basicHref: keep({ advanced: undefined, offset: undefined }),
