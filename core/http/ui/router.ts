@@ -15,6 +15,7 @@ import { recordPages } from './record-pages';
 import { smsPages } from './sms-pages';
 import { UiSessions } from './session';
 import { Ui, type UiOptions } from './ui-context';
+import { workflowBuilderPage } from './workflow-builder-page';
 
 export interface UiRouterOptions extends Partial<UiOptions> {
   secret: string;
@@ -77,6 +78,7 @@ export function uiRouter(services: CrmServices, options: UiRouterOptions): Route
   });
   smsPages(pages, ui);
   pluginsPage(pages, ui);
+  workflowBuilderPage(pages, ui);
   listPage(pages, ui);
   recordPages(pages, ui);
   router.use(pages.routes());

@@ -86,6 +86,50 @@ export interface ActionDraft {
   extra: Record<string, unknown>;
   /** Action types the builder cannot edit: their parameters exactly as stored. */
   raw?: string;
+  /** Parameters of an action type a plugin offers, as typed (one input per schema property). */
+  custom: Record<string, string>;
+}
+
+/** The JSON Schema of the parameters of an action type a plugin offers, by action name. */
+export type OfferedSchemas = (action: string) => Record<string, unknown> | undefined;
+
+export interface OfferedProperty {
+  name: string;
+  def: { type?: string | string[]; title?: string; description?: string; enum?: unknown[]; default?: unknown };
+  kind: 'text' | 'number' | 'checkbox' | 'select' | 'json';
+  required: boolean;
+}
+
+/** The properties of an offered action's parameter schema, each with the input it gets. */
+export function offeredProperties(schema: Record<string, unknown> | undefined): OfferedProperty[] {
+  const properties = (schema?.properties ?? {}) as Record<string, OfferedProperty['def']>;
+  const required = Array.isArray(schema?.required) ? (schema!.required as string[]) : [];
+  return Object.entries(properties).filter(([name]) => /^\w{1,64}$/.test(name)).map(([name, def]) => {
+    const type = Array.isArray(def?.type) ? def.type[0] : def?.type;
+    const kind = def?.enum ? 'select' : type === 'boolean' ? 'checkbox' : type === 'integer' || type === 'number' ? 'number' : type === 'object' || type === 'array' ? 'json' : 'text';
+    return { name, def: def ?? {}, kind, required: required.includes(name) };
+  });
+}
+
+/** Typed values from the inputs, so the schema's types hold (empty inputs are left out). */
+function offeredParameters(schema: Record<string, unknown> | undefined, custom: Record<string, string>): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const p of offeredProperties(schema)) {
+    const raw = custom[p.name];
+    if (p.kind === 'checkbox') { params[p.name] = raw === '1'; continue; }
+    if (raw === undefined || raw === '') continue;
+    if (p.kind === 'select') {
+      const option = (p.def.enum ?? []).find((e) => String(e) === raw);
+      params[p.name] = option === undefined ? raw : option;
+    } else if (p.kind === 'number') {
+      params[p.name] = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    } else if (p.kind === 'json') {
+      try { params[p.name] = JSON.parse(raw); } catch { params[p.name] = raw; }
+    } else {
+      params[p.name] = raw;
+    }
+  }
+  return params;
 }
 
 export interface WorkflowDraft {
@@ -129,7 +173,14 @@ export function pickableFields(registry: Registry, module: ModuleDef, label: (ke
     const options = (kind === 'enum' || kind === 'multienum') && typeof def.options === 'string' && registry.dropdown(def.options) ? def.options : undefined;
     fields.push({ name, label: def.vname ? label(String(def.vname)) : name, kind, options, def });
   }
-  return fields.sort((a, b) => a.label.localeCompare(b.label) || a.name.localeCompare(b.name));
+  return disambiguate(fields).sort((a, b) => a.label.localeCompare(b.label) || a.name.localeCompare(b.name));
+}
+
+/** Entries that share a label get their name after it ('Name (full_name)', 'Name (name)'). */
+export function disambiguate<T extends { label: string }>(entries: T[], nameOf: (entry: T) => string = (e) => (e as unknown as { name: string }).name): T[] {
+  const count = new Map<string, number>();
+  for (const e of entries) count.set(e.label, (count.get(e.label) ?? 0) + 1);
+  return entries.map((e) => ((count.get(e.label) ?? 0) > 1 ? { ...e, label: `${e.label} (${nameOf(e)})` } : e));
 }
 
 export function kindOf(module: ModuleDef | undefined, field: string): string {
@@ -211,19 +262,27 @@ export function readBuilderForm(form: FormData): BuilderDraft {
     const fields = [...setterKeys].sort((x, y) => Number(x.split('_f')[1]) - Number(y.split('_f')[1])).slice(0, MAX_FIELD_ROWS).map((p): SetterDraft => ({
       key: p, field: form.get(`${p}_field`) ?? '', remove: form.has(`${p}_remove`), ...readValue(form, p, form.get(`${p}_value_type`) ?? 'Value'),
     }));
+    const action = form.get(`${key}_action`) ?? 'ModifyRecord';
+    // A row whose type was just changed starts afresh: no name, no kept or plugin parameters of the old type.
+    const was = form.get(`${key}_was`);
+    const sameType = was === undefined || was === action;
     let extra: Record<string, unknown> = {};
-    try {
-      const parsed = JSON.parse(Buffer.from(form.get(`${key}_extra`) ?? '', 'base64').toString('utf8') || '{}');
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) extra = parsed;
-    } catch { /* nothing kept */ }
+    const custom: Record<string, string> = {};
+    if (sameType) {
+      for (const name of form.names()) if (name.startsWith(`${key}_p_`)) custom[name.slice(`${key}_p_`.length)] = (form.get(name) ?? '').slice(0, 10_000);
+      try {
+        const parsed = JSON.parse(Buffer.from(form.get(`${key}_extra`) ?? '', 'base64').toString('utf8') || '{}');
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) extra = parsed;
+      } catch { /* nothing kept */ }
+    }
     return {
       key, id: id(form.get(`${key}_id`)), order: order(form.get(`${key}_order`), i + 1), remove: form.has(`${key}_remove`),
-      action: form.get(`${key}_action`) ?? 'ModifyRecord', name: (form.get(`${key}_name`) ?? '').slice(0, 255), fields,
+      action, name: sameType ? (form.get(`${key}_name`) ?? '').slice(0, 255) : '', fields,
       recordType: form.get(`${key}_record_type`) ?? '', relate: form.has(`${key}_relate`),
       recipient: form.get(`${key}_recipient`) ?? 'record', phoneField: form.get(`${key}_phone_field`) ?? '', link: form.get(`${key}_link`) ?? '',
       number: (form.get(`${key}_number`) ?? '').slice(0, 40), templateId: form.get(`${key}_template_id`) ?? '', text: (form.get(`${key}_text`) ?? '').slice(0, 20_000),
       targetListId: form.get(`${key}_target_list_id`) ?? '', amount: (form.get(`${key}_amount`) ?? '').trim().slice(0, 20), unit: form.get(`${key}_unit`) ?? 'day',
-      extra, raw: form.get(`${key}_raw`) || undefined,
+      extra, raw: sameType ? form.get(`${key}_raw`) || undefined : undefined, custom,
     };
   });
   const sorted = <T extends { order: number }>(rows: T[]) => rows.map((r, i) => ({ r, i })).sort((x, y) => x.r.order - y.r.order || x.i - y.i).map(({ r }) => r);
@@ -264,7 +323,7 @@ export function emptyCondition(key: string, orderNo: number): ConditionDraft {
 export function emptyAction(key: string, orderNo: number, action = 'ModifyRecord'): ActionDraft {
   return {
     key, order: orderNo, remove: false, action, name: '', fields: [], recordType: '', relate: true, recipient: 'record', phoneField: '', link: '', number: '',
-    templateId: '', text: '', targetListId: '', amount: '1', unit: 'day', extra: {},
+    templateId: '', text: '', targetListId: '', amount: '1', unit: 'day', extra: {}, custom: {},
   };
 }
 
@@ -315,7 +374,7 @@ export function conditionFromRow(registry: Registry, flow: ModuleDef | undefined
   return draft;
 }
 
-export function actionFromRow(registry: Registry, flow: ModuleDef | undefined, row: Record<string, unknown>, key: string, timeZone: string): ActionDraft {
+export function actionFromRow(registry: Registry, flow: ModuleDef | undefined, row: Record<string, unknown>, key: string, timeZone: string, offered: OfferedSchemas = () => undefined): ActionDraft {
   const action = String(row.action ?? '');
   const draft: ActionDraft = { ...emptyAction(key, Number(row.action_order) || 0, action), id: String(row.id), name: String(row.name ?? '') };
   const decoded = decodePhpValue(row.parameters);
@@ -367,9 +426,19 @@ export function actionFromRow(registry: Registry, flow: ModuleDef | undefined, r
       draft.amount = take('amount');
       draft.unit = take('unit');
       break;
-    default:
-      draft.raw = row.parameters === null || row.parameters === undefined ? '' : String(row.parameters);
-      return draft;
+    default: {
+      const schema = offered(action);
+      if (!schema || !(decoded && typeof decoded === 'object')) {
+        draft.raw = row.parameters === null || row.parameters === undefined ? '' : String(row.parameters);
+        return draft;
+      }
+      for (const p of offeredProperties(schema)) {
+        use(p.name);
+        const v = params[p.name];
+        if (v === undefined || v === null) continue;
+        draft.custom[p.name] = p.kind === 'checkbox' ? (v === true || v === 1 || v === '1' ? '1' : '') : p.kind === 'json' ? JSON.stringify(v) : String(v);
+      }
+    }
   }
   draft.extra = Object.fromEntries(Object.entries(params).filter(([k]) => !known.has(k)));
   return draft;
@@ -381,6 +450,7 @@ export interface StorageEnv {
   registry: Registry;
   flow: ModuleDef;
   timeZone: string;
+  offered: OfferedSchemas;
 }
 
 function storedValue(kind: string, value: string, timeZone: string): string {
@@ -451,12 +521,16 @@ export function actionParameters(env: StorageEnv, d: ActionDraft): Record<string
     case 'AddToTargetList':
     case 'RemoveFromTargetList': return { ...d.extra, target_list_id: d.targetListId };
     case 'Delay': return { ...d.extra, amount: d.amount, unit: d.unit };
-    default: return d.extra;
+    default: {
+      const schema = env.offered(d.action);
+      return schema ? { ...d.extra, ...offeredParameters(schema, d.custom) } : d.extra;
+    }
   }
 }
 
 export function actionRow(env: StorageEnv, d: ActionDraft, label: (action: string) => string): ActionRow {
-  const parameters = d.raw !== undefined && !BUILDER_ACTIONS.includes(d.action) ? d.raw : suite(actionParameters(env, d));
+  const editable = BUILDER_ACTIONS.includes(d.action) || Boolean(env.offered(d.action));
+  const parameters = d.raw !== undefined && !editable ? d.raw : suite(actionParameters(env, d));
   return { action_order: d.order, action: d.action, name: d.name || label(d.action), parameters };
 }
 

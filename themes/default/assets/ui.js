@@ -163,4 +163,168 @@
     form.addEventListener('change', later);
     update();
   });
+  // Workflow builder: a choice that changes what a row offers (module, action type, recipient) updates
+  // the form through the server without saving; a condition's or action field's operators, value
+  // types and value input follow its field here, from the fields the page embeds; SendSMS previews
+  // its text and segment count as it is typed.
+  document.querySelectorAll('form[data-wf-builder]').forEach(function (form) {
+    document.documentElement.classList.add('js');
+    var schemaHost = form.querySelector('[data-wf-schema]');
+    var schema = schemaHost ? JSON.parse(schemaHost.getAttribute('data-wf-schema')) : null;
+    var refresh = form.querySelector('[data-wf-refresh]');
+    var focusInput = form.querySelector('input[name="_focus"]');
+    var csrf = form.querySelector('input[name="csrf"]').value;
+
+    var focusName = form.getAttribute('data-focus');
+    if (focusName) {
+      var target = form.querySelector('[name="' + CSS.escape(focusName) + '"]');
+      if (target) { target.focus(); target.scrollIntoView({ block: 'center' }); }
+    }
+
+    function el(tag, attrs, text) {
+      var node = document.createElement(tag);
+      Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+      if (text !== undefined) node.textContent = text;
+      return node;
+    }
+    function fill(select, pairs, keep) {
+      var current = keep === undefined ? select.value : keep;
+      var chosen = Array.isArray(current) ? current : [current];
+      select.textContent = '';
+      pairs.forEach(function (p) {
+        var option = el('option', { value: p[0] }, p[1]);
+        if (chosen.indexOf(p[0]) >= 0) option.selected = true;
+        select.appendChild(option);
+      });
+      if (!select.multiple && !pairs.some(function (p) { return chosen.indexOf(p[0]) >= 0; }) && pairs.length) select.selectedIndex = 0;
+    }
+    function moduleOf(row) {
+      var path = row.querySelector('[data-wf-path]');
+      if (path) { var option = path.options[path.selectedIndex]; return option ? option.getAttribute('data-module') : ''; }
+      var host = row.closest('[data-module]');
+      return host ? host.getAttribute('data-module') : '';
+    }
+    function fieldsOf(module) { return (schema && schema.modules[module]) || []; }
+    function infoOf(module, name) {
+      var list = fieldsOf(module);
+      for (var i = 0; i < list.length; i++) if (list[i][0] === name) return { name: name, label: list[i][1], kind: list[i][2], options: list[i][3] };
+      return { name: name, kind: 'string', options: '' };
+    }
+    function isDate(kind) { return kind === 'date' || kind === 'datetime'; }
+    function operatorsFor(kind) {
+      var allowed = ['Equal_To', 'Not_Equal_To'];
+      if (['int', 'float', 'decimal', 'date', 'datetime', 'time'].indexOf(kind) >= 0) allowed = allowed.concat(['Greater_Than', 'Less_Than', 'Greater_Than_or_Equal_To', 'Less_Than_or_Equal_To']);
+      if (kind === 'string' || kind === 'text') allowed = allowed.concat(['Contains', 'Starts_With', 'Ends_With']);
+      allowed.push('is_null');
+      return schema.operators.filter(function (p) { return allowed.indexOf(p[0]) >= 0; });
+    }
+    function typesFor(row, info) {
+      if (row.getAttribute('data-wf-row') !== 'condition') return [['Value', 'Value'], ['Field', 'Field']].concat(isDate(info.kind) ? [['Date', 'Date']] : []);
+      return schema.conditionTypes.filter(function (p) {
+        return p[0] === 'Value' || p[0] === 'Field' || p[0] === 'Any_Change' || (p[0] === 'Date' && isDate(info.kind)) || (p[0] === 'Multi' && info.options);
+      });
+    }
+    /** The same markup as the workflow-value partial. */
+    function valueCell(prefix, info, type) {
+      var cell = el('div', { class: 'field wf-value', 'data-wf-value': prefix });
+      var choices = info.options ? (schema.dropdowns[info.options] || []) : null;
+      function select(name, pairs, multiple) {
+        cell.appendChild(el('label', { class: 'label', for: 'wf-' + name }, 'Value'));
+        var s = el('select', { id: 'wf-' + name, name: name });
+        if (multiple) { s.multiple = true; s.size = 4; }
+        fill(s, pairs, multiple ? [] : '');
+        cell.appendChild(s);
+      }
+      if (type === 'Any_Change') {
+        cell.appendChild(el('span', { class: 'label' }, 'Value'));
+        cell.appendChild(el('p', { class: 'hint' }, 'any change to the field'));
+      } else if (type === 'Field') {
+        select(prefix + '_value', [['', '']].concat(fieldsOf(schema.flow).map(function (f) { return [f[0], f[1]]; })));
+      } else if (type === 'Date') {
+        var box = el('fieldset', { class: 'wf-date' });
+        box.appendChild(el('legend', { class: 'label' }, 'Value'));
+        var base = el('select', { id: 'wf-' + prefix + '_date_base', name: prefix + '_date_base', 'aria-label': 'Date from' });
+        fill(base, schema.dateBases, 'today');
+        var op = el('select', { name: prefix + '_date_op', 'aria-label': 'Offset' });
+        fill(op, schema.dateOps, 'now');
+        var amount = el('input', { type: 'number', min: '0', step: '1', name: prefix + '_date_amount', 'aria-label': 'Amount' });
+        var unit = el('select', { name: prefix + '_date_unit', 'aria-label': 'Unit' });
+        fill(unit, [['', '']].concat(schema.dateUnits), '');
+        [base, op, amount, unit].forEach(function (n) { box.appendChild(n); });
+        cell.appendChild(box);
+      } else if (type === 'Multi' || (type === 'Value' && info.kind === 'multienum' && choices)) {
+        select(prefix + '_multi', choices || [], true);
+      } else if (type === 'Value' && choices) {
+        select(prefix + '_value', [['', '']].concat(choices));
+      } else if (type === 'Value' && info.kind === 'bool') {
+        select(prefix + '_value', [['', ''], ['1', 'Yes'], ['0', 'No']]);
+      } else {
+        var inputType = { int: 'number', float: 'number', decimal: 'number', date: 'date', datetime: 'datetime-local', time: 'time' }[info.kind] || 'text';
+        cell.appendChild(el('label', { class: 'label', for: 'wf-' + prefix + '_value' }, 'Value'));
+        var input = el('input', { id: 'wf-' + prefix + '_value', name: prefix + '_value', type: type === 'Value' ? inputType : 'text' });
+        if (inputType === 'number') input.setAttribute('step', 'any');
+        cell.appendChild(input);
+      }
+      return cell;
+    }
+    function retype(row, fieldChanged) {
+      var prefix = row.getAttribute('data-prefix');
+      var info = infoOf(moduleOf(row), row.querySelector('[data-wf-field]').value);
+      var type = row.querySelector('[data-wf-type]');
+      if (fieldChanged) {
+        var operator = row.querySelector('[data-wf-operator]');
+        if (operator) fill(operator, operatorsFor(info.kind));
+        fill(type, typesFor(row, info));
+      }
+      var cell = row.querySelector('[data-wf-value="' + prefix + '"]');
+      if (cell) cell.replaceWith(valueCell(prefix, info, type.value));
+    }
+
+    form.addEventListener('change', function (e) {
+      var t = e.target;
+      if (t.hasAttribute('data-refresh') && refresh) {
+        focusInput.value = t.name;
+        form.requestSubmit(refresh);
+        return;
+      }
+      var row = t.closest('[data-wf-row="condition"], [data-wf-row="setter"]');
+      if (!row || !schema) return;
+      if (t.hasAttribute('data-wf-path')) {
+        fill(row.querySelector('[data-wf-field]'), [['', '']].concat(fieldsOf(moduleOf(row)).map(function (f) { return [f[0], f[1]]; })), '');
+        retype(row, true);
+      } else if (t.hasAttribute('data-wf-field')) {
+        retype(row, true);
+      } else if (t.hasAttribute('data-wf-type')) {
+        retype(row, false);
+      }
+    });
+
+    form.querySelectorAll('[data-wf-sms]').forEach(function (box) {
+      var text = box.querySelector('[data-wf-sms-text]');
+      var template = box.querySelector('[data-wf-sms-template]');
+      var preview = box.querySelector('[data-wf-sms-preview]');
+      var count = box.querySelector('[data-wf-sms-count]');
+      var problems = box.querySelector('[data-wf-sms-problems]');
+      var timer = null;
+      var seq = 0;
+      function show(result) {
+        problems.textContent = '';
+        (result.problems || []).forEach(function (p) { problems.appendChild(el('li', {}, p)); });
+        preview.textContent = result.body || '';
+        count.textContent = result.body ? [result.encoding, result.segmentsLabel, result.characters + ' characters'].join(' · ') : '';
+      }
+      function update() {
+        var mine = ++seq;
+        fetch(form.getAttribute('data-preview'), {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ csrf: csrf, template_id: template.value, text: text.value, module: box.getAttribute('data-module') })
+        }).then(function (r) { return r.json(); }).then(function (result) { if (mine === seq) show(result); }).catch(function () { count.textContent = ''; });
+      }
+      function later() { clearTimeout(timer); timer = setTimeout(update, 200); }
+      text.addEventListener('input', later);
+      template.addEventListener('change', later);
+    });
+  });
 })();
