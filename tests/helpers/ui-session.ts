@@ -20,9 +20,19 @@ export function session(base: string) {
     remember(res);
     return { status: res.status, location: res.headers.get('location') ?? '', text: await res.text() };
   };
+  /** A JSON POST with the session's cookies, as ui.js sends it (previews). */
+  const json = async (path: string, payload: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(payload), headers: { cookie: cookieHeader(), 'content-type': 'application/json' } });
+    remember(res);
+    const text = await res.text();
+    let body: any = text;
+    try { body = JSON.parse(text); } catch { /* an error page */ }
+    return { status: res.status, body };
+  };
   const csrfIn = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
   return {
     request,
+    json,
     csrfIn,
     async login(user: string, password: string) {
       const page = await request('GET', '/ui/login');
