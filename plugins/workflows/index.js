@@ -65,6 +65,8 @@ function dateFrom(ctx, parts, record) {
 
 /** SuiteCRM's operators, comparing numbers as numbers, dates and text as text. */
 function compare(operator, actual, expected) {
+  // Yes/No fields come as booleans; SuiteCRM stores their condition values as '1' and '0'.
+  if (typeof actual === 'boolean') actual = actual ? '1' : '0';
   const a = actual === null || actual === undefined ? '' : actual;
   const b = expected === null || expected === undefined ? '' : expected;
   const both = numeric(a) && numeric(b);

@@ -184,4 +184,18 @@ describeSms('workflows (AOW) run by the built-in workflows plugin', (get) => {
     expect((await processed(flow.id)).map((p) => p.status)).toEqual(['Complete']);
     expect(get().crm.engine.workflowActions.list().map((a) => [a.name, a.label, a.pluginId])).toEqual([['TagRecord', 'Tag the record', 'test.tagger']]);
   });
+
+  test('a Yes/No condition matches the stored 1 and 0 as SuiteCRM writes them', async () => {
+    const flow = await workflow(
+      { name: 'Do not call', flow_module: 'Leads' },
+      [{ field: 'do_not_call', operator: 'Equal_To', value: '1' }],
+      [{ action: 'ModifyRecord', parameters: { field: ['description'], value: ['flagged: do not call'], value_type: ['Value'] } }],
+    );
+    const yes = await records().create(SYSTEM, 'Leads', { last_name: 'Quiet', do_not_call: true });
+    const no = await records().create(SYSTEM, 'Leads', { last_name: 'Chatty', do_not_call: false });
+    await settle();
+    expect((await records().retrieve(SYSTEM, 'Leads', yes.id)).description).toBe('flagged: do not call');
+    expect((await records().retrieve(SYSTEM, 'Leads', no.id)).description ?? null).toBeNull();
+    expect((await processed(flow)).map((p) => p.parent_id)).toEqual([yes.id]);
+  });
 }, { plugins: { dirs: [...pluginDirs('/nonexistent').slice(0, 1), { dir: tagger, builtIn: false }] } });
