@@ -58,3 +58,13 @@ export function dateFromDb(dbDateTime: string): Date {
 export function toIso(dbDateTime: string): string {
   return `${dbDateTime.replace(' ', 'T')}+00:00`;
 }
+
+/** Whether a name is an IANA time zone this Node knows (America/New_York, Europe/Berlin, UTC). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

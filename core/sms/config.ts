@@ -1,7 +1,8 @@
 import type { HttpClient } from './providers/twilio';
 
 /** SMS settings, from createCrm's `sms` option or the environment. */
-import { isTimeZone, parseSendingHours, type SendingHours } from './sending-hours';
+import { isTimeZone } from '../records/time';
+import { parseSendingHours, type SendingHours } from './sending-hours';
 
 export interface SmsConfig {
   /** 'twilio' or 'outbox' (nothing leaves the machine). Default: twilio when its credentials are set, else outbox. */

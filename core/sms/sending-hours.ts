@@ -22,15 +22,6 @@ export function parseSendingHours(raw: string): { start: number; end: number } |
   return { start, end };
 }
 
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A recipient's time zone from the phone number's country: the default zone when it is one of the
  * country's (a US sender's zone for US numbers), else the country's first zone (exact for the

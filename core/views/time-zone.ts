@@ -1,4 +1,4 @@
-import { dateFromDb } from '../records/time';
+import { dateFromDb, isTimeZone } from '../records/time';
 
 /** Display and input of UTC datetimes in the user's IANA time zone. */
 
@@ -8,14 +8,7 @@ function parts(date: Date, timeZone: string) {
   return { y: p.year, m: p.month, d: p.day, h: p.hour, mi: p.minute, s: p.second };
 }
 
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isTimeZone };
 
 /** 'Y-m-d H:i:s' UTC -> 'YYYY-MM-DD HH:MM' in the zone. */
 export function utcToZoned(dbDateTime: string, timeZone: string): string {
