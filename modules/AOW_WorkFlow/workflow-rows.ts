@@ -20,7 +20,7 @@ const MAX_DATE_AMOUNT = 5_256_000;
 
 /** The longest a Delay may wait: a year. */
 const MAX_DELAY_MINUTES = 525_600;
-const DELAY_MINUTES: Record<string, number> = { minute: 1, hour: 60, day: 1440, week: 10080 };
+const DELAY_MINUTES: Record<string, number> = { minute: 1, hour: 60, day: 1440, week: 10080, business_hours: 252 }; // a year of business hours is about 2,080
 const RECIPIENTS = new Set(['record', 'assigned_user', 'related', 'number']);
 
 async function flowModule(db: Database, registry: Registry, workflowId: unknown, row: string): Promise<ModuleDef> {
@@ -60,8 +60,8 @@ function checkDateValue(parts: unknown[], module: ModuleDef, row: string, field:
   if (operator === 'now') return;
   const n = Number(amount);
   if (!Number.isFinite(n) || n < 0 || n > MAX_DATE_AMOUNT || !Number.isInteger(n)) throw new HookVeto(`${row}: date amount '${amount}' must be a whole number from 0 to ${MAX_DATE_AMOUNT}`, field);
-  if (unit === 'business_hours') throw new HookVeto(`${row}: business hours are not available in Cane yet`, field);
-  if (!DATE_UNITS.has(unit)) throw new HookVeto(`${row}: date unit '${unit}' is not one of ${[...DATE_UNITS].join(', ')}`, field);
+  if (unit === 'business_hours' && operator === 'minus') throw new HookVeto(`${row}: a date before a number of business hours is not available; use hours`, field);
+  if (!DATE_UNITS.has(unit) && unit !== 'business_hours') throw new HookVeto(`${row}: date unit '${unit}' is not one of ${[...DATE_UNITS].join(', ')}`, field);
 }
 
 function checkCondition(registry: Registry, flow: ModuleDef, bean: Record<string, unknown>) {
@@ -133,10 +133,9 @@ async function checkAction(db: Database, registry: Registry, offered: WorkflowAc
     }
     case 'Delay': {
       const unit = String(p.unit ?? '');
-      if (unit === 'business_hours') throw new HookVeto(`${row}: delays in business hours are not available in Cane yet`, 'parameters');
       if (!Object.hasOwn(DELAY_MINUTES, unit)) throw new HookVeto(`${row}: delay unit '${unit}' is not one of ${Object.keys(DELAY_MINUTES).join(', ')}`, 'parameters');
       const amount = Number(p.amount);
-      if (!Number.isInteger(amount) || amount < 1 || amount * DELAY_MINUTES[unit] > MAX_DELAY_MINUTES) throw new HookVeto(`${row}: a delay is a whole number of ${unit}s from 1 up to a year, not '${String(p.amount ?? '')}'`, 'parameters');
+      if (!Number.isInteger(amount) || amount < 1 || amount * DELAY_MINUTES[unit] > MAX_DELAY_MINUTES) throw new HookVeto(`${row}: a delay is a whole number of ${unit === 'business_hours' ? 'business hours' : `${unit}s`} from 1 up to a year, not '${String(p.amount ?? '')}'`, 'parameters');
       break;
     }
     default: {

@@ -42,6 +42,51 @@ function parseDb(text) {
 
 const UNIT_MS = { minute: 60e3, hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
 
+/** The business calendar from the plugin's settings (Mon–Fri 09:00–17:00 UTC by default). */
+function calendar(ctx) {
+  const s = ctx.settings || {};
+  const minutes = (hhmm) => { const [h, m] = String(hhmm).split(':').map(Number); return h * 60 + m; };
+  const cal = { days: s.business_days || [1, 2, 3, 4, 5], start: minutes(s.business_start || '09:00'), end: minutes(s.business_end || '17:00'), zone: s.business_timezone || 'UTC' };
+  if (!(cal.end > cal.start)) throw new Error('the business day must end after it starts (settings business_start, business_end)');
+  return cal;
+}
+
+const WEEKDAYS = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+function localTime(at, zone) {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return { weekday: WEEKDAYS[get('weekday')], minute: Number(get('hour')) * 60 + Number(get('minute')) };
+}
+
+/**
+ * `hours` of business time after `start`: time outside the calendar's days and hours does not
+ * count (a step across a daylight-saving change is off by that hour).
+ */
+function addBusinessHours(ctx, start, hours) {
+  const cal = calendar(ctx);
+  let t = start.getTime();
+  let left = Math.round(hours * 60);
+  for (let guard = 0; left > 0 && guard < 5000; guard++) {
+    const { weekday, minute } = localTime(new Date(t), cal.zone);
+    if (cal.days.includes(weekday) && minute >= cal.start && minute < cal.end) {
+      const use = Math.min(left, cal.end - minute);
+      t += use * 60e3;
+      left -= use;
+      continue;
+    }
+    let wait;
+    if (cal.days.includes(weekday) && minute < cal.start) wait = cal.start - minute;
+    else {
+      let d = 1;
+      while (!cal.days.includes((weekday + d) % 7) && d < 8) d++;
+      wait = 1440 - minute + (d - 1) * 1440 + cal.start;
+    }
+    t += wait * 60e3;
+  }
+  return new Date(t);
+}
+
 /** SuiteCRM's date value: [base ('now', 'today' or a field), operator ('plus', 'minus', 'now'), amount, unit]. */
 function dateFrom(ctx, parts, record) {
   const [base, operator, amount, unit] = Array.isArray(parts) ? parts : Object.values(parts || {});
@@ -58,7 +103,10 @@ function dateFrom(ctx, parts, record) {
     d.setUTCMonth(d.getUTCMonth() + sign * n * (unit === 'year' ? 12 : 1));
     return d;
   }
-  if (unit === 'business_hours') throw new Error('business hours in dates are not available yet');
+  if (unit === 'business_hours') {
+    if (sign < 0) throw new Error('a date before a number of business hours is not available; use hours');
+    return addBusinessHours(ctx, start, n);
+  }
   if (!UNIT_MS[unit]) throw new Error(`unknown date unit '${unit}'`);
   return new Date(start.getTime() + sign * n * UNIT_MS[unit]);
 }
@@ -262,9 +310,10 @@ async function runActions(ctx, flow, event, processedId, fromOrder) {
       const next = actions[i + 1];
       if (!next) break;
       const params = action.parameters ? ctx.php.unserialize(action.parameters) : {};
-      const minutes = Number(params.amount) * ({ minute: 1, hour: 60, day: 1440, week: 10080 }[params.unit] || NaN);
+      const business = params.unit === 'business_hours';
+      const minutes = Number(params.amount) * (business ? 60 : ({ minute: 1, hour: 60, day: 1440, week: 10080 }[params.unit] || NaN));
       if (!(minutes > 0)) { problem = `${action.name || 'Delay'} (action ${action.action_order}): a delay needs a positive amount and a unit`; break; }
-      const at = dbDateTime(new Date(ctx.now().getTime() + minutes * 60e3));
+      const at = dbDateTime(business ? addBusinessHours(ctx, ctx.now(), Number(params.amount)) : new Date(ctx.now().getTime() + minutes * 60e3));
       await ctx.crm.records.update('AOW_Processed', processedId, { status: 'Pending', resume_at: at, resume_from: Number(next.action_order) });
       return;
     }

@@ -184,7 +184,8 @@ describeEachServer('AOW workflows through REST v10', (get) => {
     expect(refused(await action('AddToTargetList', { target_list_id: 'no-such-list' }))).toEqual([422, 'parameters', "action 3: no target list with id 'no-such-list'"]);
     expect(refused(await action('Delay', { amount: '-2', unit: 'day' }))).toEqual([422, 'parameters', "action 3: a delay is a whole number of days from 1 up to a year, not '-2'"]);
     expect(refused(await action('Delay', { amount: '400', unit: 'day' }))).toEqual([422, 'parameters', "action 3: a delay is a whole number of days from 1 up to a year, not '400'"]);
-    expect(refused(await action('Delay', { amount: '2', unit: 'business_hours' }))).toEqual([422, 'parameters', 'action 3: delays in business hours are not available in Cane yet']);
+    expect(refused(await action('Delay', { amount: '2', unit: 'fortnight' }))).toEqual([422, 'parameters', "action 3: delay unit 'fortnight' is not one of minute, hour, day, week, business_hours"]);
+    expect(refused(await action('Delay', { amount: '3000', unit: 'business_hours' }))).toEqual([422, 'parameters', "action 3: a delay is a whole number of business hours from 1 up to a year, not '3000'"]);
     expect(refused(await action('ComputeField', {}))).toEqual([422, 'action', "action 3: the action 'ComputeField' is not available in Cane (ModifyRecord, CreateRecord, SendSMS, AddToTargetList, RemoveFromTargetList, Delay)"]);
     // nothing half-applied: none of the refused rows exists
     expect((await api('GET', `/AOW_WorkFlow/${flow.body.id}/link/aow_conditions`)).body.records).toEqual([]);

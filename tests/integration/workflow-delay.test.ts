@@ -62,5 +62,20 @@ for (const kind of databaseKinds) {
         await db.close();
       }
     }, 60_000);
+
+    it('counts a delay in business hours (Monday to Friday, 09:00-17:00 by default): Friday 16:00 plus 2 is Monday 10:00', async () => {
+      clock.set('2026-11-06T16:00:00Z'); // a Friday
+      crm ??= await open();
+      const flow = await crm.records.create(SYSTEM, 'AOW_WorkFlow', { name: 'Two working hours later', flow_module: 'Contacts', status: 'Active', run_when: 'On_Save', flow_run_on: 'All_Records' });
+      await crm.records.create(SYSTEM, 'AOW_Actions', { aow_workflow_id: flow.id, action_order: 1, action: 'Delay', parameters: suite({ amount: '2', unit: 'business_hours' }) });
+      await crm.records.create(SYSTEM, 'AOW_Actions', { aow_workflow_id: flow.id, action_order: 2, action: 'ModifyRecord', parameters: suite({ field: ['title'], value: ['Called back'], value_type: ['Value'] }) });
+      const contact = await crm.records.create(SYSTEM, 'Contacts', { last_name: 'Weekend' });
+      await settle(crm);
+      const [run] = (await crm.records.list(SYSTEM, 'AOW_Processed', { filter: [{ aow_workflow_id: flow.id }] })).records;
+      expect(run).toMatchObject({ status: 'Pending', resume_at: '2026-11-09 10:00:00' });
+      clock.set('2026-11-09T10:00:30Z');
+      await resume(crm);
+      expect((await crm.records.retrieve(SYSTEM, 'Contacts', contact.id)).title).toBe('Called back');
+    }, 60_000);
   });
 }

@@ -30,8 +30,8 @@ export const MAX_FIELD_ROWS = 30;
 export const TEXT_OPERATORS = ['Contains', 'Starts_With', 'Ends_With'];
 export const ORDER_OPERATORS = ['Greater_Than', 'Less_Than', 'Greater_Than_or_Equal_To', 'Less_Than_or_Equal_To'];
 export const BUILDER_ACTIONS = ['ModifyRecord', 'CreateRecord', 'SendSMS', 'AddToTargetList', 'RemoveFromTargetList', 'Delay'];
-export const DATE_UNITS = ['minute', 'hour', 'day', 'week', 'month', 'year'];
-export const DELAY_UNITS = ['minute', 'hour', 'day', 'week'];
+export const DATE_UNITS = ['minute', 'hour', 'day', 'week', 'month', 'year', 'business_hours'];
+export const DELAY_UNITS = ['minute', 'hour', 'day', 'week', 'business_hours'];
 export const SMS_RECIPIENTS = ['record', 'assigned_user', 'related', 'number'];
 
 /** [base ('now', 'today' or a field), operator ('now', 'plus', 'minus'), amount, unit]. */
