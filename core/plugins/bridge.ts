@@ -10,6 +10,7 @@ import type { PluginLimits } from './limits';
 import type { LoadedPlugin } from './manifest';
 import type { HostCall } from './runner-client';
 import type { WorkflowActionOffer } from './workflow-actions';
+import { withCause, type Cause } from '../records/cause';
 
 /** One running hook call: whose it is, what it may do, what it has used. */
 export interface Invocation {
@@ -26,6 +27,8 @@ export interface Invocation {
   hostErrors: number;
   /** A dry run: every call that would change something is refused. */
   readOnly?: boolean;
+  /** The event being handled: the changes this call makes are caused by it, one level deeper. */
+  cause?: Cause;
 }
 
 const MUTATING = new Set(['records.create', 'records.update', 'records.link', 'lists.addMembers', 'lists.removeMembers', 'sms.send', 'workflows.runAction']);
@@ -62,7 +65,7 @@ export class Bridge {
       if (call.method !== 'log' && ++inv.calls > inv.limits.hostCalls) throw new Denied(`host call limit of ${inv.limits.hostCalls} reached`);
       if (inv.readOnly && MUTATING.has(call.method)) throw new Denied(`${call.method} is not allowed in a read-only call (a dry run changes nothing)`);
       target = this.targetOf(call.method, args);
-      const result = await this.once(inv, call.method, args, () => this.dispatch(inv, call.method, args));
+      const result = await this.once(inv, call.method, args, () => (inv.cause ? withCause(inv.cause, () => this.dispatch(inv, call.method, args)) : this.dispatch(inv, call.method, args)));
       if (call.method !== 'log') await this.audit(inv, call.method, target, 'ok', null, Date.now() - started);
       return { ok: true, result };
     } catch (err) {

@@ -6,6 +6,7 @@ import { CaneError, HookVeto } from '../errors';
 import type { Bean } from '../hooks/types';
 import type { Logger, OutboxEvent } from '../records/context';
 import { storedTextDeep } from '../records/stored-text';
+import type { Cause } from '../records/cause';
 import { formatDateTime, type Clock } from '../records/time';
 import { withoutSensitive } from '../records/save';
 import type { RecordData } from '../records/read';
@@ -340,6 +341,7 @@ export class PluginHost implements DeliveryTarget {
     const eventJson = JSON.stringify(storedTextDeep(payload));
     if (eventJson.length > limits.payloadBytes) return { outcome: { outcome: 'fault', error: `event of ${eventJson.length} bytes exceeds the ${limits.payloadBytes}-byte limit` }, hostErrors: 0 };
     const { id, inv } = this.open(hook, limits, effectKey, readOnly);
+    inv.cause = causeOfEvent(payload);
     try {
       const outcome = await this.runner.invoke(id, hook.plugin.key, hook.decl.handler, eventJson, this.settingsJson(hook.plugin), this.clock().getTime(), limits);
       return { outcome, hostErrors: inv.hostErrors };
@@ -582,4 +584,11 @@ export class PluginHost implements DeliveryTarget {
 
 function unavailable(hook: ActiveHook, why: string): CaneError {
   return new CaneError('plugin_unavailable', `The plugin ${hook.plugin.manifest.name} is unavailable, so this change cannot be saved now: ${why}`, 503, { plugin: hook.plugin.manifest.id });
+}
+
+/** The cause a plugin's changes get while it handles this event: its record, one level deeper. */
+function causeOfEvent(payload: unknown): Cause | undefined {
+  const e = payload as { module?: unknown; id?: unknown; depth?: unknown } | null;
+  if (!e || typeof e.module !== 'string' || typeof e.id !== 'string' || !e.id) return undefined;
+  return { module: e.module, id: e.id, depth: (typeof e.depth === 'number' ? e.depth : 0) + 1 };
 }

@@ -3,6 +3,7 @@ import type { Database } from '../db/connection';
 import type { HookRegistry } from '../hooks/hook-registry';
 import type { ModuleDef, Registry } from '../metadata/registry';
 import type { Actor } from './actor';
+import { currentCause } from './cause';
 import type { Clock } from './time';
 import type { RecordValidator } from './validate';
 
@@ -42,6 +43,10 @@ export interface OutboxEvent {
   actorId?: string;
   /** For work Cane or a plugin did itself: 'system' or 'plugin:<plugin id>' (a plugin can tell the changes it caused). */
   origin?: string;
+  /** How many plugin-made changes led to this one (0 or absent: a person's or Cane's own change). */
+  depth?: number;
+  /** The record whose event the plugin was handling when it made this change. */
+  causedBy?: { module: string; id: string };
   /** Export: how many records left the system. */
   count?: number;
 }
@@ -75,7 +80,11 @@ export interface RecordContext {
   log: Logger;
 }
 
-/** The `origin` an event carries for an actor: set for system work and plugins, not for users. */
-export function originOf(actor: Actor): string | undefined {
-  return actor.type === 'system' ? actor.label ?? 'system' : undefined;
+/** Who made a change, for its after-event: `origin` for system work and plugins, and for a change a plugin made while handling an event, its depth and cause. */
+export function originOf(actor: Actor): Pick<OutboxEvent, 'origin' | 'depth' | 'causedBy'> {
+  const cause = currentCause();
+  return {
+    origin: actor.type === 'system' ? actor.label ?? 'system' : undefined,
+    ...(cause ? { depth: cause.depth, causedBy: { module: cause.module, id: cause.id } } : {}),
+  };
 }

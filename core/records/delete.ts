@@ -33,7 +33,7 @@ export async function deleteRecord(ctx: RecordContext, actor: Actor, module: Mod
     if (module.columns.includes('modified_user_id')) row.modified_user_id = actorId(actor);
     await trx(module.table).where('id', id).update(row);
     const deleted = withoutSensitive(module, { ...record, ...row, deleted: true } as RecordData);
-    for (const listener of ctx.outbox) await listener(trx, { event: 'after_delete', module: module.name, id, isUpdate: true, record: deleted, changes: {}, actorId: actorId(actor) ?? undefined, origin: originOf(actor) });
+    for (const listener of ctx.outbox) await listener(trx, { event: 'after_delete', module: module.name, id, isUpdate: true, record: deleted, changes: {}, actorId: actorId(actor) ?? undefined, ...originOf(actor) });
   });
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_delete', makeBean(module.name, module.objectName, record, record), { id }));
 }
@@ -66,7 +66,7 @@ export async function restoreRecord(ctx: RecordContext, actor: Actor, module: Mo
         await trx(shape.rel.join_table!).where({ [shape.ownKey]: id, deleted: 1, date_modified: deletedAt, ...role }).update({ deleted: 0, date_modified: now });
       }
     }
-    await emit(ctx.outbox, trx, { event: 'after_restore', module: module.name, id, isUpdate: true, record: withoutSensitive(module, { ...record, ...update, deleted: false } as RecordData), changes: {}, actorId: actorId(actor) ?? undefined, origin: originOf(actor) });
+    await emit(ctx.outbox, trx, { event: 'after_restore', module: module.name, id, isUpdate: true, record: withoutSensitive(module, { ...record, ...update, deleted: false } as RecordData), changes: {}, actorId: actorId(actor) ?? undefined, ...originOf(actor) });
   });
   const restored = await retrieveRecord(ctx, module, id, {}, false);
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_restore', makeBean(module.name, module.objectName, restored, record), { id }));

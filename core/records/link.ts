@@ -146,7 +146,7 @@ export async function unlinkRecords(ctx: RecordContext, actor: Actor, module: Mo
 
 async function emitRelationship(ctx: RecordContext, trx: Knex, actor: Actor, event: 'after_relationship_add' | 'after_relationship_delete', module: ModuleDef, id: string, link: LinkDef, relatedId: string, now: string) {
   for (const listener of ctx.outbox) {
-    await listener(trx, { event, module: module.name, id, isUpdate: true, record: { id, date_modified: now, modified_user_id: actor.id ?? null }, changes: {}, link: link.name, relatedModule: link.module, relatedId, actorId: actor.id, origin: originOf(actor) });
+    await listener(trx, { event, module: module.name, id, isUpdate: true, record: { id, date_modified: now, modified_user_id: actor.id ?? null }, changes: {}, link: link.name, relatedModule: link.module, relatedId, actorId: actor.id, ...originOf(actor) });
   }
 }
 

@@ -149,7 +149,7 @@ export async function saveRecord(
       const stamped = Object.fromEntries(['date_entered', 'date_modified', 'created_by', 'modified_user_id'].filter((f) => f in row).map((f) => [f, row[f]]));
       const record = withoutSensitive(module, { ...start, ...values, ...stamped, id: recordId } as RecordData);
       const visibleChanges = Object.fromEntries(Object.entries(changes).filter(([f]) => !module.fields[f].sensitive));
-      for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes: visibleChanges, actorId: userId ?? undefined, origin: originOf(actor) });
+      for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes: visibleChanges, actorId: userId ?? undefined, ...originOf(actor) });
     });
   }
 

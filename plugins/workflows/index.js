@@ -9,6 +9,8 @@
 // idempotency key.
 
 const SELF = 'plugin:org.cane.workflows';
+/** Sugar's max_logic_depth, across workflows: a change made at this depth of workflow-made changes runs no more actions. */
+const MAX_DEPTH = 10;
 const MAX = 200;
 
 const find = (ctx, module, filter, orderBy) => ctx.crm.records.find(module, { filter, maxNum: MAX, orderBy });
@@ -292,6 +294,8 @@ async function runFlow(ctx, flow, event, preloaded) {
   } catch (err) {
     problem = `condition: ${err.message}`;
   }
+  // Sugar's max_logic_depth: workflows whose actions keep starting workflows stop here, saying why.
+  if (!problem && (event.depth || 0) >= MAX_DEPTH) problem = `stopped: this change comes from a chain of ${event.depth} workflow-made changes (the limit is ${MAX_DEPTH}; workflows may be starting each other in a cycle)`;
   const processed = await ctx.crm.records.create('AOW_Processed', { aow_workflow_id: flow.id, parent_type: event.module, parent_id: event.id, status: problem ? 'Failed' : 'Running', description: problem });
   if (problem) return;
   await runActions(ctx, flow, event, processed.id, 0);
@@ -461,8 +465,11 @@ definePlugin({
     },
     async onSave(ctx) {
       const event = ctx.event;
-      // Changes made by workflow actions do not start workflows again (no cascades, no loops).
-      if (event.origin === SELF || event.module.startsWith('AOW_')) return;
+      if (event.module.startsWith('AOW_')) return;
+      // A workflow's change to the record it runs on does not run workflows on it again (SuiteCRM's
+      // processed flag); records its actions create or change elsewhere do, down to MAX_DEPTH.
+      const self = event.origin === SELF && event.causedBy && event.causedBy.module === event.module && event.causedBy.id === event.id;
+      if (self) return;
       const flows = await flowsFor(ctx, event.module);
       for (const flow of flows) await runFlow(ctx, flow, event);
     },

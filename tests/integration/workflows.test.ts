@@ -198,4 +198,27 @@ describeSms('workflows (AOW) run by the built-in workflows plugin', (get) => {
     expect((await records().retrieve(SYSTEM, 'Leads', no.id)).description ?? null).toBeNull();
     expect((await processed(flow)).map((p) => p.parent_id)).toEqual([yes.id]);
   });
+
+  test('workflows start each other on the records they create, and a cycle stops at depth 10 with the reason recorded', async () => {
+    const toContact = await workflow(
+      { name: 'Ping: lead to contact', flow_module: 'Leads', multiple_runs: true },
+      [{ field: 'lead_source', operator: 'Equal_To', value: 'Other' }, { field: 'last_name', operator: 'Starts_With', value: 'Ping' }],
+      [{ action: 'CreateRecord', parameters: { record_type: 'Contacts', field: ['last_name', 'lead_source'], value: ['last_name', 'lead_source'], value_type: ['Field', 'Field'] } }],
+    );
+    const toLead = await workflow(
+      { name: 'Pong: contact to lead', flow_module: 'Contacts', multiple_runs: true },
+      [{ field: 'last_name', operator: 'Starts_With', value: 'Ping' }],
+      [{ action: 'CreateRecord', parameters: { record_type: 'Leads', field: ['last_name', 'lead_source'], value: ['last_name', 'lead_source'], value_type: ['Field', 'Field'] } }],
+    );
+    await records().create(SYSTEM, 'Leads', { last_name: 'Ping pong', lead_source: 'Other' });
+    await settle();
+    await settle();
+    const leads = (await records().list(SYSTEM, 'Leads', { filter: [{ last_name: 'Ping pong' }], maxNum: 100 })).records;
+    const contacts = (await records().list(SYSTEM, 'Contacts', { filter: [{ last_name: 'Ping pong' }], maxNum: 100 })).records;
+    // the person's lead (depth 0), then contacts and leads made by workflows at depths 1 to 10; the one at 10 runs nothing
+    expect(leads.length + contacts.length).toBe(11);
+    const stopped = [...await processed(toContact), ...await processed(toLead)].filter((p) => p.status === 'Failed');
+    expect(stopped).toHaveLength(1);
+    expect(String(stopped[0].description)).toMatch(/^stopped: this change comes from a chain of 10 workflow-made changes \(the limit is 10/);
+  });
 }, { plugins: { dirs: [...pluginDirs('/nonexistent').slice(0, 1), { dir: tagger, builtIn: false }] } });
