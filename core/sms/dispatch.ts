@@ -1,5 +1,6 @@
 
 import type { Database } from '../db/connection';
+import type { Registry } from '../metadata/registry';
 import type { JobQueue } from '../jobs/job-queue';
 import { deterministicId } from '../jobs/schedulers';
 import type { Logger } from '../records/context';
@@ -35,6 +36,8 @@ export interface DispatcherDeps {
   /** Seconds to wait before asking the provider about a send whose answer was lost. */
   reconcileDelaySeconds: number;
   onStatus?: StatusListener;
+  /** Modules, to find a recipient record's address. */
+  registry?: Registry;
   /** Where a campaign's send stands: its queued messages wait while it is paused. */
   campaignState?: (campaignId: string) => Promise<string | undefined>;
   /** Told when a campaign message has left the queue (sent or refused), so the send can complete. */
@@ -79,6 +82,17 @@ export class Dispatcher {
     return `already ${row.status}`;
   }
 
+  /** The country of the recipient record's address (primary, else billing), for its time zone. */
+  private async addressCountry(row: SmsRow): Promise<string | null> {
+    const module = row.parent_type ? String(row.parent_type) : '';
+    if (!module || !row.parent_id || !this.deps.registry?.modules.has(module)) return null;
+    const def = this.deps.registry.module(module);
+    const column = ['primary_address_country', 'billing_address_country'].find((c) => def.columns.includes(c));
+    if (!column) return null;
+    const record = await this.deps.db.knex(def.table).where({ id: row.parent_id }).first(column);
+    return record?.[column] ?? null;
+  }
+
   /** A message of a paused campaign waits: the same check a minute later, until the campaign resumes or is cancelled. */
   private async hold(row: SmsRow): Promise<string> {
     const at = new Date(this.deps.clock().getTime() + 60_000);
@@ -93,7 +107,7 @@ export class Dispatcher {
       await this.fail(row, refusal.code, refusal.reason, 'queued');
       return `refused: ${refusal.reason}`;
     }
-    const waitUntil = config.sendingHours && CAPPED_SOURCES.includes(String(row.source)) ? nextSendingTime(config.sendingHours, row.to_number, this.deps.clock()) : undefined;
+    const waitUntil = config.sendingHours && CAPPED_SOURCES.includes(String(row.source)) ? nextSendingTime(config.sendingHours, row.to_number, this.deps.clock(), await this.addressCountry(row)) : undefined;
     if (waitUntil) {
       await this.deps.jobs.enqueue({ target: DISPATCH_JOB, id: deterministicId(`sms:${row.id}:hours:${formatDateTime(waitUntil.at)}`), data: { id: row.id }, executeTime: waitUntil.at, retries: 3 });
       return `waiting for sending hours in ${waitUntil.zone} (from ${formatDateTime(waitUntil.at)} UTC)`;

@@ -22,14 +22,25 @@ export function parseSendingHours(raw: string): { start: number; end: number } |
   return { start, end };
 }
 
+const COUNTRY_ALIASES: Record<string, string> = { USA: 'US', 'UNITED STATES': 'US', UK: 'GB', 'UNITED KINGDOM': 'GB', ENGLAND: 'GB' };
+
+/** An address's country as an ISO code: the code itself, the country's name, or a common alias. */
+export function countryCode(text: string | null | undefined): string | undefined {
+  const t = String(text ?? '').trim().toUpperCase();
+  if (!t) return undefined;
+  if (/^[A-Z]{2}$/.test(t) && ct.getCountry(t as never)) return t;
+  if (COUNTRY_ALIASES[t]) return COUNTRY_ALIASES[t];
+  return Object.values(ct.getAllCountries()).find((c) => c.name.toUpperCase() === t)?.id;
+}
+
 /**
- * A recipient's time zone from the phone number's country: the default zone when it is one of the
+ * A recipient's time zone from the record's address country, else the phone number's country: the default zone when it is one of the
  * country's (a US sender's zone for US numbers), else the country's first zone (exact for the
  * many one-zone countries); the default zone when the country is unknown.
  */
-export function recipientZone(phone: string, defaultZone: string): string {
-  const country = parsePhoneNumberFromString(phone)?.country;
-  const zones: string[] = country ? [...(ct.getCountry(country)?.timezones ?? [])] : [];
+export function recipientZone(phone: string, defaultZone: string, addressCountry?: string | null): string {
+  const country = countryCode(addressCountry) ?? parsePhoneNumberFromString(phone)?.country;
+  const zones: string[] = country ? [...(ct.getCountry(country as never)?.timezones ?? [])] : [];
   if (!zones.length || zones.includes(defaultZone)) return defaultZone;
   return zones[0];
 }
@@ -41,8 +52,8 @@ function localMinutes(at: Date, zone: string): number {
 }
 
 /** Undefined when a message may go out now; else when the recipient's window next opens. */
-export function nextSendingTime(hours: SendingHours, phone: string, now: Date): { at: Date; zone: string } | undefined {
-  const zone = recipientZone(phone, hours.defaultZone);
+export function nextSendingTime(hours: SendingHours, phone: string, now: Date, addressCountry?: string | null): { at: Date; zone: string } | undefined {
+  const zone = recipientZone(phone, hours.defaultZone, addressCountry);
   const minute = localMinutes(now, zone);
   const inside = hours.start < hours.end ? minute >= hours.start && minute < hours.end : minute >= hours.start || minute < hours.end;
   if (inside) return undefined;

@@ -70,6 +70,7 @@ export class SmsService {
     this.dispatcher = new Dispatcher({
       db: engine.db, provider: this.provider, config: this.config, consent: this.consent, throttle: this.throttle, jobs: engine.jobs, clock, log,
       reconcileDelaySeconds: options.reconcileDelaySeconds ?? 30, onStatus: this.statusEvent,
+      registry: engine.registry,
       campaignState: async (campaignId) => (await this.campaigns.runs.get(campaignId))?.state,
       campaignSettled: (campaignId) => this.campaigns.completeIfDone(campaignId),
     });
