@@ -41,7 +41,7 @@ export class Registry {
   }
 
   dropdown(name: string): Readonly<Record<string, string>> | undefined {
-    return this.appListStrings[name];
+    return Object.hasOwn(this.appListStrings, name) ? this.appListStrings[name] : undefined;
   }
 
   /** A label: module strings first, then application strings, else the key itself. */
@@ -127,7 +127,8 @@ class RegistryBuilder {
       tables.push({ name: jt.table, kind: Object.keys(jt.relationships).length ? 'join' : 'table', fields: jt.fields, indices: jt.indices, file: jt.file });
     }
 
-    return new Registry(deepFreeze(modules), deepFreeze(relationships), deepFreeze(tables), deepFreeze(appStrings), deepFreeze(appListStrings));
+    const dropdowns = byName(Object.fromEntries(Object.entries(appListStrings).map(([name, options]) => [name, byName(options)])));
+    return new Registry(deepFreeze(modules), deepFreeze(relationships), deepFreeze(tables), deepFreeze(byName(appStrings)), deepFreeze(dropdowns));
   }
 
   // ---------------------------------------------------------------- application strings
@@ -281,12 +282,12 @@ class RegistryBuilder {
       audited: dictionary.audited === true,
       optimisticLocking: dictionary.optimistic_locking === true,
       appendOnly: dictionary.append_only ? { writers: Object.freeze([...(dictionary.append_only === true ? [] : dictionary.append_only.writers)]) } : null,
-      fields,
+      fields: byName(fields),
       columns,
-      links,
+      links: byName(links),
       indices,
       views,
-      strings,
+      strings: byName(strings),
       dictionary,
       file: d.file,
       custom: d.custom,
@@ -428,6 +429,14 @@ function checkLayoutFields(file: string, base: string, view: keyof ModuleViews, 
       }
     }
   }
+}
+
+/**
+ * A map keyed by names from metadata, without a prototype: input naming 'constructor' or
+ * '__proto__' as a field, link, string or option finds nothing instead of Object.prototype's members.
+ */
+function byName<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
 }
 
 function deepFreeze<T>(value: T): T {
