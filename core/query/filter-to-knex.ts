@@ -32,9 +32,13 @@ const FIELD_OPERATORS = new Set([
  * in the vardefs; every value is bound, never spliced into SQL. Throws FilterError naming the
  * unknown field or operator, or the value it cannot use.
  */
+/** How deep $and/$or may nest, and how many conditions a filter may hold: beyond them a filter is an attack or a bug. */
+export const FILTER_LIMITS = { depth: 16, conditions: 1000 };
+
 export function applyFilter(query: Knex.QueryBuilder, filter: unknown, ctx: FilterContext): void {
   if (filter === undefined || filter === null) return;
   if (!Array.isArray(filter)) throw new FilterError('filter must be an array of filter objects', { filter });
+  checkSize(filter);
   for (const clause of filter) query.where((q) => applyClause(q, clause, ctx));
 }
 
@@ -59,6 +63,25 @@ function applyClause(q: Knex.QueryBuilder, clause: unknown, ctx: FilterContext):
       default:
         if (key.startsWith('$')) throw new FilterError(`Did not recognize the operand: ${key}`, { operator: key });
         applyField(q, key, value, ctx);
+    }
+  }
+}
+
+/** Walks the filter without recursion (a deep one must not overflow the stack) and refuses one too deep or too large. */
+function checkSize(filter: unknown[]): void {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: filter, depth: 0 }];
+  let conditions = 0;
+  while (stack.length) {
+    const { value, depth } = stack.pop()!;
+    if (depth > FILTER_LIMITS.depth) throw new FilterError(`the filter nests $and/$or deeper than ${FILTER_LIMITS.depth} levels`, { limit: FILTER_LIMITS.depth });
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push({ value: item, depth });
+      continue;
+    }
+    if (!value || typeof value !== 'object') continue;
+    for (const [key, inner] of Object.entries(value)) {
+      if (++conditions > FILTER_LIMITS.conditions) throw new FilterError(`the filter has more than ${FILTER_LIMITS.conditions} conditions`, { limit: FILTER_LIMITS.conditions });
+      if (key === '$and' || key === '$or') stack.push({ value: inner, depth: depth + 1 });
     }
   }
 }

@@ -60,7 +60,7 @@ function pageSize(maxNum: number | undefined): number {
 
 function startOffset(offset: number | undefined): number {
   if (offset === undefined) return 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new FilterError(`offset must be a whole number >= 0, got ${offset}`, { offset });
+  if (!Number.isInteger(offset) || offset < 0 || offset > Number.MAX_SAFE_INTEGER) throw new FilterError(`offset must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${offset}`, { offset });
   return offset;
 }
 
