@@ -93,6 +93,13 @@ export async function saveRecord(
     if (guarded.length) throw new AccessDeniedError(`Only administrators may change ${guarded.join(', ')} of ${module.name}`, { module: module.name, fields: guarded });
   }
 
+  // ---------------------------------------------------------------- owner
+  // Sugar assigns a new record to its creator when nobody else is named.
+  if (!isUpdate && actor.type === 'user' && module.columns.includes('assigned_user_id') && !values.assigned_user_id) {
+    values.assigned_user_id = actor.id;
+    touched.add('assigned_user_id');
+  }
+
   // ---------------------------------------------------------------- validate
   problems.push(...ctx.validator.validate(module, values, isUpdate, touched));
   for (const [link, relatedId] of Object.entries(relateLinks)) {
@@ -100,6 +107,14 @@ export async function saveRecord(
     const target = ctx.registry.module(module.links[link].module);
     const exists = await knex(target.table).where({ id: relatedId, deleted: 0 }).first('id');
     if (!exists) problems.push({ field: idFieldOfLink[link], rule: 'relate', message: `no ${target.name} record has id ${relatedId}` });
+  }
+  // Ids stored on this record that name a record elsewhere (assigned_user_id → Users, …) must name one that exists.
+  for (const { idField, target } of storedReferences(ctx, module)) {
+    const value = values[idField];
+    if (!value || !touched.has(idField) || Object.values(idFieldOfLink).includes(idField)) continue;
+    if (isUpdate && value === fetched![idField]) continue;
+    const exists = await knex(target.table).where({ id: value, deleted: 0 }).first('id');
+    if (!exists) problems.push({ field: idField, rule: 'relate', message: `no ${target.name} record has id ${String(value)}` });
   }
   if (problems.length) throw new ValidationError(module.name, problems);
 
@@ -158,6 +173,18 @@ export async function saveRecord(
   for (const step of linkPlan) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', step.op, module, recordId, module.links[step.link], step.relatedId));
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));
   return withoutSensitive(module, saved);
+}
+
+/** Stored id columns that relate fields point at another module with (assigned_user_id for assigned_user_name, …). */
+function storedReferences(ctx: RecordContext, module: ModuleDef): Array<{ idField: string; target: ModuleDef }> {
+  const refs: Array<{ idField: string; target: ModuleDef }> = [];
+  for (const field of Object.values(module.fields)) {
+    const idField = field.id_name;
+    if ((field.type !== 'relate' && field.type !== 'assigned_user_name') || !idField || !field.module || !module.columns.includes(idField)) continue;
+    if (!ctx.registry.modules.has(field.module) || refs.some((r) => r.idField === idField)) continue;
+    refs.push({ idField, target: ctx.registry.module(field.module) });
+  }
+  return refs;
 }
 
 /** A record the actor may not even view does not exist for them: 404, not 403, so nothing leaks. */
