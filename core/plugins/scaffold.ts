@@ -76,8 +76,8 @@ cane plugin test <path to this folder>     # for example, from the folder that h
 \`\`\`
 
 Each function exported by \`test/*.test.js\` is one case. It is called with \`{ kit, assert }\`
-(\`assert\` is \`node:assert\`) and a fresh CRM: a SQLite database built from Cane's metadata (no users, no
-SMS service), this plugin loaded on the real sandbox with its default settings, a clock fixed at
+(\`assert\` is \`node:assert\`) and a fresh CRM: a SQLite database built from Cane's metadata (one user, the
+administrator '1' that kit.save acts as; no SMS service), this plugin loaded on the real sandbox with its default settings, a clock fixed at
 \`2026-01-01T09:00:00Z\`, and an SMS spy. After each case the command prints ✓ or ✗, then every denied
 host call, failed host call and fault of the plugin in that case (the lines of \`kit.problems()\`); it
 fails if a case fails. To run with other settings, pass a JSON file of setting → value:

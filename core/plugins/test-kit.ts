@@ -7,6 +7,7 @@ import { silentLogger } from '../logger';
 import { SYSTEM } from '../records/actor';
 import type { RecordData } from '../records/read';
 import { PluginHost } from './plugin-host';
+import { ensureFirstAdmin } from '../security/users';
 
 export interface KitOptions {
   /** ISO instant the fixed clock starts at (default 2026-01-01T09:00:00Z). */
@@ -38,6 +39,8 @@ export class PluginTestKit {
     const time = { now: new Date(options.now ?? '2026-01-01T09:00:00Z') };
     const clock = () => new Date(time.now);
     const engine = await createEngine({ databaseUrl: `sqlite:${path.join(tmp, 'kit.sqlite')}`, logger: silentLogger, clock, customDir: path.join(tmp, 'custom') });
+    // The administrator (id '1') that kit.save acts as, as in a real installation.
+    await ensureFirstAdmin(engine, undefined);
     const host = new PluginHost(engine, { dirs: [{ dir: path.join(tmp, 'plugins'), builtIn: false }], settings: { [manifest.id]: options.settings ?? {} } }, silentLogger, clock);
     const kit = new PluginTestKit(engine, host, tmp, manifest.id, time);
     host.bridge.smsSender = async (message) => {
