@@ -95,7 +95,9 @@ export async function saveRecord(
 
   // ---------------------------------------------------------------- owner
   // Sugar assigns a new record to its creator when nobody else is named.
-  if (!isUpdate && actor.type === 'user' && module.columns.includes('assigned_user_id') && !values.assigned_user_id) {
+  // The acting user is known to exist (they signed in), so this default needs no reference check.
+  const defaultedOwner = !isUpdate && actor.type === 'user' && module.columns.includes('assigned_user_id') && !values.assigned_user_id;
+  if (defaultedOwner) {
     values.assigned_user_id = actor.id;
     touched.add('assigned_user_id');
   }
@@ -111,7 +113,7 @@ export async function saveRecord(
   // Ids stored on this record that name a record elsewhere (assigned_user_id → Users, …) must name one that exists.
   for (const { idField, target } of storedReferences(ctx, module)) {
     const value = values[idField];
-    if (!value || !touched.has(idField) || Object.values(idFieldOfLink).includes(idField)) continue;
+    if (!value || !touched.has(idField) || Object.values(idFieldOfLink).includes(idField) || (defaultedOwner && idField === 'assigned_user_id')) continue;
     if (isUpdate && value === fetched![idField]) continue;
     const exists = await knex(target.table).where({ id: value, deleted: 0 }).first('id');
     if (!exists) problems.push({ field: idField, rule: 'relate', message: `no ${target.name} record has id ${String(value)}` });
