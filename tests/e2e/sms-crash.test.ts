@@ -24,7 +24,8 @@ for (const kind of databaseKinds) {
     let db: TestDatabase;
     beforeAll(async () => {
       fake = await FakeTwilio.start();
-      fake.latencyMs = 3;
+      // Long enough that the kill always finds messages mid-send (claimed, answer not stored yet).
+      fake.latencyMs = 20;
       db = await createTestDatabase(kind);
     });
     afterAll(async () => {
