@@ -1,6 +1,7 @@
 import { FilterError } from '../../core/errors';
 import type { Filter } from '../../core/query/filter-to-knex';
 import { admin, describeEachEngine, fixedClock } from '../helpers/engine';
+import { createUser } from '../../core/security/users';
 
 const clock = fixedClock('2026-03-15T10:00:00Z');
 const owner = { type: 'user' as const, id: 'owner-1', isAdmin: false };
@@ -8,6 +9,8 @@ const owner = { type: 'user' as const, id: 'owner-1', isAdmin: false };
 describeEachEngine('filters', (get) => {
   beforeAll(async () => {
     const { records } = get();
+    // the owners the rows name (assigned users must exist)
+    for (const [id, name] of [['owner-1', 'owner1'], ['someone', 'someone']]) await createUser(get(), { id, user_name: name, password: 'owner-password-1', last_name: name });
     const rows: Array<Record<string, unknown>> = [
       { name: 'Acme Corp', industry: 'Banking', billing_address_city: 'Boston', employees: '10', assigned_user_id: 'owner-1', annual_revenue: null },
       { name: 'acme labs', industry: 'Technology', billing_address_city: 'Berlin', employees: '250', assigned_user_id: 'someone' },
