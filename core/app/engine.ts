@@ -23,7 +23,7 @@ export interface EngineOptions extends RegistryOptions {
   clock?: Clock;
   logger?: Logger;
   access?: AccessPolicy;
-  /** Seconds without a heartbeat before a running job is taken back from its worker (default 300). */
+  /** Seconds without a heartbeat before a running job is taken back from its worker (default 30). */
   jobLeaseSeconds?: number;
 }
 

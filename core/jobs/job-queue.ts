@@ -47,13 +47,15 @@ export interface EnqueueOptions {
 export interface JobQueueOptions {
   clock: Clock;
   log: Logger;
-  /** A running job whose heartbeat is older than this is considered abandoned (default 300 s). */
+  /** A running job whose heartbeat is older than this is considered abandoned (default 30 s; the heartbeat renews it every third of that). */
   leaseSeconds?: number;
   /** Identifies this worker in job_queue.client. */
   client?: string;
 }
 
 const FUNCTION_PREFIX = 'function::';
+/** Long enough for any heartbeat to get through a busy moment, short enough that a killed worker's jobs run again within seconds. */
+export const DEFAULT_LEASE_SECONDS = 30;
 
 /**
  * Durable work on Sugar's job_queue table. Jobs are claimed atomically (FOR UPDATE SKIP LOCKED
@@ -71,7 +73,7 @@ export class JobQueue {
   private readonly abort = new AbortController();
 
   constructor(private readonly db: Database, private readonly options: JobQueueOptions) {
-    this.leaseSeconds = options.leaseSeconds ?? 300;
+    this.leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
     this.client = options.client ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
     // Every running job listens for stop(); more than ten may run at once.
     setMaxListeners(0, this.abort.signal);

@@ -71,6 +71,21 @@ describeEachEngine('job queue', (get) => {
     expect(await get().db.knex('job_queue').where('id', claimed.id).first()).toMatchObject({ status: 'done', resolution: 'success', failure_count: 1 });
   });
 
+  it("takes a killed worker's job back within the default 30 s lease, while a live worker's heartbeat keeps it", async () => {
+    const crashed = new JobQueue(get().db, { clock, log: silentLogger, client: 'killed-worker' });
+    await crashed.enqueue({ target: 'nightly' });
+    const [claimed] = await crashed.claim();
+    const survivor = new JobQueue(get().db, { clock, log: silentLogger, client: 'survivor-2' });
+    let ran = 0;
+    survivor.register('nightly', async () => { ran++; });
+    clock.advance(20);
+    expect(await survivor.runOnce()).toBe(0); // within the lease: still the killed worker's
+    clock.advance(11);
+    expect(await survivor.runOnce()).toBe(1);
+    expect(ran).toBe(1);
+    expect(await get().db.knex('job_queue').where('id', claimed.id).first()).toMatchObject({ status: 'done', resolution: 'success' });
+  });
+
   it('queues a job with a caller-chosen id once', async () => {
     const q = queue();
     await q.enqueue({ target: 'once', id: 'after_save:Accounts:abc:1' });
