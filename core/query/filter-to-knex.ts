@@ -135,10 +135,13 @@ function applyField(q: Knex.QueryBuilder, name: string, spec: unknown, ctx: Filt
     switch (op) {
       case '$equals': q.where(col, bindable(field, value, name, op)); break;
       case '$not_equals': q.where((s) => s.whereNot(col, bindable(field, value, name, op)).orWhereNull(col)); break;
-      case '$starts': like(q, col, `${escapeLike(text(value, name, op))}%`, false); break;
-      case '$ends': like(q, col, `%${escapeLike(text(value, name, op))}`, false); break;
-      case '$contains': like(q, col, `%${escapeLike(text(value, name, op))}%`, false); break;
-      case '$not_contains': like(q, col, `%${escapeLike(text(value, name, op))}%`, true); break;
+      case '$starts': case '$ends': case '$contains': case '$not_contains': {
+        const value_ = text(value, name, op);
+        const special = ctx.dialect.textMatch?.(op, typeof col === 'string' ? ctx.knex.raw('??', [col]).toQuery() : (col as unknown as Knex.Raw).toQuery(), value_);
+        if (special) q.whereRaw(special.sql, special.bindings);
+        else like(q, col, op === '$starts' ? `${escapeLike(value_)}%` : op === '$ends' ? `%${escapeLike(value_)}` : `%${escapeLike(value_)}%`, op === '$not_contains');
+        break;
+      }
       case '$in': q.whereIn(col, list(field, value, name, op)); break;
       case '$not_in': q.where((s) => s.whereNotIn(col, list(field, value, name, op)).orWhereNull(col)); break;
       case '$is_null': q.whereNull(col); break;

@@ -28,6 +28,11 @@ export interface Dialect {
   /** Suffix for a claim query that skips rows other workers hold, or '' when the dialect has one writer. */
   readonly skipLocked: string;
   isDuplicateKey(error: unknown): boolean;
+  /**
+   * A text match the database's LIKE cannot do right, or undefined to use LIKE: SQLite's LIKE ends a
+   * pattern at its first NUL character (so '%\0%' matched every row). `col` is a quoted column.
+   */
+  textMatch?(op: '$starts' | '$ends' | '$contains' | '$not_contains', col: string, value: string): { sql: string; bindings: string[] } | undefined;
 }
 
 export function quoteString(value: string, backslashes: boolean): string {

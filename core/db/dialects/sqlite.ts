@@ -76,4 +76,17 @@ export const sqliteDialect: Dialect = {
   concat: (columns) => `(TRIM(${columns.map((c) => `COALESCE(${q(c)}, '')`).join(` || ' ' || `)}) COLLATE NOCASE)`,
   skipLocked: '',
   isDuplicateKey: (error) => /UNIQUE constraint failed/.test(String((error as Error).message)),
+  // Values with a NUL: compare the bytes (lower-cased, as LIKE ignores ASCII case), which instr and
+  // substr on BLOBs do in full where LIKE and length() stop at the NUL.
+  textMatch: (op, col, value) => {
+    if (!value.includes('\u0000')) return undefined;
+    const c = `CAST(LOWER(${col}) AS BLOB)`;
+    const v = 'CAST(LOWER(?) AS BLOB)';
+    switch (op) {
+      case '$contains': return { sql: `INSTR(${c}, ${v}) > 0`, bindings: [value] };
+      case '$not_contains': return { sql: `(${col} IS NULL OR INSTR(${c}, ${v}) = 0)`, bindings: [value] };
+      case '$starts': return { sql: `SUBSTR(${c}, 1, LENGTH(${v})) = ${v}`, bindings: [value, value] };
+      case '$ends': return { sql: `SUBSTR(${c}, -LENGTH(${v})) = ${v}`, bindings: [value, value] };
+    }
+  },
 };
