@@ -196,27 +196,17 @@ export class Bridge {
         return Handlebars.compile(template, { strict: false })(args.data ?? {});
       }
       case 'lists.addMembers': {
-        this.require(inv, 'lists:write');
-        const listId = this.string(args.listId, 'listId');
-        if (!Array.isArray(args.members) || args.members.length > 1000) throw new Denied('members must be a list of at most 1000 {module, id}');
-        let added = 0;
-        for (const m of args.members as Array<{ module?: unknown; id?: unknown }>) {
-          await records.link(actor, 'ProspectLists', listId, this.membershipLink(m?.module), this.string(m.id, 'member id'));
-          added++;
-        }
-        return { added };
+        const { listId, members } = this.listMembers(inv, args);
+        for (const m of members) await records.link(actor, 'ProspectLists', listId, m.link, m.id);
+        return { added: members.length };
       }
       case 'lists.removeMembers': {
-        this.require(inv, 'lists:write');
-        const listId = this.string(args.listId, 'listId');
-        if (!Array.isArray(args.members) || args.members.length > 1000) throw new Denied('members must be a list of at most 1000 {module, id}');
+        const { listId, members } = this.listMembers(inv, args);
         let removed = 0;
-        for (const m of args.members as Array<{ module?: unknown; id?: unknown }>) {
-          const link = this.membershipLink(m?.module);
-          const memberId = this.string(m.id, 'member id');
-          const current = await records.listRelated(actor, 'ProspectLists', listId, link, { filter: [{ id: memberId }], fields: ['id'], maxNum: 1 });
+        for (const m of members) {
+          const current = await records.listRelated(actor, 'ProspectLists', listId, m.link, { filter: [{ id: m.id }], fields: ['id'], maxNum: 1 });
           if (!current.records.length) continue;
-          await records.unlink(actor, 'ProspectLists', listId, link, memberId);
+          await records.unlink(actor, 'ProspectLists', listId, m.link, m.id);
           removed++;
         }
         return { removed };
@@ -249,6 +239,15 @@ export class Bridge {
       default:
         throw new Denied(`unknown host function '${method}'`);
     }
+  }
+
+  /** The arguments of lists.addMembers/removeMembers, checked: the list and each member with its membership link. */
+  private listMembers(inv: Invocation, args: Record<string, unknown>): { listId: string; members: Array<{ link: string; id: string }> } {
+    this.require(inv, 'lists:write');
+    const listId = this.string(args.listId, 'listId');
+    if (!Array.isArray(args.members) || args.members.length > 1000) throw new Denied('members must be a list of at most 1000 {module, id}');
+    const members = (args.members as Array<{ module?: unknown; id?: unknown }>).map((m) => ({ link: this.membershipLink(m?.module), id: this.string(m?.id, 'member id') }));
+    return { listId, members };
   }
 
   /** The target-list link that holds members of a module (the prospect_lists_prospects join). */

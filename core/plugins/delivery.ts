@@ -294,11 +294,11 @@ export class EventDelivery {
     const heartbeat = setInterval(() => {
       knex('cane_plugin_lanes').where(mine).update({ lease_until: this.now(this.leaseSeconds) }).catch(() => undefined);
     }, Math.max(1000, (this.leaseSeconds * 1000) / 3));
-    let delivered = 0; // attempts, counting a failed one
+    let attempts = 0; // delivered ones and the failed one that stops the lane
     try {
       while (!this.stopped) {
         const state = await knex('cane_plugin_lanes').where(mine).first();
-        if (!state) return delivered; // another worker took the lane over
+        if (!state) return attempts; // another worker took the lane over
         const position = Number(state.delivered_seq) + 1;
         if (position > Number(state.last_seq)) break;
         const row = await knex('cane_plugin_events').where({ lane, lane_seq: position }).first();
@@ -313,7 +313,7 @@ export class EventDelivery {
         const result = await this.target.deliver(d);
         if (result.status !== 'delivered') {
           await knex('cane_plugin_events').where('id', d.id).update(this.retryValues(d, result));
-          if (result.status === 'failed') delivered++;
+          if (result.status === 'failed') attempts++;
           break;
         }
         const acked = await knex.transaction(async (trx) => {
@@ -323,11 +323,11 @@ export class EventDelivery {
           await forgetEffects(trx, d.id);
           return true;
         });
-        if (!acked) return delivered;
-        delivered++;
+        if (!acked) return attempts;
+        attempts++;
       }
       await release();
-      return delivered;
+      return attempts;
     } catch (err) {
       await release().catch(() => undefined);
       throw err;
