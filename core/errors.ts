@@ -52,6 +52,13 @@ export class ConflictError extends CaneError {
   }
 }
 
+/** If-Match named a version of the record that is no longer current (HTTP's 412, not Sugar's 409). */
+export class PreconditionFailedError extends CaneError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('precondition_failed', message, 412, details);
+  }
+}
+
 /** A filter or order_by that names an unknown field or operator, or carries a malformed value. */
 export class FilterError extends CaneError {
   constructor(message: string, details: Record<string, unknown> = {}) {

@@ -5,7 +5,7 @@ import { makeBean } from '../hooks/hook-registry';
 import { actorId, type Actor } from './actor';
 import { emit, originOf, type RecordContext } from './context';
 import { linkShape, removeJoinRows } from './relationships';
-import { formatDateTime } from './time';
+import { nextDateModified } from './version';
 import { retrieveRecord } from './queries';
 import { requireVisible, runAfter, withoutSensitive } from './save';
 import type { RecordData } from './read';
@@ -20,7 +20,8 @@ export async function deleteRecord(ctx: RecordContext, actor: Actor, module: Mod
   await requireVisible(ctx, actor, module, record);
   await ctx.access.check(actor, module, 'delete', record);
   await ctx.hooks.run(module.name, 'before_delete', makeBean(module.name, module.objectName, record, record), { id });
-  const now = formatDateTime(ctx.clock());
+  // The join rows carry the same stamp as the record, so a restore knows which ones to bring back.
+  const now = nextDateModified(ctx.clock(), record.date_modified);
   await ctx.db.knex.transaction(async (trx) => {
     for (const link of Object.values(module.links)) {
       const shape = linkShape(ctx, link);
@@ -51,7 +52,7 @@ export async function restoreRecord(ctx: RecordContext, actor: Actor, module: Mo
   if (!isTruthy(row.deleted)) return record;
   await ctx.hooks.run(module.name, 'before_restore', makeBean(module.name, module.objectName, record, record), { id });
   const update: Record<string, unknown> = { deleted: 0 };
-  const now = formatDateTime(ctx.clock());
+  const now = nextDateModified(ctx.clock(), row.date_modified);
   if (module.columns.includes('date_modified')) update.date_modified = now;
   if (module.columns.includes('modified_user_id')) update.modified_user_id = actorId(actor);
   const deletedAt = row.date_modified ? String(row.date_modified).slice(0, 19) : undefined;

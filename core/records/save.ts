@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { AccessDeniedError, ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
+import { AccessDeniedError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type FieldProblem } from '../errors';
 import type { ModuleDef } from '../metadata/registry';
 import { isTruthy } from '../metadata/field-types';
 import { makeBean } from '../hooks/hook-registry';
@@ -12,11 +12,14 @@ import { SYSTEM_FIELDS } from './validate';
 import { formatDateTime } from './time';
 import { applyRelateLinks, planRelateLinks, fireRelationshipHooks } from './link';
 import { retrieveRecord } from './queries';
+import { ifMatchAccepts, nextDateModified, recordETag } from './version';
 import type { RecordData } from './read';
 
 export interface SaveOptions {
-  /** Optimistic locking: the date_modified the caller read; a newer one in the database is a conflict. */
+  /** Optimistic locking: the date_modified the caller read; a newer one in the database is a conflict (409). */
   expectedDateModified?: string;
+  /** Optimistic locking by ETag: an If-Match header; a record whose ETag is not named fails the precondition (412). */
+  ifMatch?: string;
 }
 
 /**
@@ -51,12 +54,8 @@ export async function saveRecord(
     ...ctx.validator.validate(module, { ...start, ...parsed.values }, isUpdate, parsed.submitted).filter((p) => !unreadable.has(p.field)),
   ];
   if (early.length) throw new ValidationError(module.name, early);
-  if (isUpdate && module.optimisticLocking && options.expectedDateModified) {
-    const expected = normalizeInput(module.fields.date_modified, options.expectedDateModified);
-    if (!expected.ok || expected.value !== fetched!.date_modified) {
-      throw new ConflictError(`${module.name} ${id} was changed by someone else at ${String(fetched!.date_modified)} UTC`, { module: module.name, id, date_modified: fetched!.date_modified });
-    }
-  }
+  // Checked here to fail before hooks run, and again under the row lock where it counts.
+  if (isUpdate) checkVersion(module, id!, fetched!, options);
   const recordId = isUpdate ? id : ((parsed.values.id as string | undefined) ?? crypto.randomUUID());
   if (!isUpdate && parsed.values.id && (await knex(module.table).where('id', recordId).first())) {
     throw new ValidationError(module.name, [{ field: 'id', rule: 'unique', message: `a ${module.name} record with id ${recordId} already exists` }]);
@@ -151,14 +150,19 @@ export async function saveRecord(
       if (!isUpdate) {
         await trx(module.table).insert(row);
       } else {
-        const update = trx(module.table).where({ id: recordId, deleted: 0 });
-        if (module.optimisticLocking && has('date_modified')) {
-          const previous = fetched!.date_modified;
-          if (previous === null) update.whereNull('date_modified');
-          else update.andWhere('date_modified', previous as string);
+        // The row lock orders concurrent writers: each sees the one before it, so a version check
+        // lets exactly one of them through and an unchecked write never fails for being concurrent.
+        const locked = await ctx.db.dialect.lockForUpdate(trx(module.table).where({ id: recordId }).first());
+        if (!locked || isTruthy(locked.deleted)) throw new NotFoundError(`Could not find record: ${recordId} in module: ${module.name}`, { module: module.name, id: recordId });
+        const current = rowValues(module, locked);
+        checkVersion(module, recordId, current, options);
+        if (current.date_modified !== fetched!.date_modified) {
+          // Someone wrote in between: audit against what they left, for the fields this write sets.
+          for (const name of Object.keys(changes)) delete changes[name];
+          Object.assign(changes, diff(module, current, Object.fromEntries(Object.keys(row).filter((f) => f in values).map((f) => [f, values[f]]))));
         }
-        const count = await update.update(row);
-        if (count !== 1) throw new ConflictError(`${module.name} ${recordId} was changed or deleted while it was being saved`, { module: module.name, id: recordId });
+        if (has('date_modified')) row.date_modified = nextDateModified(ctx.clock(), current.date_modified);
+        await trx(module.table).where({ id: recordId }).update(row);
       }
       await writeAuditRows(trx, module, recordId, changes, userId, now);
       await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
@@ -175,6 +179,18 @@ export async function saveRecord(
   for (const step of linkPlan) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', step.op, module, recordId, module.links[step.link], step.relatedId));
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));
   return withoutSensitive(module, saved);
+}
+
+/** Optimistic locking against the record as `current` holds it: Sugar's date_modified (409) and If-Match (412). */
+function checkVersion(module: ModuleDef, id: string, current: Record<string, FieldValue>, options: SaveOptions): void {
+  if (options.ifMatch !== undefined && !ifMatchAccepts(options.ifMatch, recordETag(current.date_modified))) {
+    throw new PreconditionFailedError(`${module.name} ${id} is no longer at the version named by If-Match; it is now ${recordETag(current.date_modified)}`, { module: module.name, id, etag: recordETag(current.date_modified) });
+  }
+  if (!module.optimisticLocking || !options.expectedDateModified) return;
+  const expected = normalizeInput(module.fields.date_modified, options.expectedDateModified);
+  if (!expected.ok || expected.value !== current.date_modified) {
+    throw new ConflictError(`${module.name} ${id} was changed by someone else at ${String(current.date_modified)} UTC`, { module: module.name, id, date_modified: current.date_modified });
+  }
 }
 
 /** Stored id columns that relate fields point at another module with (assigned_user_id for assigned_user_name, …). */

@@ -27,6 +27,8 @@ export interface Dialect {
   concat(columns: string[]): string;
   /** Suffix for a claim query that skips rows other workers hold, or '' when the dialect has one writer. */
   readonly skipLocked: string;
+  /** Makes a read inside a transaction hold the rows until commit (FOR UPDATE); SQLite has one writer, so reads as is. */
+  lockForUpdate<T extends Knex.QueryBuilder>(query: T): T;
   isDuplicateKey(error: unknown): boolean;
   /**
    * A text match the database's LIKE cannot do right, or undefined to use LIKE: SQLite's LIKE ends a

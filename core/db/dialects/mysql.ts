@@ -107,5 +107,6 @@ export const mysqlDialect: Dialect = {
   indexName: (_table, index) => index,
   concat: (columns) => `TRIM(CONCAT_WS(' ', ${columns.map(q).join(', ')}))`,
   skipLocked: ' FOR UPDATE SKIP LOCKED',
+  lockForUpdate: (query) => query.forUpdate() as typeof query,
   isDuplicateKey: (error) => (error as { code?: string }).code === 'ER_DUP_ENTRY',
 };

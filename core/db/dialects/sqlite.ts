@@ -75,6 +75,7 @@ export const sqliteDialect: Dialect = {
   // An expression loses its columns' collation; NOCASE keeps name comparisons case-insensitive.
   concat: (columns) => `(TRIM(${columns.map((c) => `COALESCE(${q(c)}, '')`).join(` || ' ' || `)}) COLLATE NOCASE)`,
   skipLocked: '',
+  lockForUpdate: (query) => query,
   isDuplicateKey: (error) => /UNIQUE constraint failed/.test(String((error as Error).message)),
   // Values with a NUL: compare the bytes (lower-cased, as LIKE ignores ASCII case), which instr and
   // substr on BLOBs do in full where LIKE and length() stop at the NUL.

@@ -3,7 +3,7 @@ import { AccessDeniedError, CaneError, FilterError, NotFoundError, ValidationErr
 import type { ModuleDef } from '../../metadata/registry';
 import { isTruthy, maxLength } from '../../metadata/field-types';
 import type { Actor } from '../../records/actor';
-import { formatDateTime } from '../../records/time';
+import { formatDateTime, parseDateTime } from '../../records/time';
 import { parseSqlOrderBy, parseSqlWhere } from '../../query/sql-where';
 import { actorFor, LoginError, type UserRow } from '../../security/authenticate';
 import { soapErrors } from './soap-errors';
@@ -289,7 +289,7 @@ export function legacyMethods(services: CrmServices) {
 
   /** set_entry semantics: an id updates (or creates with new_with_id), none creates, deleted=1 deletes. */
   async function saveEntry(actor: Actor, module: ModuleDef, values: Record<string, unknown>): Promise<string> {
-    const { id, new_with_id: newWithId, deleted, ...fields } = values as Record<string, unknown> & { id?: string };
+    const { id, new_with_id: newWithId, deleted, date_modified: dateModified, ...fields } = values as Record<string, unknown> & { id?: string };
     if (id && !isTruthy(newWithId)) {
       const exists = await engine.db.knex(module.table).where({ id }).first('id', 'deleted');
       if (!exists) throw soapErrors.invalidData(`no ${module.name} record has id ${String(id)}; send new_with_id to create one with that id`);
@@ -297,7 +297,9 @@ export function legacyMethods(services: CrmServices) {
         await records.delete(actor, module.name, String(id));
         return String(id);
       }
-      await records.update(actor, module.name, String(id), fields);
+      // A date_modified sent with an update is the version the client read: a newer one is a conflict.
+      const expected = typeof dateModified === 'string' && dateModified ? parseDateTime(dateModified) ?? dateModified : undefined;
+      await records.update(actor, module.name, String(id), fields, { expectedDateModified: expected });
       return String(id);
     }
     const created = await records.create(actor, module.name, id ? { ...fields, id } : fields);

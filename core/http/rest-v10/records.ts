@@ -5,6 +5,7 @@ import type { CrmServices } from '../../app/services';
 import type { ModuleDef } from '../../metadata/registry';
 import type { Actor } from '../../records/actor';
 import { parseDateTime } from '../../records/time';
+import { recordETag } from '../../records/version';
 import { readJson } from '../middleware/body';
 import { RecordAcl, toV10 } from './format';
 import { fieldsOf, listOptions, queryOf } from './params';
@@ -110,6 +111,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
   router.post('/:module', async (ctx) => {
     const module = moduleOf(services, ctx);
     const created = await records.create(actor(ctx), module.name, recordInput(await readJson(ctx, services.bodyLimit)));
+    ctx.set('ETag', recordETag(created.date_modified));
     ctx.body = toV10(module, created, await RecordAcl.for(acl, actor(ctx), module));
   });
 
@@ -117,6 +119,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     const module = moduleOf(services, ctx);
     const fields = fieldsOf(module, queryOf(ctx).fields);
     const record = await records.retrieve(actor(ctx), module.name, ctx.params.id);
+    ctx.set('ETag', recordETag(record.date_modified));
     ctx.body = toV10(module, record, await RecordAcl.for(acl, actor(ctx), module), fields);
   });
 
@@ -127,7 +130,9 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     const stamp = ctx.get('x-timestamp') || (typeof input.date_modified === 'string' ? input.date_modified : undefined);
     const expected = stamp ? parseDateTime(stamp) : undefined;
     if (stamp && !expected) throw new CaneError('invalid_parameter', `date_modified/X-Timestamp '${stamp}' is not a date and time`, 422);
-    const updated = await records.update(actor(ctx), module.name, ctx.params.id, input, { expectedDateModified: expected });
+    const ifMatch = ctx.get('if-match') || undefined;
+    const updated = await records.update(actor(ctx), module.name, ctx.params.id, input, { expectedDateModified: expected, ifMatch });
+    ctx.set('ETag', recordETag(updated.date_modified));
     ctx.body = toV10(module, updated, await RecordAcl.for(acl, actor(ctx), module));
   });
 
