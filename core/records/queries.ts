@@ -33,7 +33,7 @@ export async function retrieveRecord(ctx: RecordContext, module: ModuleDef, id: 
   const query = ctx.db.knex(module.table).where('id', id);
   const row = await query.first();
   if (!row || (!options.deleted && isTruthy(row.deleted))) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
-  const [record] = await toRecords(ctx, module, [row], options);
+  const [record] = await toRecords(ctx, module, [row], null, options);
   if (hooks) await ctx.hooks.run(module.name, 'after_retrieve', makeBean(module.name, module.objectName, record, record), { id, encode: false });
   return record;
 }
@@ -46,7 +46,7 @@ export async function retrieveFor(ctx: RecordContext, actor: Actor, module: Modu
   const row = await query.first();
   if (!row) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
   await ctx.access.check(actor, module, 'view', row);
-  const [record] = await toRecords(ctx, module, [row], options);
+  const [record] = await toRecords(ctx, module, [row], actor, options);
   const bean = makeBean(module.name, module.objectName, record, record);
   await ctx.hooks.run(module.name, 'after_retrieve', bean, { id, encode: false });
   return { ...bean } as unknown as RecordData;
@@ -69,7 +69,7 @@ export async function listRecords(ctx: RecordContext, actor: Actor, module: Modu
   const alias = module.table;
   const query = ctx.db.knex(alias).select(`${alias}.*`);
   await scopeQuery(ctx, actor, module, query, alias, options);
-  return page(ctx, module, query, alias, options);
+  return page(ctx, actor, module, query, alias, options);
 }
 
 export async function countRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, options: Pick<ListOptions, 'filter' | 'deleted'> = {}): Promise<number> {
@@ -87,7 +87,7 @@ export async function listRelatedRecords(ctx: RecordContext, actor: Actor, modul
   const target = ctx.registry.module(link.module);
   const query = relatedQuery(ctx, ctx.db.knex, link, id);
   await scopeQuery(ctx, actor, target, query, target.table, { ...options, deleted: false });
-  return page(ctx, target, query, target.table, options);
+  return page(ctx, actor, target, query, target.table, options);
 }
 
 async function scopeQuery(ctx: RecordContext, actor: Actor, module: ModuleDef, query: Knex.QueryBuilder, alias: string, options: Pick<ListOptions, 'filter' | 'deleted'>) {
@@ -99,13 +99,13 @@ async function scopeQuery(ctx: RecordContext, actor: Actor, module: ModuleDef, q
   await ctx.access.scope(actor, module, 'list', query, alias);
 }
 
-async function page(ctx: RecordContext, module: ModuleDef, query: Knex.QueryBuilder, alias: string, options: ListOptions): Promise<ListResult> {
+async function page(ctx: RecordContext, actor: Actor, module: ModuleDef, query: Knex.QueryBuilder, alias: string, options: ListOptions): Promise<ListResult> {
   const size = pageSize(options.maxNum);
   const offset = startOffset(options.offset);
   applyOrderBy(query, module, alias, options.orderBy ?? []);
   const rows = await query.limit(size + 1).offset(offset);
   const more = rows.length > size;
-  const records = await toRecords(ctx, module, rows.slice(0, size), options);
+  const records = await toRecords(ctx, module, rows.slice(0, size), actor, options);
   if (ctx.hooks.has(module.name, 'process_record')) {
     for (let i = 0; i < records.length; i++) {
       const bean = makeBean(module.name, module.objectName, records[i], records[i]);

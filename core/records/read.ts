@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ModuleDef } from '../metadata/registry';
 import type { FieldDef } from '../metadata/types';
 import { valueKind } from '../metadata/field-types';
+import type { Actor } from './actor';
 import type { RecordContext } from './context';
 import { fromStorage, type FieldValue } from './values';
 import { relatedIds } from './relationships';
@@ -15,8 +16,11 @@ export interface ReadOptions {
   includeSensitive?: boolean;
 }
 
-/** A database row of a module's table -> the record as the service returns it, with computed fields. */
-export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Record<string, unknown>[], options: ReadOptions = {}, trx?: Knex): Promise<RecordData[]> {
+/**
+ * A database row of a module's table -> the record as the service returns it, with computed fields.
+ * `viewer` is whose rights decide which relate and parent names show (null: Cane's own reads, every name).
+ */
+export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Record<string, unknown>[], viewer: Actor | null, options: ReadOptions = {}, trx?: Knex): Promise<RecordData[]> {
   const wanted = (name: string) => name === 'id' || !options.fields || options.fields.includes(name);
   const records = rows.map((row) => {
     const record: Record<string, FieldValue> = {};
@@ -30,7 +34,7 @@ export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Rec
     }
     return record as RecordData;
   });
-  await computeFields(ctx, module, records, wanted, trx);
+  await computeFields(ctx, module, records, wanted, viewer, trx);
   if (options.fields) {
     const relFields = new Set(Object.values(module.links).flatMap((l) => l.relationship.relFields));
     for (const r of records) for (const key of Object.keys(r)) if (!wanted(key) && !relFields.has(key)) delete r[key];
@@ -38,11 +42,10 @@ export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Rec
   return records;
 }
 
-/** Fills person names (db_concat_fields), relate names and parent names, a few batched queries per page. */
-async function computeFields(ctx: RecordContext, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean, trx?: Knex) {
+/** Fills counts, person names (db_concat_fields), relate names and parent names, a few batched queries per page. */
+async function computeFields(ctx: RecordContext, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean, viewer: Actor | null, trx?: Knex) {
   if (!records.length) return;
   const knex = trx ?? ctx.db.knex;
-  const lookups = new DisplayLookups(knex);
   for (const [name, field] of Object.entries(module.fields)) {
     if (field.source !== 'non-db' || !wanted(name)) continue;
     if (field.cane_count) {
@@ -56,6 +59,27 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
       for (const r of records) r[name] = concatName(field, r);
     }
   }
+  await fillRelatedNames(ctx, knex, module, records, wanted, viewer);
+}
+
+/**
+ * A record's names again as `viewer` may see them: a save reads its record back for the hooks with
+ * every name, and what goes back to the caller must not show more than a read would.
+ */
+export async function relatedNamesFor(ctx: RecordContext, viewer: Actor, module: ModuleDef, record: RecordData): Promise<RecordData> {
+  if (viewer.type === 'system') return record;
+  const copy = { ...record };
+  await fillRelatedNames(ctx, ctx.db.knex, module, [copy], (name) => name in record, viewer);
+  return copy;
+}
+
+/**
+ * Relate and parent names. A name belongs to the related record: the lookup is narrowed by the
+ * viewer's view scope on the related module, so one they may not view (module access, role level,
+ * owner-only) comes back null while its id stays, as Sugar's v10 keeps it.
+ */
+async function fillRelatedNames(ctx: RecordContext, knex: Knex, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean, viewer: Actor | null) {
+  const lookups = new DisplayLookups(knex, viewer ? (target, query) => ctx.access.scope(viewer, target, 'view', query, target.table) : undefined);
   for (const [name, field] of Object.entries(module.fields)) {
     if (!wanted(name) && !(field.id_name && wanted(field.id_name) && module.fields[field.id_name]?.source === 'non-db')) continue;
     if (field.type === 'relate' && field.source === 'non-db' && field.id_name && field.module) {
@@ -67,6 +91,9 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
   await lookups.resolve();
 }
 
+/** Narrows a query on a related module's table to the rows the viewer may see. */
+type Narrow = (target: ModuleDef, query: Knex.QueryBuilder) => Promise<void> | void;
+
 /**
  * Collects the display values a page needs (created_by_name, modified_by_name and
  * assigned_user_name all read users) and fetches them with one query per target and column.
@@ -74,7 +101,7 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
 class DisplayLookups {
   private readonly wanted = new Map<string, { target: ModuleDef; rname: string; ids: Set<string>; apply: Array<(values: Map<string, string>) => void> }>();
 
-  constructor(private readonly knex: Knex) {}
+  constructor(private readonly knex: Knex, private readonly narrow?: Narrow) {}
 
   request(target: ModuleDef, rname: string, ids: Iterable<string>, apply: (values: Map<string, string>) => void) {
     const key = `${target.name}:${rname}`;
@@ -86,7 +113,7 @@ class DisplayLookups {
 
   async resolve() {
     for (const entry of this.wanted.values()) {
-      const values = await displayValues(this.knex, entry.target, entry.rname, [...entry.ids]);
+      const values = await displayValues(this.knex, entry.target, entry.rname, [...entry.ids], this.narrow);
       for (const apply of entry.apply) apply(values);
     }
   }
@@ -136,8 +163,8 @@ async function fillParent(ctx: RecordContext, name: string, field: FieldDef, rec
   }
 }
 
-/** id -> the display value of `rname` (a column, or a concatenated name) for records of a module. */
-export async function displayValues(knex: Knex, target: ModuleDef, rname: string, ids: string[]): Promise<Map<string, string>> {
+/** id -> the display value of `rname` (a column, or a concatenated name) for records of a module (those `narrow` keeps). */
+export async function displayValues(knex: Knex, target: ModuleDef, rname: string, ids: string[], narrow?: Narrow): Promise<Map<string, string>> {
   const result = new Map<string, string>();
   if (!ids.length) return result;
   const field = target.fields[rname] ?? target.fields.name;
@@ -145,7 +172,9 @@ export async function displayValues(knex: Knex, target: ModuleDef, rname: string
   const columns = field.db_concat_fields ?? (field.source === 'non-db' ? [] : [field.name]);
   if (!columns.length) return result;
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await knex(target.table).select(['id', ...columns]).whereIn('id', ids.slice(i, i + 500));
+    const query = knex(target.table).select([`${target.table}.id`, ...columns.map((c) => `${target.table}.${c}`)]).whereIn(`${target.table}.id`, ids.slice(i, i + 500));
+    await narrow?.(target, query);
+    const rows = await query;
     for (const row of rows) {
       const value = columns.map((c) => row[c]).filter((v) => v !== null && v !== '').join(' ');
       result.set(row.id, valueKind(field) === 'bool' ? String(value) : value);

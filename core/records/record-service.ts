@@ -1,6 +1,6 @@
 import type { Actor } from './actor';
 import type { RecordContext } from './context';
-import type { ReadOptions, RecordData } from './read';
+import { relatedNamesFor, type ReadOptions, type RecordData } from './read';
 import { saveRecord, type SaveOptions } from './save';
 import { deleteRecord, restoreRecord } from './delete';
 import { countRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
@@ -27,13 +27,15 @@ export class RecordService {
   constructor(private readonly ctx: RecordContext) {}
 
   async create(actor: Actor, module: string, data: Record<string, unknown>): Promise<RecordData> {
-    assertAppendAllowed(this.ctx.registry.module(module), actor, 'create');
-    return saveRecord(this.ctx, actor, this.ctx.registry.module(module), undefined, data);
+    const def = this.ctx.registry.module(module);
+    assertAppendAllowed(def, actor, 'create');
+    return relatedNamesFor(this.ctx, actor, def, await saveRecord(this.ctx, actor, def, undefined, data));
   }
 
   async update(actor: Actor, module: string, id: string, data: Record<string, unknown>, options: SaveOptions = {}): Promise<RecordData> {
-    assertAppendAllowed(this.ctx.registry.module(module), actor, 'update');
-    return saveRecord(this.ctx, actor, this.ctx.registry.module(module), id, data, options);
+    const def = this.ctx.registry.module(module);
+    assertAppendAllowed(def, actor, 'update');
+    return relatedNamesFor(this.ctx, actor, def, await saveRecord(this.ctx, actor, def, id, data, options));
   }
 
   retrieve(actor: Actor, module: string, id: string, options: ReadOptions & { deleted?: boolean } = {}): Promise<RecordData> {
@@ -46,8 +48,9 @@ export class RecordService {
   }
 
   async restore(actor: Actor, module: string, id: string): Promise<RecordData> {
-    assertAppendAllowed(this.ctx.registry.module(module), actor, 'restore');
-    return restoreRecord(this.ctx, actor, this.ctx.registry.module(module), id);
+    const def = this.ctx.registry.module(module);
+    assertAppendAllowed(def, actor, 'restore');
+    return relatedNamesFor(this.ctx, actor, def, await restoreRecord(this.ctx, actor, def, id));
   }
 
   list(actor: Actor, module: string, options: ListOptions = {}): Promise<ListResult> {
