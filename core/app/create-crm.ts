@@ -9,7 +9,8 @@ import { uiRouter } from '../http/ui/router';
 import { DEFAULT_BODY_LIMIT } from '../http/middleware/body';
 import { createLogger } from '../logger';
 import { AclPolicy, ensureAclActions } from '../security/acl';
-import { Authenticator, DEFAULT_LOGIN_POLICY, type LoginPolicy } from '../security/authenticate';
+import { Authenticator } from '../security/authenticate';
+import { loginPolicyFrom, type LoginPolicy } from '../security/login-policy';
 import { installationSecret } from '../security/secret';
 import { TokenStore, DEFAULT_LIFETIMES, type TokenLifetimes } from '../security/tokens';
 import { ensureFirstAdmin, setPassword } from '../security/users';
@@ -32,6 +33,7 @@ export interface CrmOptions extends Omit<EngineOptions, 'access'> {
   /** Keys token digests; default CANE_SECRET, else generated once and kept in the config table. */
   secret?: string;
   tokenLifetimes?: Partial<TokenLifetimes>;
+  /** Failed-login caps and window (default CANE_LOGIN_* variables, else 10 per user and 100 per address in 15 minutes). */
   loginPolicy?: Partial<LoginPolicy>;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
@@ -65,6 +67,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   const log = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   // Configuration read from files and the environment is checked before anything is opened.
+  const loginPolicy = loginPolicyFrom(options.loginPolicy);
   const smsConfig = options.sms === false ? undefined : smsConfigFrom({ ...options.sms?.config, publicUrl: options.sms?.config?.publicUrl ?? options.publicUrl });
   const pluginSettings = options.plugins === false ? undefined : options.plugins?.settings ?? pluginSettingsFile(process.env.CANE_PLUGIN_SETTINGS);
   // The access policy needs the registry and database the engine builds, so it is attached after.
@@ -76,7 +79,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   await ensureAclActions(engine.db, engine.registry, clock);
   const secret = options.secret ?? (await installationSecret(engine.db));
   const tokens = new TokenStore(engine.db, secret, clock, { ...DEFAULT_LIFETIMES, ...options.tokenLifetimes });
-  const auth = new Authenticator(engine.db, clock, { ...DEFAULT_LOGIN_POLICY, ...options.loginPolicy });
+  const auth = new Authenticator(engine.db, clock, loginPolicy);
   auth.onLogin = (user, ip) => publish(engine.context, {
     event: 'user.login', module: 'Users', id: user.id, isUpdate: false, actorId: user.id, changes: {},
     record: { id: user.id, user_name: user.user_name, date_modified: formatDateTime(clock()), modified_user_id: user.id, ip_address: ip },

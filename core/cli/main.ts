@@ -18,6 +18,8 @@ import { CaneError } from '../errors';
 import { createLogger, silentLogger } from '../logger';
 import { loadRegistry } from '../metadata/registry';
 import { RoleAdmin } from '../security/roles';
+import { loginPolicyFrom } from '../security/login-policy';
+import { LoginThrottle } from '../security/login-throttle';
 import { ensureAclActions } from '../security/acl';
 import { createUser, setPassword } from '../security/users';
 import { randomPassword } from '../security/passwords';
@@ -166,6 +168,37 @@ program
       const password = opts.password ?? randomPassword();
       await setPassword(engine, userName, password);
       console.log(`password of ${userName} changed${opts.password ? '' : ` to ${password}`}`);
+    });
+  });
+
+const withLoginThrottle = (fn: (throttle: LoginThrottle) => Promise<void>) => withQuietEngine((engine) => fn(new LoginThrottle(engine.db, systemClock, loginPolicyFrom())));
+
+program
+  .command('user:locks')
+  .description('user names and addresses locked by failed logins, with when each lock ends')
+  .option('--all', 'also those with failures still under the cap')
+  .action(async (opts: { all?: boolean }) => {
+    await withLoginThrottle(async (throttle) => {
+      const locks = await throttle.locks(Boolean(opts.all));
+      if (!locks.length) console.log(opts.all ? 'no failed logins in the current window' : 'no locks');
+      for (const lock of locks) {
+        console.log(`${lock.kind} ${lock.subject}: ${lock.failures} failures until ${lock.until} UTC${lock.lastAddress && lock.kind === 'user' ? ` (last from ${lock.lastAddress})` : ''}`);
+      }
+    });
+  });
+
+program
+  .command('user:unlock [user_name]')
+  .description("clear a user name's failed logins (or an address's, with --address) before the window ends")
+  .option('--address <ip>', 'clear the failures counted for this client address')
+  .action(async (userName: string | undefined, opts: { address?: string }) => {
+    if (!userName && !opts.address) throw new CaneError('invalid_parameter', 'name a user, or an address with --address');
+    await withLoginThrottle(async (throttle) => {
+      for (const [kind, subject] of [['user', userName], ['address', opts.address]] as const) {
+        if (!subject) continue;
+        const label = kind === 'user' ? `user ${subject}` : `address ${subject}`;
+        console.log(await throttle.unlock(kind, subject) ? `${label} unlocked` : `${label} had no failed logins`);
+      }
     });
   });
 

@@ -4,17 +4,9 @@ import type { Database } from '../db/connection';
 import { CaneError } from '../errors';
 import type { Actor } from '../records/actor';
 import { formatDateTime, type Clock } from '../records/time';
+import type { LoginPolicy } from './login-policy';
+import { LoginThrottle } from './login-throttle';
 import { md5Hex, verifyPassword } from './passwords';
-
-export interface LoginPolicy {
-  /** Failures within this window count towards the slow-down. */
-  windowSeconds: number;
-  /** Delay before answering after n recent failures: base * 2^(n-1), capped. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-export const DEFAULT_LOGIN_POLICY: LoginPolicy = { windowSeconds: 900, baseDelayMs: 200, maxDelayMs: 5000 };
 
 /** A failed login. The message never says whether the user exists. */
 export class LoginError extends CaneError {
@@ -36,52 +28,47 @@ export interface UserRow {
 const DUMMY_HASH = bcrypt.hashSync('cane-dummy', 10);
 
 /**
- * Checks user name and password against Sugar's users table. Every attempt is recorded in
- * cane_login_attempts; recent failures for the same user name or address delay the answer
- * exponentially, whichever process handles the next attempt.
+ * Checks user name and password against Sugar's users table. Before the password is looked at, the
+ * attempt takes a slot in LoginThrottle (capped per user name and per address, across processes);
+ * every attempt is also logged in cane_login_attempts.
  */
 export class Authenticator {
   /** Called after a successful login (the audit trail listens here). */
   onLogin: ((user: UserRow, ip: string | null) => Promise<void>) | undefined;
+  readonly throttle: LoginThrottle;
 
-  constructor(
-    private readonly db: Database,
-    private readonly clock: Clock,
-    private readonly policy: LoginPolicy = DEFAULT_LOGIN_POLICY,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  ) {}
+  constructor(private readonly db: Database, private readonly clock: Clock, policy: LoginPolicy) {
+    this.throttle = new LoginThrottle(db, clock, policy);
+  }
 
-  /** `password` is the plaintext, or with `isMd5` its lower-case MD5 hex (v4_1). */
+  /** `password` is the plaintext, or with `isMd5` its lower-case MD5 hex (v4_1). Throws TooManyLoginsError when capped. */
   async login(userName: string, password: string, options: { isMd5?: boolean; ip?: string } = {}): Promise<UserRow> {
     const ip = options.ip ?? null;
-    const failures = await this.recentFailures(userName, ip);
-    if (failures > 0) await this.sleep(Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (failures - 1)));
-    const user: UserRow | undefined = userName ? await this.db.knex('users').where({ user_name: userName, deleted: 0 }).first() : undefined;
-    const md5 = options.isMd5 ? password.toLowerCase() : md5Hex(password);
-    const ok = user ? await verifyPassword(md5, user.user_hash) : (await bcrypt.compare(md5, DUMMY_HASH), false);
-    if (!user || !ok) {
-      await this.record(userName, ip, false);
-      throw new LoginError('credentials');
+    const slot = await this.throttle.reserve(userName, ip);
+    let user: UserRow | undefined;
+    try {
+      user = await this.check(userName, password, options.isMd5 ?? false);
+    } catch (err) {
+      await slot.abandoned();
+      throw err;
     }
-    if (!canLogIn(user)) {
+    if (!user || !canLogIn(user)) {
+      await slot.failed();
       await this.record(userName, ip, false);
-      throw new LoginError('inactive');
+      throw new LoginError(user ? 'inactive' : 'credentials');
     }
+    await slot.succeeded();
     await this.record(userName, ip, true);
     await this.onLogin?.(user, ip);
     return user;
   }
 
-  private async recentFailures(userName: string, ip: string | null): Promise<number> {
-    const since = formatDateTime(new Date(this.clock().getTime() - this.policy.windowSeconds * 1000));
-    const lastSuccess = await this.db.knex('cane_login_attempts').where({ user_name: userName, succeeded: 1 }).andWhere('date_entered', '>=', since).max({ at: 'date_entered' }).first();
-    const from = lastSuccess?.at ? String(lastSuccess.at) : since;
-    const row = await this.db.knex('cane_login_attempts')
-      .where({ succeeded: 0 })
-      .andWhere('date_entered', '>', from)
-      .andWhere((q) => { q.where('user_name', userName); if (ip) q.orWhere('ip_address', ip); })
-      .count({ n: '*' }).first();
-    return Number(row?.n ?? 0);
+  /** The user when the password is right (active or not), else undefined. */
+  private async check(userName: string, password: string, isMd5: boolean): Promise<UserRow | undefined> {
+    const user: UserRow | undefined = userName ? await this.db.knex('users').where({ user_name: userName, deleted: 0 }).first() : undefined;
+    const md5 = isMd5 ? password.toLowerCase() : md5Hex(password);
+    const ok = user ? await verifyPassword(md5, user.user_hash) : (await bcrypt.compare(md5, DUMMY_HASH), false);
+    return ok ? user : undefined;
   }
 
   private async record(userName: string, ip: string | null, succeeded: boolean) {

@@ -63,7 +63,7 @@ export function client(crm: Crm, url: string): TestServer {
 export function describeEachServer(title: string, body: (get: () => TestServer) => void, options: Partial<CrmOptions> = {}): void {
   describeEachKind(title, async (db) => {
     // Plugins (and their runner process) only where a suite asks for them.
-    const crm = await createCrm({ database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', loginPolicy: { baseDelayMs: 1, maxDelayMs: 5 }, plugins: false, ...options });
+    const crm = await createCrm({ database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', plugins: false, ...options });
     const listening = await startServer(crm);
     return { value: client(crm, listening.url), stop: async () => { await listening.close(); await crm.close(); } };
   }, body);

@@ -27,7 +27,7 @@ export function describeSms(title: string, body: (get: () => SmsTestBed) => void
     const fake = await FakeTwilio.start();
     const crm = await createCrm({
       database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', demo: true,
-      loginPolicy: { baseDelayMs: 1, maxDelayMs: 5 }, plugins: false, publicUrl: PUBLIC_URL,
+      plugins: false, publicUrl: PUBLIC_URL,
       sms: { config: twilioConfig(fake, config), reconcileDelaySeconds: 0 }, ...options,
     });
     const listening = await startServer(crm);

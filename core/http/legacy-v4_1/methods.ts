@@ -6,6 +6,7 @@ import type { Actor } from '../../records/actor';
 import { formatDateTime, parseDateTime } from '../../records/time';
 import { parseSqlOrderBy, parseSqlWhere } from '../../query/sql-where';
 import { actorFor, LoginError, type UserRow } from '../../security/authenticate';
+import { TooManyLoginsError } from '../../security/login-throttle';
 import { soapErrors } from './soap-errors';
 import { asString, fromNameValueList, toEntry } from './values';
 
@@ -86,6 +87,7 @@ export function legacyMethods(services: CrmServices) {
         user = await auth.login(userAuth.user_name, userAuth.password, { isMd5: !plain, ip });
       } catch (err) {
         if (err instanceof LoginError) throw err.reason === 'inactive' ? soapErrors.inactiveUser() : soapErrors.invalidLogin();
+        if (err instanceof TooManyLoginsError) throw soapErrors.tooManyLogins(err.message);
         throw err;
       }
       const id = await tokens.issue('session', user.id, { clientId: String(args.application_name ?? 'v4_1').slice(0, 64), ip });

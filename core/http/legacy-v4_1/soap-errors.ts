@@ -12,6 +12,8 @@ export class SoapError extends Error {
 export const soapErrors = {
   invalidLogin: () => new SoapError('Invalid Login', 10, 'Login attempt failed please check the username and password'),
   inactiveUser: () => new SoapError('Invalid Login', 10, 'Login attempt failed: this user is not active'),
+  /** Cane's own: Sugar has no throttling error; 429 as in HTTP. */
+  tooManyLogins: (detail: string) => new SoapError('Too many login attempts', 429, detail),
   invalidSession: () => new SoapError('Invalid Session ID', 11, 'The session ID is invalid'),
   noModule: (module: unknown) => new SoapError('Module Does Not Exist', 20, `This module is not available on this server: ${String(module)}`),
   noRelationship: (link: unknown) => new SoapError('Relationship Not Supported', 31, `There is no link named ${String(link)}`),

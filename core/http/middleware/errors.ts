@@ -21,6 +21,7 @@ export function v10Errors(log: Logger) {
       ctx.set('Cache-Control', 'no-store');
       if (err instanceof CaneError) {
         ctx.status = err.status;
+        if (typeof err.details.retryAfter === 'number') ctx.set('Retry-After', String(err.details.retryAfter));
         const body: Record<string, unknown> = { error: SUGAR_LABELS[err.code] ?? err.code, error_message: err.message };
         if (err instanceof ValidationError) body.fields = err.problems;
         else if (err.details.field) body.field = err.details.field;

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { LoginError } from '../../security/authenticate';
+import { TooManyLoginsError } from '../../security/login-throttle';
 import { isTimeZone } from '../../views/time-zone';
 import { readFormData } from './forms';
 import type { Ui } from './ui-context';
@@ -26,6 +27,10 @@ export function authPages(router: Router, ui: Ui): void {
       const next = form.get('next');
       ctx.redirect(next && next.startsWith(ui.base(ctx)) && !next.startsWith('//') ? next : ui.base(ctx));
     } catch (err) {
+      if (err instanceof TooManyLoginsError) {
+        ctx.set('Retry-After', String(err.retryAfter));
+        return renderLogin(ctx, err.message, form.get('user_name') ?? '', 429);
+      }
       if (!(err instanceof LoginError)) throw err;
       await renderLogin(ctx, err.message, form.get('user_name') ?? '', 401);
     }
