@@ -9,6 +9,7 @@ import { nextDateModified } from './version';
 import { retrieveRecord } from './queries';
 import { requireVisible, runAfter, withoutSensitive } from './save';
 import type { RecordData } from './read';
+import type { PlannedWrite } from './batch';
 
 /**
  * SugarBean::mark_deleted: before_delete → (one transaction) soft-delete the join rows (deleted = 1,
@@ -16,27 +17,39 @@ import type { RecordData } from './read';
  * one-to-many children keep their key, so history stays attached and a restore is exact.
  */
 export async function deleteRecord(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string): Promise<void> {
+  const planned = await planDelete(ctx, actor, module, id);
+  await ctx.db.knex.transaction((trx) => planned.write(trx));
+  await planned.finish();
+}
+
+/** The delete checked and its before_delete hooks run; `write` marks it deleted inside the caller's transaction. */
+export async function planDelete(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string): Promise<PlannedWrite<void>> {
   const record = await retrieveRecord(ctx, module, id, {}, false);
   await requireVisible(ctx, actor, module, record);
   await ctx.access.check(actor, module, 'delete', record);
   await ctx.hooks.run(module.name, 'before_delete', makeBean(module.name, module.objectName, record, record), { id });
   // The join rows carry the same stamp as the record, so a restore knows which ones to bring back.
   const now = nextDateModified(ctx.clock(), record.date_modified);
-  await ctx.db.knex.transaction(async (trx) => {
-    for (const link of Object.values(module.links)) {
-      const shape = linkShape(ctx, link);
-      if (shape.kind === 'join') {
-        await removeJoinRows(trx, shape, id, undefined, now);
+  return {
+    async write(trx) {
+      for (const link of Object.values(module.links)) {
+        const shape = linkShape(ctx, link);
+        if (shape.kind === 'join') {
+          await removeJoinRows(trx, shape, id, undefined, now);
+        }
       }
-    }
-    const row: Record<string, unknown> = { deleted: 1 };
-    if (module.columns.includes('date_modified')) row.date_modified = now;
-    if (module.columns.includes('modified_user_id')) row.modified_user_id = actorId(actor);
-    await trx(module.table).where('id', id).update(row);
-    const deleted = withoutSensitive(module, { ...record, ...row, deleted: true } as RecordData);
-    for (const listener of ctx.outbox) await listener(trx, { event: 'after_delete', module: module.name, id, isUpdate: true, record: deleted, changes: {}, actorId: actorId(actor) ?? undefined, ...originOf(actor) });
-  });
-  await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_delete', makeBean(module.name, module.objectName, record, record), { id }));
+      const row: Record<string, unknown> = { deleted: 1 };
+      if (module.columns.includes('date_modified')) row.date_modified = now;
+      if (module.columns.includes('modified_user_id')) row.modified_user_id = actorId(actor);
+      const count = await trx(module.table).where({ id, deleted: 0 }).update(row);
+      if (count !== 1) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
+      const deleted = withoutSensitive(module, { ...record, ...row, deleted: true } as RecordData);
+      for (const listener of ctx.outbox) await listener(trx, { event: 'after_delete', module: module.name, id, isUpdate: true, record: deleted, changes: {}, actorId: actorId(actor) ?? undefined, ...originOf(actor) });
+    },
+    async finish() {
+      await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_delete', makeBean(module.name, module.objectName, record, record), { id }));
+    },
+  };
 }
 
 /**

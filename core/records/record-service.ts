@@ -1,8 +1,9 @@
 import type { Actor } from './actor';
 import type { RecordContext } from './context';
 import { relatedNamesFor, type ReadOptions, type RecordData } from './read';
-import { saveRecord, type SaveOptions } from './save';
-import { deleteRecord, restoreRecord } from './delete';
+import { planSave, saveRecord, type SaveOptions } from './save';
+import { writeTogether, type PlannedWrite } from './batch';
+import { deleteRecord, planDelete, restoreRecord } from './delete';
 import { countRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
 import { linkRecords, unlinkRecords } from './link';
 import type { Filter } from '../query/filter-to-knex';
@@ -26,10 +27,10 @@ export interface AuditEntry {
 export class RecordService {
   constructor(private readonly ctx: RecordContext) {}
 
-  async create(actor: Actor, module: string, data: Record<string, unknown>): Promise<RecordData> {
+  async create(actor: Actor, module: string, data: Record<string, unknown>, options: Pick<SaveOptions, 'systemFields'> = {}): Promise<RecordData> {
     const def = this.ctx.registry.module(module);
     assertAppendAllowed(def, actor, 'create');
-    return relatedNamesFor(this.ctx, actor, def, await saveRecord(this.ctx, actor, def, undefined, data));
+    return relatedNamesFor(this.ctx, actor, def, await saveRecord(this.ctx, actor, def, undefined, data, options));
   }
 
   async update(actor: Actor, module: string, id: string, data: Record<string, unknown>, options: SaveOptions = {}): Promise<RecordData> {
@@ -40,6 +41,24 @@ export class RecordService {
 
   retrieve(actor: Actor, module: string, id: string, options: ReadOptions & { deleted?: boolean } = {}): Promise<RecordData> {
     return retrieveFor(this.ctx, actor, this.ctx.registry.module(module), id, options);
+  }
+
+  /** A create (no id) or update as one write of a batch: see `together`. */
+  async planSave(actor: Actor, module: string, id: string | undefined, data: Record<string, unknown>, options: SaveOptions = {}): Promise<PlannedWrite<RecordData>> {
+    const def = this.ctx.registry.module(module);
+    assertAppendAllowed(def, actor, id === undefined ? 'create' : 'update');
+    return planSave(this.ctx, actor, def, id, data, options);
+  }
+
+  async planDelete(actor: Actor, module: string, id: string): Promise<PlannedWrite<void>> {
+    const def = this.ctx.registry.module(module);
+    assertAppendAllowed(def, actor, 'delete');
+    return planDelete(this.ctx, actor, def, id);
+  }
+
+  /** Planned writes committed in one transaction (mass update, mass delete, set_entries): see writeTogether. */
+  together<T>(plans: Array<() => Promise<PlannedWrite<T>>>, mode: 'all' | 'each') {
+    return writeTogether(this.ctx, plans, mode);
   }
 
   async delete(actor: Actor, module: string, id: string): Promise<void> {

@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
+import type { Knex } from 'knex';
 import { AccessDeniedError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type FieldProblem } from '../errors';
 import type { ModuleDef } from '../metadata/registry';
 import { isTruthy } from '../metadata/field-types';
 import { makeBean } from '../hooks/hook-registry';
-import { actorId, type Actor } from './actor';
+import { actorId, isCane, type Actor } from './actor';
 import { originOf, type RecordContext } from './context';
 import { parseInput, relateIdLinks } from './input';
 import { diff, writeAuditRows, type FieldChange } from './audit';
@@ -14,12 +15,15 @@ import { applyRelateLinks, planRelateLinks, fireRelationshipHooks } from './link
 import { retrieveRecord } from './queries';
 import { ifMatchAccepts, nextDateModified, recordETag } from './version';
 import type { RecordData } from './read';
+import type { PlannedWrite } from './batch';
 
 export interface SaveOptions {
   /** Optimistic locking: the date_modified the caller read; a newer one in the database is a conflict (409). */
   expectedDateModified?: string;
   /** Optimistic locking by ETag: an If-Match header; a record whose ETag is not named fails the precondition (412). */
   ifMatch?: string;
+  /** Set only by Cane's own code that writes `system_only` fields for a user (the SMS send path); never from request input. */
+  systemFields?: boolean;
 }
 
 /**
@@ -29,6 +33,42 @@ export interface SaveOptions {
 export async function saveRecord(
   ctx: RecordContext, actor: Actor, module: ModuleDef, id: string | undefined, input: Record<string, unknown>, options: SaveOptions = {},
 ): Promise<RecordData> {
+  const plan = await prepareSave(ctx, actor, module, id, input, options);
+  if (plan.writing) await ctx.db.knex.transaction((trx) => writeSave(ctx, trx, plan));
+  return finishSave(ctx, plan);
+}
+
+/** A save as one write of a batch (see writeTogether). */
+export async function planSave(
+  ctx: RecordContext, actor: Actor, module: ModuleDef, id: string | undefined, input: Record<string, unknown>, options: SaveOptions = {},
+): Promise<PlannedWrite<RecordData>> {
+  const plan = await prepareSave(ctx, actor, module, id, input, options);
+  return { write: async (trx) => { if (plan.writing) await writeSave(ctx, trx, plan); }, finish: () => finishSave(ctx, plan) };
+}
+
+/** A save that passed access, hooks and validation: what writeSave puts in the database. */
+export interface SavePlan {
+  actor: Actor;
+  module: ModuleDef;
+  options: SaveOptions;
+  isUpdate: boolean;
+  recordId: string;
+  /** The record as read before the save (updates). */
+  fetched: Record<string, FieldValue> | null;
+  start: Record<string, FieldValue>;
+  values: Record<string, FieldValue>;
+  changes: Record<string, FieldChange>;
+  row: Record<string, unknown>;
+  linkPlan: Awaited<ReturnType<typeof planRelateLinks>>;
+  writing: boolean;
+  now: string;
+  userId: string | null;
+}
+
+/** Everything a save does before its transaction; throws (writing nothing) when the save may not happen. */
+export async function prepareSave(
+  ctx: RecordContext, actor: Actor, module: ModuleDef, id: string | undefined, input: Record<string, unknown>, options: SaveOptions = {},
+): Promise<SavePlan> {
   const isUpdate = id !== undefined;
   const knex = ctx.db.knex;
 
@@ -91,6 +131,13 @@ export async function saveRecord(
     const guarded = Object.keys(values).filter((name) => module.fields[name].admin_only && JSON.stringify(values[name]) !== JSON.stringify(start[name] ?? null));
     if (guarded.length) throw new AccessDeniedError(`Only administrators may change ${guarded.join(', ')} of ${module.name}`, { module: module.name, fields: guarded });
   }
+  // Fields such as SMS delivery history are Cane's own record of what happened: administrators and plugins cannot write them either.
+  if (!options.systemFields && !isCane(actor)) {
+    const systemOnly = Object.keys(values).filter((name) => module.fields[name].system_only && JSON.stringify(values[name]) !== JSON.stringify(start[name] ?? null));
+    if (systemOnly.length) {
+      throw new AccessDeniedError(`${module.name}: ${systemOnly.join(', ')} ${systemOnly.length > 1 ? 'are' : 'is'} written only by Cane itself (system_only), not through the API, the UI or a plugin; nothing was saved`, { module: module.name, field: systemOnly[0], fields: systemOnly, rule: 'system_only' });
+    }
+  }
 
   // ---------------------------------------------------------------- owner
   // Sugar assigns a new record to its creator when nobody else is named.
@@ -143,38 +190,42 @@ export async function saveRecord(
 
   // ---------------------------------------------------------------- relationship hooks (before)
   for (const step of linkPlan) await fireRelationshipHooks(ctx, 'before', step.op, module, recordId, module.links[step.link], step.relatedId);
+  return { actor, module, options, isUpdate, recordId, fetched, start, values, changes, row, linkPlan, writing, now, userId };
+}
 
-  // ---------------------------------------------------------------- write, audit, relationships: one transaction
-  if (writing) {
-    await knex.transaction(async (trx) => {
-      if (!isUpdate) {
-        await trx(module.table).insert(row);
-      } else {
-        // The row lock orders concurrent writers: each sees the one before it, so a version check
-        // lets exactly one of them through and an unchecked write never fails for being concurrent.
-        const locked = await ctx.db.dialect.lockForUpdate(trx(module.table).where({ id: recordId }).first());
-        if (!locked || isTruthy(locked.deleted)) throw new NotFoundError(`Could not find record: ${recordId} in module: ${module.name}`, { module: module.name, id: recordId });
-        const current = rowValues(module, locked);
-        checkVersion(module, recordId, current, options);
-        if (current.date_modified !== fetched!.date_modified) {
-          // Someone wrote in between: audit against what they left, for the fields this write sets.
-          for (const name of Object.keys(changes)) delete changes[name];
-          Object.assign(changes, diff(module, current, Object.fromEntries(Object.keys(row).filter((f) => f in values).map((f) => [f, values[f]]))));
-        }
-        if (has('date_modified')) row.date_modified = nextDateModified(ctx.clock(), current.date_modified);
-        await trx(module.table).where({ id: recordId }).update(row);
-      }
-      await writeAuditRows(trx, module, recordId, changes, userId, now);
-      await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
-      // What after-event listeners (plugins) see: the record as stored, who saved it, never sensitive fields.
-      const stamped = Object.fromEntries(['date_entered', 'date_modified', 'created_by', 'modified_user_id'].filter((f) => f in row).map((f) => [f, row[f]]));
-      const record = withoutSensitive(module, { ...start, ...values, ...stamped, id: recordId } as RecordData);
-      const visibleChanges = Object.fromEntries(Object.entries(changes).filter(([f]) => !module.fields[f].sensitive));
-      for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes: visibleChanges, actorId: userId ?? undefined, ...originOf(actor) });
-    });
+/** The write, audit rows, relationships and after-events of a planned save, inside the caller's transaction. */
+export async function writeSave(ctx: RecordContext, trx: Knex.Transaction, plan: SavePlan): Promise<void> {
+  const { actor, module, options, isUpdate, recordId, fetched, start, values, changes, row, linkPlan, now, userId } = plan;
+  const has = (f: string) => module.columns.includes(f);
+  if (!isUpdate) {
+    await trx(module.table).insert(row);
+  } else {
+    // The row lock orders concurrent writers: each sees the one before it, so a version check
+    // lets exactly one of them through and an unchecked write never fails for being concurrent.
+    const locked = await ctx.db.dialect.lockForUpdate(trx(module.table).where({ id: recordId }).first());
+    if (!locked || isTruthy(locked.deleted)) throw new NotFoundError(`Could not find record: ${recordId} in module: ${module.name}`, { module: module.name, id: recordId });
+    const current = rowValues(module, locked);
+    checkVersion(module, recordId, current, options);
+    if (current.date_modified !== fetched!.date_modified) {
+      // Someone wrote in between: audit against what they left, for the fields this write sets.
+      for (const name of Object.keys(changes)) delete changes[name];
+      Object.assign(changes, diff(module, current, Object.fromEntries(Object.keys(row).filter((f) => f in values).map((f) => [f, values[f]]))));
+    }
+    if (has('date_modified')) row.date_modified = nextDateModified(ctx.clock(), current.date_modified);
+    await trx(module.table).where({ id: recordId }).update(row);
   }
+  await writeAuditRows(trx, module, recordId, changes, userId, now);
+  await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
+  // What after-event listeners (plugins) see: the record as stored, who saved it, never sensitive fields.
+  const stamped = Object.fromEntries(['date_entered', 'date_modified', 'created_by', 'modified_user_id'].filter((f) => f in row).map((f) => [f, row[f]]));
+  const record = withoutSensitive(module, { ...start, ...values, ...stamped, id: recordId } as RecordData);
+  const visibleChanges = Object.fromEntries(Object.entries(changes).filter(([f]) => !module.fields[f].sensitive));
+  for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes: visibleChanges, actorId: userId ?? undefined, ...originOf(actor) });
+}
 
-  // ---------------------------------------------------------------- after_save (and relationship hooks)
+/** After the commit: the record as stored, relationship and after_save hooks. */
+export async function finishSave(ctx: RecordContext, plan: SavePlan): Promise<RecordData> {
+  const { module, isUpdate, recordId, fetched, changes, linkPlan } = plan;
   const saved = await retrieveRecord(ctx, module, recordId, { includeSensitive: true }, false);
   for (const step of linkPlan) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', step.op, module, recordId, module.links[step.link], step.relatedId));
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));

@@ -3,6 +3,7 @@ import { AccessDeniedError, CaneError, FilterError, NotFoundError, ValidationErr
 import type { ModuleDef } from '../../metadata/registry';
 import { isTruthy, maxLength } from '../../metadata/field-types';
 import type { Actor } from '../../records/actor';
+import type { PlannedWrite } from '../../records/batch';
 import { formatDateTime, parseDateTime } from '../../records/time';
 import { parseSqlOrderBy, parseSqlWhere } from '../../query/sql-where';
 import { actorFor, LoginError, type UserRow } from '../../security/authenticate';
@@ -241,9 +242,10 @@ export function legacyMethods(services: CrmServices) {
       const { actor } = await session(args);
       const module = moduleOf(args);
       if (!Array.isArray(args.name_value_lists)) throw soapErrors.invalidData('name_value_lists must be a list');
-      const ids = [];
-      for (const nvl of args.name_value_lists) ids.push(await saveEntry(actor, module, fromNameValueList(nvl)));
-      return { ids };
+      // One transaction: a failure or a crash leaves none of the entries written, so a retry duplicates nothing.
+      const entries = args.name_value_lists.map((nvl: unknown) => fromNameValueList(nvl));
+      const { results } = await records.together(entries.map((values: Record<string, unknown>) => () => planEntry(actor, module, values)), 'all');
+      return { ids: results };
     },
 
     async get_relationships({ args }: Call) {
@@ -291,22 +293,28 @@ export function legacyMethods(services: CrmServices) {
 
   /** set_entry semantics: an id updates (or creates with new_with_id), none creates, deleted=1 deletes. */
   async function saveEntry(actor: Actor, module: ModuleDef, values: Record<string, unknown>): Promise<string> {
+    const planned = await planEntry(actor, module, values);
+    await engine.db.knex.transaction((trx) => planned.write(trx));
+    return planned.finish();
+  }
+
+  async function planEntry(actor: Actor, module: ModuleDef, values: Record<string, unknown>): Promise<PlannedWrite<string>> {
     const { id, new_with_id: newWithId, deleted, date_modified: dateModified, ...fields } = values as Record<string, unknown> & { id?: string };
     if (id && !isTruthy(newWithId)) {
       const exists = await engine.db.knex(module.table).where({ id }).first('id', 'deleted');
       if (!exists) throw soapErrors.invalidData(`no ${module.name} record has id ${String(id)}; send new_with_id to create one with that id`);
-      if (isTruthy(deleted)) {
-        await records.delete(actor, module.name, String(id));
-        return String(id);
-      }
+      if (isTruthy(deleted)) return returning(await records.planDelete(actor, module.name, String(id)), async () => String(id));
       // A date_modified sent with an update is the version the client read: a newer one is a conflict.
       const expected = typeof dateModified === 'string' && dateModified ? parseDateTime(dateModified) ?? dateModified : undefined;
-      await records.update(actor, module.name, String(id), fields, { expectedDateModified: expected });
-      return String(id);
+      return returning(await records.planSave(actor, module.name, String(id), fields, { expectedDateModified: expected }), async (saved) => saved.id);
     }
-    const created = await records.create(actor, module.name, id ? { ...fields, id } : fields);
-    return created.id;
+    return returning(await records.planSave(actor, module.name, undefined, id ? { ...fields, id } : fields), async (saved) => saved.id);
   }
+}
+
+/** A planned write whose result is mapped once it has finished. */
+function returning<T, R>(planned: PlannedWrite<T>, map: (result: T) => Promise<R>): PlannedWrite<R> {
+  return { write: (trx) => planned.write(trx), finish: async () => map(await planned.finish()) };
 }
 
 /** Record-service errors in Sugar's v4_1 SoapError terms. */

@@ -31,10 +31,10 @@ function recordInput(body: unknown): Record<string, unknown> {
 
 const MASS_UPDATE_TYPES = new Set(['enum', 'multienum', 'radioenum', 'dynamicenum', 'bool', 'date', 'datetime', 'datetimecombo', 'relate', 'assigned_user_name', 'parent', 'parent_type']);
 
-/** Sugar's MassUpdate rule: `massupdate` true, or unset on a field of a type mass update handles; never read-only or system fields. */
+/** Sugar's MassUpdate rule: `massupdate` true, or unset on a field of a type mass update handles; never read-only, system or system_only fields. */
 export function massUpdatable(module: ModuleDef, name: string): boolean {
   const field = module.fields[name];
-  if (!field || field.readonly === true || field.readonly === 'true' || ['id', 'deleted', 'date_entered', 'date_modified', 'created_by', 'modified_user_id'].includes(name)) return false;
+  if (!field || field.readonly === true || field.readonly === 'true' || field.system_only || ['id', 'deleted', 'date_entered', 'date_modified', 'created_by', 'modified_user_id'].includes(name)) return false;
   if (field.massupdate === undefined) return MASS_UPDATE_TYPES.has(field.type);
   return field.massupdate === true || field.massupdate === 1 || field.massupdate === '1' || field.massupdate === 'true';
 }
@@ -93,19 +93,10 @@ export function recordRoutes(router: Router, services: CrmServices): void {
       throw new ValidationError(module.name, refused.map((f) => ({ field: f, rule: 'massupdate', message: module.fields[f] ? 'cannot be mass updated' : `is not a field of ${module.name}` })));
     }
     if (mode === 'update' && !Object.keys(fields).length) throw new CaneError('missing_parameter', 'massupdate_params has no fields to set', 422);
-    let failed = 0;
-    const failures: Array<{ id: string; error: string }> = [];
-    for (const id of uid as string[]) {
-      try {
-        if (mode === 'delete') await records.delete(actor(ctx), module.name, id);
-        else await records.update(actor(ctx), module.name, id, fields);
-      } catch (err) {
-        if (!(err instanceof CaneError)) throw err;
-        failed++;
-        failures.push({ id, error: err.message });
-      }
-    }
-    ctx.body = { failed, status: 'done', failures };
+    // Records the user may not change are reported and skipped; the rest commit in one transaction.
+    const ids = uid as string[];
+    const { failures } = await records.together<unknown>(ids.map((id) => () => (mode === 'delete' ? records.planDelete(actor(ctx), module.name, id) : records.planSave(actor(ctx), module.name, id, fields))), 'each');
+    ctx.body = { failed: failures.length, status: 'done', failures: failures.map((f) => ({ id: ids[f.index], error: f.error.message })) };
   }
 
   router.post('/:module', async (ctx) => {

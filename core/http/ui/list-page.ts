@@ -9,6 +9,7 @@ import { parseOrderBy } from '../../query/order-by';
 import { appliesTo, fillHref, type ActionDef } from '../../views/actions';
 import { fieldView, type FieldContext } from '../../views/field-view';
 import { massUpdatable } from '../rest-v10/records';
+import type { PlannedWrite } from '../../records/batch';
 import { readFormData, type FormData } from './forms';
 import { publish } from '../../records/context';
 import { formatDateTime } from '../../records/time';
@@ -191,12 +192,18 @@ export function listPage(router: Router, ui: Ui): void {
       await ui.services.acl.check(actor, module, def.acl);
       let done = 0;
       const failed: string[] = [];
+      // Records the user may not change are reported and skipped; the rest commit in one transaction.
+      const together = async (plan: (id: string) => Promise<PlannedWrite<unknown>>) => {
+        const { failures } = await engine.records.together(ids.map((id) => () => plan(id)), 'each');
+        done = ids.length - failures.length;
+        failed.push(...failures.map((f) => messageOf(f.error)));
+      };
       if (action === 'delete') {
-        for (const id of ids) await engine.records.delete(actor, module.name, id).then(() => done++, (e) => failed.push(messageOf(e)));
+        await together((id) => engine.records.planDelete(actor, module.name, id));
       } else if (action === 'massupdate') {
         const values = massUpdateValues(module, form);
         if (!Object.keys(values).length) return ctx.redirect(withNotice(back, 'Choose at least one field to update.'));
-        for (const id of ids) await engine.records.update(actor, module.name, id, values).then(() => done++, (e) => failed.push(messageOf(e)));
+        await together((id) => engine.records.planSave(actor, module.name, id, values));
       } else if (action === 'add_to_list') {
         const listId = form.get('prospect_list_id') ?? '';
         const lists = engine.registry.module('ProspectLists');
