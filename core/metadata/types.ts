@@ -35,6 +35,8 @@ export interface FieldDef {
   max?: number | string;
   readonly?: boolean | string;
   sensitive?: boolean;
+  /** Cane: written only by Cane's own code (SMS delivery fields); see field.schema.json. */
+  system_only?: boolean;
   [attribute: string]: unknown;
 }
 

@@ -9,14 +9,14 @@ import type { LoadedPlugin } from './manifest';
  * check, being plain JavaScript in another process).
  */
 
-/** Fields a plugin may patch on a module: stored, not system-maintained or sensitive, and covered by write:<Module> or write:<Module>#<field>. */
+/** Fields a plugin may patch on a module: stored, not system-maintained, system_only or sensitive, and covered by write:<Module> or write:<Module>#<field>. */
 export function patchableFields(plugin: LoadedPlugin, module: ModuleDef): string[] {
   const whole = plugin.permissions.has(`write:${module.name}`);
   return Object.keys(module.fields).filter((f) => settable(module, f) && (whole || plugin.permissions.has(`write:${module.name}#${f}`)));
 }
 
 function settable(module: ModuleDef, field: string): boolean {
-  return Object.hasOwn(module.fields, field) && isStored(module.fields[field]) && !SYSTEM_FIELDS.has(field) && !module.fields[field].sensitive;
+  return Object.hasOwn(module.fields, field) && isStored(module.fields[field]) && !SYSTEM_FIELDS.has(field) && !module.fields[field].sensitive && !module.fields[field].system_only;
 }
 
 /**

@@ -12,3 +12,8 @@ export const SYSTEM: Actor = Object.freeze({ type: 'system', id: '1', label: 'sy
 export function actorId(actor: Actor): string | null {
   return actor.id ?? null;
 }
+
+/** Cane's own code, as opposed to a plugin, which acts as the system under 'plugin:<id>'. */
+export function isCane(actor: Actor): boolean {
+  return actor.type === 'system' && (actor.label ?? 'system') === 'system';
+}

@@ -9,6 +9,7 @@ import { dateFromDb, formatDateTime, type Clock } from '../records/time';
 import { smsConfigFrom, type SmsConfig } from './config';
 import { checkRequestShape, compose, type Composition, type Draft, type Refusal, type SendRequest } from './compose';
 import { ConsentLedger, type ConsentSource, type ConsentState } from './consent';
+import { requireConsentAccess, type ConsentAccessDeps } from './consent-access';
 import { deterministicId } from '../jobs/schedulers';
 import { SmsCampaigns } from './campaigns';
 import { resendKey, resendOf, sendKey } from './send-key';
@@ -180,7 +181,7 @@ export class SmsService {
       template_id: composition.template?.id ?? null, campaign_id: request.campaign_id ?? null,
       ...(draft.module ? { parent_type: draft.module, parent_id: draft.id } : {}),
       ...(actor.type === 'user' ? { assigned_user_id: actor.id } : {}),
-    });
+    }, { systemFields: true });
     const accountLink = relatedLink(this.engine.registry, 'Accounts');
     if (draft.accountId && draft.module !== 'Accounts' && accountLink) await this.engine.records.link(SYSTEM, 'SMS', record.id, accountLink, draft.accountId).catch(() => undefined);
     return record;
@@ -200,20 +201,31 @@ export class SmsService {
     };
   }
 
-  /** Records a consent change typed in the UI or posted to the API. */
+  /** Records a consent change typed in the UI or posted to the API, by someone who may edit a record with that number. */
   async setConsent(actor: Actor, number: string, state: ConsentState, source: ConsentSource, note?: string): Promise<{ phone: string; state: ConsentState }> {
     if (actor.type === 'user' && !actor.isAdmin) await this.engine.context.access.check(actor, this.engine.registry.module('SMS'), 'edit');
-    const phone = normalisePhone(number, this.config.defaultRegion);
-    if (!phone.ok) throw new ValidationError('SMS', [{ field: 'number', rule: 'phone', message: phone.reason }]);
+    const phone = this.e164(number);
     if (state !== 'opted_in' && state !== 'opted_out') throw new ValidationError('SMS', [{ field: 'state', rule: 'enum', message: "must be 'opted_in' or 'opted_out'" }]);
-    await this.consent.record({ phone: phone.e164, state, source, actorId: actor.id ?? null, note });
-    return { phone: phone.e164, state };
+    await requireConsentAccess(this.consentAccess, actor, phone, 'edit');
+    await this.consent.record({ phone, state, source, actorId: actor.id ?? null, note });
+    return { phone, state };
   }
 
-  async consentOf(number: string) {
+  /** A number's consent and its history, for someone who may view a record with that number. */
+  async consentOf(actor: Actor, number: string) {
+    const phone = this.e164(number);
+    await requireConsentAccess(this.consentAccess, actor, phone, 'view');
+    return { ...(await this.consent.state(phone)), history: await this.consent.history(phone) };
+  }
+
+  private e164(number: string): string {
     const phone = normalisePhone(number, this.config.defaultRegion);
     if (!phone.ok) throw new ValidationError('SMS', [{ field: 'number', rule: 'phone', message: phone.reason }]);
-    return { ...(await this.consent.state(phone.e164)), history: await this.consent.history(phone.e164) };
+    return phone.e164;
+  }
+
+  private get consentAccess(): ConsentAccessDeps {
+    return { db: this.engine.db, registry: this.engine.registry, access: this.engine.context.access, phoneIndex: this.phoneIndex };
   }
 
   /** Each status the message went through, oldest first, with what reported it. */

@@ -1,6 +1,6 @@
 import type { ModuleDef } from '../../metadata/registry';
 import { valueKind } from '../../metadata/field-types';
-import type { Actor } from '../../records/actor';
+import { isCane, type Actor } from '../../records/actor';
 import type { RecordData } from '../../records/read';
 import { toIso } from '../../records/time';
 import type { AclPolicy } from '../../security/acl';
@@ -36,11 +36,10 @@ export class RecordAcl {
       const level = this.levels[action];
       if (level < ACL.OWNER || (level === ACL.OWNER && !owner)) result[action] = 'no';
     }
-    if (this.actor.type !== 'system' && !this.actor.isAdmin) {
-      const fields: Record<string, unknown> = {};
-      for (const [name, field] of Object.entries(this.module.fields)) if (field.admin_only) fields[name] = { write: 'no', create: 'no' };
-      result.fields = fields;
-    }
+    const fields: Record<string, unknown> = {};
+    const admin = this.actor.type === 'system' || this.actor.isAdmin;
+    for (const [name, field] of Object.entries(this.module.fields)) if ((field.system_only && !isCane(this.actor)) || (field.admin_only && !admin)) fields[name] = { write: 'no', create: 'no' };
+    result.fields = fields;
     return result;
   }
 }

@@ -32,7 +32,7 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
   });
 
   router.get('/SMS/consent/:number', async (ctx) => {
-    ctx.body = await sms.consentOf(ctx.params.number);
+    ctx.body = await sms.consentOf(actor(ctx), ctx.params.number);
   });
 
   router.post('/SMS/consent', async (ctx) => {

@@ -31,7 +31,7 @@ function editableFields(module: ModuleDef, layout: PanelLayout | undefined): str
     for (const row of rows) for (const cell of row) {
       const name = cellName(cell);
       const field = name ? module.fields[name] : undefined;
-      if (name && field && field.readonly !== true && field.readonly !== 'true' && field.type !== 'link') names.push(name);
+      if (name && field && field.readonly !== true && field.readonly !== 'true' && !field.system_only && field.type !== 'link') names.push(name);
     }
   }
   return names;
@@ -220,8 +220,8 @@ export function recordPages(router: Router, ui: Ui): void {
     const fctx = await fieldContext(ctx, module);
     const layout = options.quick ? module.views.quickcreate ?? module.views.edit : module.views.edit;
     const actor = ui.actor(ctx);
-    const adminOnly = new Set(actor.type === 'user' && !actor.isAdmin ? Object.keys(module.fields).filter((f) => module.fields[f].admin_only) : []);
-    const panels = panelsOf(fctx, layout, record, 'edit', options.errors, adminOnly);
+    const locked = new Set(Object.keys(module.fields).filter((f) => module.fields[f].system_only || (module.fields[f].admin_only && actor.type === 'user' && !actor.isAdmin)));
+    const panels = panelsOf(fctx, layout, record, 'edit', options.errors, locked);
     for (const p of panels) for (const r of p.rows) for (const c of r.cells as Array<FieldView & { mode: string }>) {
       if (options.raw && c.partial === 'datetime' && options.raw[c.name] !== undefined) c.input = options.raw[c.name];
     }

@@ -128,7 +128,7 @@ export function smsPages(router: Router, ui: Ui): void {
     }
     const numbers = [];
     for (const entry of entries) {
-      const info = await sms.consentOf(entry.raw).catch((err) => {
+      const info = await sms.consentOf(actor, entry.raw).catch((err) => {
         if (err instanceof ValidationError) return undefined;
         throw err;
       });
