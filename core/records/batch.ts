@@ -8,6 +8,9 @@ export interface PlannedWrite<T> {
   finish(): Promise<T>;
 }
 
+/** The most writes one call may commit together: more would hold the database's write lock too long. */
+export const MAX_BATCH_ENTRIES = 5000;
+
 export interface BatchFailure {
   index: number;
   error: CaneError;
@@ -23,6 +26,9 @@ export interface BatchFailure {
 export async function writeTogether<T>(
   ctx: RecordContext, plans: Array<() => Promise<PlannedWrite<T>>>, mode: 'all' | 'each',
 ): Promise<{ results: Array<T | undefined>; failures: BatchFailure[] }> {
+  if (plans.length > MAX_BATCH_ENTRIES) {
+    throw new CaneError('invalid_parameter', `At most ${MAX_BATCH_ENTRIES} records can be written in one call, got ${plans.length}; split the batch`, 422, { limit: MAX_BATCH_ENTRIES, entries: plans.length });
+  }
   const failures: BatchFailure[] = [];
   const refuse = (index: number, err: unknown) => {
     if (!(err instanceof CaneError)) throw err;

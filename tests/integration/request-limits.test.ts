@@ -30,4 +30,15 @@ describeEachServer('limits on filters and paging answer 4xx, never 500', (get) =
     expect(JSON.stringify(legacy)).not.toMatch(/Internal Error/);
     expect(JSON.stringify(legacy)).toMatch(/offset must be a whole number/);
   });
+
+  it('refuses more records in one batch than it commits together, naming the limit', async () => {
+    const uid = Array.from({ length: 5001 }, (_, i) => `id-${i}`);
+    const res = await get().call('PUT', '/rest/v10/Accounts/MassUpdate', { token, body: { massupdate_params: { uid, industry: 'Banking' } } });
+    expect(res.status).toBe(422);
+    expect(res.body.error_message).toMatch(/At most 5000 records can be written in one call, got 5001/);
+    const session = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 'test' })).id;
+    const legacy = await get().v4('set_entries', { session, module_name: 'Accounts', name_value_lists: uid.map((name) => [{ name: 'name', value: name }]) });
+    expect(legacy.number).toBe(1001);
+    expect(await get().crm.engine.db.knex('accounts').where('name', 'like', 'id-%').count({ n: '*' }).then((r) => Number(r[0].n))).toBe(0);
+  });
 });
