@@ -9,19 +9,18 @@
  *   npm run bench:load      (BENCH_CLIENTS=16 BENCH_SECONDS=60 BENCH_BASELINE_SECONDS=10; DATABASE_URL=mysql://… for MariaDB)
  * Exits 1 when any unintended non-2xx answer was seen.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { scratchDatabase } from '../scratch-database';
+import { startServerProcess } from '../server-process';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const ACCOUNTS = 2000;
 const HOT = 20; // accounts every client edits with version checks, so conflicts really happen
-const root = path.resolve(__dirname, '..', '..');
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 
 interface Answer { status: number; body: any; headers: http.IncomingHttpHeaders }
@@ -44,19 +43,7 @@ function request(port: number, method: string, pathname: string, options: { body
   });
 }
 
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', path.join(__dirname, 'server.ts')], { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  return { child, port, stop: () => new Promise((resolve) => { child.on('exit', () => resolve()); child.stdin!.end(); }) };
-}
+const startServer = (env: Record<string, string>) => startServerProcess(path.join(__dirname, 'server.ts'), env);
 
 function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -9,16 +9,15 @@
  *
  *   npm run bench:plugins            (BENCH_SAVES=1000 by default; DATABASE_URL=mysql://… for MariaDB)
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { scratchDatabase } from '../scratch-database';
+import { startServerProcess } from '../server-process';
 
 const SAVES = Number(process.env.BENCH_SAVES ?? 1000);
 const WARMUP = 100;
 const BLOCK = 50;
 const BLOCK_WAKE = 5;
-const root = path.resolve(__dirname, '..', '..');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); // one connection per server
 
 function request(port: number, method: string, pathname: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
@@ -34,19 +33,7 @@ function request(port: number, method: string, pathname: string, body?: unknown,
   });
 }
 
-async function startServer(env: Record<string, string>): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', path.join(__dirname, 'server.ts')], { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  return { port, stop: () => new Promise((resolve) => { child.on('exit', () => resolve()); child.stdin!.end(); }) };
-}
+const startServer = (env: Record<string, string>) => startServerProcess(path.join(__dirname, 'server.ts'), env);
 
 interface Scenario {
   label: string;
