@@ -113,6 +113,12 @@ export async function prepareSave(
   const touched = new Set(parsed.submitted);
   for (const column of module.columns) {
     if (SYSTEM_FIELDS.has(column) || module.fields[column].auto_increment) continue;
+    // A value nobody changed stays as stored, even one today's rules refuse (written by SuiteCRM or an
+    // older Cane): an update of other fields must not fail on it.
+    if (isUpdate && !parsed.submitted.has(column) && JSON.stringify(bean[column] ?? null) === JSON.stringify(fetched![column] ?? null)) {
+      values[column] = fetched![column] ?? null;
+      continue;
+    }
     const normalized = normalizeInput(module.fields[column], bean[column]);
     if (!normalized.ok) {
       problems.push({ field: column, rule: normalized.rule, message: normalized.message });

@@ -34,6 +34,15 @@ describeEachServer('currency and whole numbers keep their exact value or are ref
     expect(await get().crm.engine.db.knex('opportunities').count({ n: '*' }).then((r) => Number(r[0].n))).toBe(0);
   });
 
+  it('updates a record whose stored amount breaks today\'s rules when the update leaves the amount alone', async () => {
+    const created = (await api('POST', '/Opportunities', deal('10'))).body;
+    await get().crm.engine.db.knex('opportunities').where('id', created.id).update({ amount: 100.123456789 });
+    const renamed = await api('PUT', `/Opportunities/${created.id}`, { name: 'Renamed' });
+    expect(renamed.status).toBe(200);
+    expect(await get().crm.engine.db.knex('opportunities').where('id', created.id).first('amount').then((r) => Number(r.amount))).toBeCloseTo(100.123456789, 9);
+    expect((await api('PUT', `/Opportunities/${created.id}`, { amount: '100.1234567' })).status).toBe(422);
+  });
+
   it('REST v10 stores decimal text and numbers and returns them exactly, with the field\'s six places', async () => {
     const cases: Array<[unknown, string]> = [
       ['12345.678901', '12345.678901'], ['1234.50', '1234.500000'], [1234.5, '1234.500000'], ['-0.000001', '-0.000001'],
