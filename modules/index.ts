@@ -5,6 +5,7 @@ import type { WorkflowActionRegistry } from '../core/plugins/workflow-actions';
 import { workflowRowHooks } from './AOW_WorkFlow/workflow-rows';
 import { dynamicFilterHooks } from './ProspectLists/dynamic-filter';
 import { opportunityHooks } from './Opportunities/logic_hooks';
+import { opportunityCurrencyHook } from './Opportunities/currency';
 import { smsTemplateHooks } from './SMSTemplates/logic_hooks';
 
 /**
@@ -13,7 +14,7 @@ import { smsTemplateHooks } from './SMSTemplates/logic_hooks';
  */
 export function shippedModuleHooks(registry: Registry, db: Database, workflowActions: WorkflowActionRegistry): Record<string, HookDefinition[]> {
   return {
-    Opportunities: opportunityHooks((stage) => registry.dropdown('sales_probability_dom')?.[stage]),
+    Opportunities: [...opportunityHooks((stage) => registry.dropdown('sales_probability_dom')?.[stage]), opportunityCurrencyHook(db)],
     SMSTemplates: smsTemplateHooks(registry),
     ...workflowRowHooks(registry, db, workflowActions),
     ProspectLists: dynamicFilterHooks(registry, db),
