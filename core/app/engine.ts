@@ -10,6 +10,7 @@ import { createLogger } from '../logger';
 import { JobQueue } from '../jobs/job-queue';
 import { SchedulerRunner } from '../jobs/schedulers';
 import { registerBuiltinJobs } from '../jobs/builtin-jobs';
+import { jobQueueTable } from '../jobs/queue-table';
 import { shippedModuleHooks } from '../../modules';
 import { WorkflowActionRegistry } from '../plugins/workflow-actions';
 
@@ -25,6 +26,8 @@ export interface EngineOptions extends RegistryOptions {
   access?: AccessPolicy;
   /** Seconds without a heartbeat before a running job is taken back from its worker (default 30). */
   jobLeaseSeconds?: number;
+  /** job_queue or cane_job_queue; default CANE_JOB_QUEUE_TABLE, else cane_job_queue on a database shared with SuiteCRM. */
+  jobQueueTable?: string;
 }
 
 /** The records engine: metadata registry, database, hooks, record service and job queue. */
@@ -61,7 +64,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }
     const clock = options.clock ?? systemClock;
     const context: RecordContext = { outbox: [], db, registry, hooks, validator: new RecordValidator(registry), access: options.access ?? allowAll, clock, log };
-    const jobs = new JobQueue(db, { clock, log, leaseSeconds: options.jobLeaseSeconds });
+    const table = await jobQueueTable(db, options.jobQueueTable ?? process.env.CANE_JOB_QUEUE_TABLE);
+    const jobs = new JobQueue(db, { clock, log, leaseSeconds: options.jobLeaseSeconds, table });
     registerBuiltinJobs(jobs, db, clock);
     const schedulers = new SchedulerRunner(db, jobs, log);
     return {

@@ -7,7 +7,7 @@ export function healthMiddleware(engine: Engine) {
     if (ctx.method !== 'GET' || ctx.path !== '/health') return next();
     const started = Date.now();
     try {
-      const queued = await engine.db.knex('job_queue').where({ status: 'queued', deleted: 0 }).count({ n: '*' }).first();
+      const queued = await engine.db.knex(engine.jobs.table).where({ status: 'queued', deleted: 0 }).count({ n: '*' }).first();
       ctx.body = { status: 'ok', database: engine.db.dialect.name, modules: engine.registry.modules.size, queued_jobs: Number(queued?.n ?? 0), response_ms: Date.now() - started };
     } catch (err) {
       ctx.status = 503;

@@ -10,7 +10,7 @@ export function registerBuiltinJobs(queue: JobQueue, db: Database, clock: Clock)
   // Sugar's "Clean Jobs Queue": finished jobs older than 30 days are removed.
   queue.register('cleanJobQueue', async () => {
     const cutoff = formatDateTime(new Date(clock().getTime() - 30 * 86_400_000));
-    const removed = await db.knex('job_queue').where('status', 'done').andWhere('date_modified', '<', cutoff).delete();
+    const removed = await db.knex(queue.table).where('status', 'done').andWhere('date_modified', '<', cutoff).delete();
     return { message: `removed ${removed} finished jobs older than ${cutoff}` };
   });
 }

@@ -51,6 +51,8 @@ export interface JobQueueOptions {
   leaseSeconds?: number;
   /** Identifies this worker in job_queue.client. */
   client?: string;
+  /** The table the queue lives in: Sugar's job_queue, or cane_job_queue on a database shared with SuiteCRM. */
+  table?: string;
 }
 
 const FUNCTION_PREFIX = 'function::';
@@ -66,6 +68,7 @@ export class JobQueue {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly leaseSeconds: number;
   readonly client: string;
+  readonly table: string;
   private timer: NodeJS.Timeout | undefined;
   private running = new Set<Promise<void>>();
   /** The poll in progress, if any: stop() waits for it so no claim runs on a closed database. */
@@ -74,6 +77,7 @@ export class JobQueue {
 
   constructor(private readonly db: Database, private readonly options: JobQueueOptions) {
     this.leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+    this.table = options.table ?? 'job_queue';
     this.client = options.client ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
     // Every running job listens for stop(); more than ten may run at once.
     setMaxListeners(0, this.abort.signal);
@@ -119,7 +123,7 @@ export class JobQueue {
       assigned_user_id: options.assignedUserId ?? null,
     };
     try {
-      await knex('job_queue').insert(row);
+      await knex(this.table).insert(row);
     } catch (err) {
       if (options.id && this.db.dialect.isDuplicateKey(err)) return id;
       throw err;
@@ -133,7 +137,7 @@ export class JobQueue {
     const now = this.now();
     const claimed: Job[] = [];
     await knex.transaction(async (trx) => {
-      const candidates = await trx('job_queue')
+      const candidates = await trx(this.table)
         .select('*')
         .where({ status: 'queued', deleted: 0 })
         .andWhere('execute_time', '<=', now)
@@ -143,7 +147,7 @@ export class JobQueue {
           if (dialect.skipLocked) q.forUpdate().skipLocked();
         });
       for (const row of candidates) {
-        const updated = await trx('job_queue')
+        const updated = await trx(this.table)
           .where({ id: row.id, status: 'queued' })
           .update({ status: 'running', resolution: 'running', client: this.client, date_modified: now });
         if (updated === 1) claimed.push(toJob(row));
@@ -155,7 +159,7 @@ export class JobQueue {
   /** Re-queues (or fails, when no retries are left) jobs whose worker stopped sending heartbeats. */
   async recoverExpired(): Promise<number> {
     const cutoff = this.now(-this.leaseSeconds);
-    const expired = await this.db.knex('job_queue').where({ status: 'running', deleted: 0 }).andWhere('date_modified', '<', cutoff);
+    const expired = await this.db.knex(this.table).where({ status: 'running', deleted: 0 }).andWhere('date_modified', '<', cutoff);
     let count = 0;
     for (const row of expired) {
       // The worker is gone, not the work: queue it again at once rather than after job_delay.
@@ -229,7 +233,7 @@ export class JobQueue {
   private async execute(job: Job): Promise<void> {
     const handler = this.handlers.get(stripPrefix(job.target));
     const failed = async (message: string) => {
-      const row = await this.db.knex('job_queue').where('id', job.id).first();
+      const row = await this.db.knex(this.table).where('id', job.id).first();
       if (row) await this.finishAttempt(row, message, this.client);
     };
     if (!handler) {
@@ -240,13 +244,13 @@ export class JobQueue {
     const onStop = () => controller.abort();
     this.abort.signal.addEventListener('abort', onStop);
     const heartbeat = setInterval(() => {
-      this.db.knex('job_queue').where({ id: job.id, client: this.client, status: 'running' }).update({ date_modified: this.now() })
+      this.db.knex(this.table).where({ id: job.id, client: this.client, status: 'running' }).update({ date_modified: this.now() })
         .then((n) => { if (n === 0) controller.abort(); })
         .catch((err) => this.options.log.warn({ err, job: job.id }, 'job heartbeat failed'));
     }, Math.max(1000, (this.leaseSeconds * 1000) / 3));
     try {
       const result = await handler(job, { signal: controller.signal });
-      await this.db.knex('job_queue').where({ id: job.id, client: this.client }).update({
+      await this.db.knex(this.table).where({ id: job.id, client: this.client }).update({
         status: 'done', resolution: 'success', message: result?.message ?? null, percent_complete: 100, date_modified: this.now(),
       });
       if (job.schedulerId) await this.db.knex('schedulers').where('id', job.schedulerId).update({ last_run: this.now() });
@@ -265,7 +269,7 @@ export class JobQueue {
     const failures = Number(row.failure_count ?? 0) + 1;
     const note = `${String(row.message ?? '')}${row.message ? '\n' : ''}${this.now()} attempt ${failures} failed: ${message}`.slice(-60000);
     const retry = Number(row.requeue ?? 0) === 1 && retries > 0;
-    const updated = await this.db.knex('job_queue').where({ id: row.id, status: 'running', client }).update(retry
+    const updated = await this.db.knex(this.table).where({ id: row.id, status: 'running', client }).update(retry
       ? { status: 'queued', resolution: 'queued', retry_count: retries - 1, failure_count: failures, message: note, client: '', execute_time: this.now(delaySeconds), date_modified: this.now() }
       : { status: 'done', resolution: 'failure', failure_count: failures, message: note, date_modified: this.now() });
     return updated === 1;

@@ -41,7 +41,10 @@ export class SchedulerRunner {
   async start(): Promise<number> {
     this.stop();
     const rows: SchedulerRow[] = await this.db.knex('schedulers').where({ deleted: 0, status: 'Active' });
-    for (const row of rows) {
+    // Schedulers whose job Cane does not implement (SuiteCRM's own, on a shared database) are left to their owner.
+    const foreign = rows.filter((row) => !this.queue.hasHandler(row.job));
+    if (foreign.length) this.log.info({ schedulers: foreign.map((row) => `${row.name} (${row.job})`) }, `${foreign.length} schedulers run jobs Cane does not implement; left to SuiteCRM's cron`);
+    for (const row of rows.filter((r) => this.queue.hasHandler(r.job))) {
       let cron: string;
       try {
         cron = cronFromInterval(row.job_interval);
