@@ -1,6 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { isPossiblePhoneNumber } from 'libphonenumber-js';
 import type { FieldProblem } from '../errors';
 import type { ModuleDef, Registry } from '../metadata/registry';
 import type { FieldDef } from '../metadata/types';
@@ -10,12 +9,11 @@ import type { FieldValue } from './values';
 /** Fields Cane maintains itself; callers cannot be required to send them. */
 export const SYSTEM_FIELDS = new Set(['id', 'date_entered', 'date_modified', 'created_by', 'modified_user_id', 'deleted']);
 
-const PHONE_CHARS = /^[0-9+()\-.\s/x#*]+$/i;
-
 /**
  * Checks a record against its vardefs: required, len, dropdown options, numeric ranges and
- * e-mail/phone/url formats. The constraints are compiled once per module into a JSON Schema
- * (ajv, allErrors) so every failing field is reported in one go.
+ * e-mail/url formats. Phone fields hold any text, as in Sugar ("Work-Custom"); the SMS layer reads
+ * numbers out of them and refuses at send time. The constraints are compiled once per module into
+ * a JSON Schema (ajv, allErrors) so every failing field is reported in one go.
  */
 export class RecordValidator {
   private readonly ajv: Ajv;
@@ -25,9 +23,6 @@ export class RecordValidator {
     this.ajv = new Ajv({ allErrors: true, strict: false });
     addFormats(this.ajv, ['email']);
     this.ajv.addFormat('sugar-url', /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^\s/?#]+\.[^\s]+$|^(?:https?:\/\/)[^\s]+$/i);
-    this.ajv.addFormat('phone', {
-      validate: (v: string) => v === '' || (PHONE_CHARS.test(v) && (v.match(/\d/g)?.length ?? 0) >= 3 && (!v.trim().startsWith('+') || isPossiblePhoneNumber(v.trim()))),
-    });
   }
 
   validate(module: ModuleDef, values: Record<string, FieldValue>, isUpdate: boolean, submitted: ReadonlySet<string>): FieldProblem[] {
@@ -85,7 +80,6 @@ export class RecordValidator {
         if (len !== undefined && physicalType(field) !== 'longtext') schema.maxLength = len;
         if (field.type === 'email') schema.format = 'email';
         if (field.type === 'url') schema.format = 'sugar-url';
-        if (field.type === 'phone') schema.format = 'phone';
         return schema;
       }
       default:
@@ -113,7 +107,7 @@ export class RecordValidator {
       case 'format': {
         const format = (error.params as { format: string }).format;
         const rule = format === 'sugar-url' ? 'url' : format;
-        return { field, rule, message: `'${String(value)}' is not a valid ${rule === 'url' ? 'URL' : rule === 'email' ? 'e-mail address' : 'phone number'}` };
+        return { field, rule, message: `'${String(value)}' is not a valid ${rule === 'url' ? 'URL' : 'e-mail address'}` };
       }
       default:
         return { field, rule: error.keyword, message: error.message ?? 'is invalid' };

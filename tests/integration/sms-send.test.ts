@@ -48,6 +48,17 @@ describeSms('SMS sending through the API', (get) => {
     }
   });
 
+  test('a phone field holds any text, as in Sugar; sending to it is refused with the reason', async () => {
+    const { server, token } = get();
+    const created = await server.call('POST', '/rest/v10/Contacts', { token, body: { last_name: 'Freeform', phone_mobile: 'Work-Custom', phone_work: 'ext. 12 (ask Bob)' } });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ phone_mobile: 'Work-Custom', phone_work: 'ext. 12 (ask Bob)' });
+    const res = await send({ parent_type: 'Contacts', parent_id: created.body.id, body: 'Hello' });
+    expect(res.status).toBe(200);
+    expect(res.body.records).toHaveLength(0);
+    expect(res.body.refused.map((r: { reason: string }) => r.reason).join(' | ')).toMatch(/Work-Custom/);
+  });
+
   test('recipients that cannot be sent to are listed with a reason', async () => {
     const res = await send({ to: ['12345', '+14155550143', '415-555-0143'], body: 'Hello {{first_name}}' });
     expect(res.status).toBe(200);
