@@ -6,19 +6,25 @@ import { readForm } from '../middleware/body';
 import { legacyMethods, SIGNATURES, toSoapError } from './methods';
 import { SoapError, soapErrors } from './soap-errors';
 
-/** rest_data as a positional JSON array or an object keyed by parameter name (PHP 8 named arguments). */
+/**
+ * rest_data as SuiteCRM on PHP 5/7 took it: values bound by position, in the order given, names ignored.
+ * Names are used only when every key names a parameter of the method (login also takes `application`):
+ * then the call is unambiguous by name, and by position it agrees whenever the keys are the method's
+ * leading parameters in order; out of order or with gaps it could not be meant positionally.
+ */
 export function argumentsOf(method: string, restData: unknown): Record<string, unknown> {
   const names = SIGNATURES[method];
-  if (Array.isArray(restData)) return Object.fromEntries(names.map((n, i) => [n, restData[i]]));
-  if (restData && typeof restData === 'object') {
-    const obj = { ...(restData as Record<string, unknown>) };
-    if ('application' in obj && !('application_name' in obj)) obj.application_name = obj.application;
-    const byName = Object.keys(obj).some((k) => names.includes(k));
-    if (byName) return obj;
-    const values = Object.values(obj);
-    return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  const byPosition = (values: unknown[]) => Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  if (Array.isArray(restData)) return byPosition(restData);
+  if (!restData || typeof restData !== 'object') return {};
+  const obj = { ...(restData as Record<string, unknown>) };
+  if (method === 'login' && 'application' in obj && !('application_name' in obj)) {
+    obj.application_name = obj.application;
+    delete obj.application;
   }
-  return {};
+  const keys = Object.keys(obj);
+  if (keys.length && keys.every((k) => names.includes(k))) return obj;
+  return byPosition(Object.values(restData as Record<string, unknown>));
 }
 
 /**
