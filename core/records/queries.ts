@@ -90,6 +90,17 @@ export async function listRelatedRecords(ctx: RecordContext, actor: Actor, modul
   return page(ctx, actor, target, query, target.table, options);
 }
 
+/** How many records a link reaches, with the same filter and access scope as listRelatedRecords. */
+export async function countRelatedRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string, linkName: string, options: Pick<ListOptions, 'filter'> = {}): Promise<number> {
+  const link = requireLink(module, linkName);
+  await retrieveFor(ctx, actor, module, id, { fields: ['id'] });
+  const target = ctx.registry.module(link.module);
+  const query = relatedQuery(ctx, ctx.db.knex, link, id);
+  await scopeQuery(ctx, actor, target, query, target.table, { filter: options.filter, deleted: false });
+  const row = await query.clearSelect().count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
 async function scopeQuery(ctx: RecordContext, actor: Actor, module: ModuleDef, query: Knex.QueryBuilder, alias: string, options: Pick<ListOptions, 'filter' | 'deleted'>) {
   await ctx.access.check(actor, module, 'list');
   if (!options.deleted && module.columns.includes('deleted')) query.where(`${alias}.deleted`, 0);

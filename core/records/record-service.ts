@@ -4,7 +4,7 @@ import { relatedNamesFor, type ReadOptions, type RecordData } from './read';
 import { planSave, saveRecord, type SaveOptions } from './save';
 import { writeTogether, type PlannedWrite } from './batch';
 import { deleteRecord, planDelete, restoreRecord } from './delete';
-import { countRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
+import { countRecords, countRelatedRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
 import { linkRecords, unlinkRecords } from './link';
 import type { Filter } from '../query/filter-to-knex';
 import { assertAppendAllowed } from './append-only';
@@ -99,6 +99,10 @@ export class RecordService {
 
   listRelated(actor: Actor, module: string, id: string, link: string, options: ListOptions = {}): Promise<ListResult> {
     return listRelatedRecords(this.ctx, actor, this.ctx.registry.module(module), id, link, options);
+  }
+
+  countRelated(actor: Actor, module: string, id: string, link: string, options: { filter?: Filter } = {}): Promise<number> {
+    return countRelatedRecords(this.ctx, actor, this.ctx.registry.module(module), id, link, options);
   }
 
   /** The change log of a record (its <table>_audit rows), newest first. */

@@ -10,7 +10,7 @@ import { ACL, ownerColumn } from '../../security/acl';
 export function toV10(module: ModuleDef, record: RecordData, acl: RecordAcl, fields?: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(record)) {
-    if (fields && !fields.includes(name) && name !== 'id' && name !== 'date_modified') continue;
+    if (fields && !fields.includes(name)) continue;
     const field = module.fields[name];
     out[name] = field && valueKind(field) === 'datetime' && typeof value === 'string' ? toIso(value) : value;
   }

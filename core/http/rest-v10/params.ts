@@ -39,6 +39,8 @@ export function fieldsOf(module: ModuleDef, raw: unknown): string[] | undefined 
   for (const f of list) {
     if (!module.fields[f] || module.fields[f].type === 'link' || module.fields[f].sensitive) throw new FilterError(`Unknown field: ${f} is not a field of ${module.name}`, { field: f });
   }
+  // Sugar answers these whatever fields= asks for; clients use them for identity and optimistic locking.
+  for (const always of ['id', 'date_modified']) if (module.fields[always] && !list.includes(always)) list.push(always);
   return list;
 }
 

@@ -8,18 +8,19 @@ import { parseDateTime } from '../../records/time';
 import { recordETag } from '../../records/version';
 import { readJson } from '../middleware/body';
 import { RecordAcl, toV10 } from './format';
+import { linkOf, linkRoutes } from './links';
 import { fieldsOf, listOptions, queryOf } from './params';
 
 type State = { actor: Actor };
 
-function moduleOf(services: CrmServices, ctx: Context): ModuleDef {
+export function moduleOf(services: CrmServices, ctx: Context): ModuleDef {
   const module = services.engine.registry.modules.get(ctx.params.module);
   if (!module) throw new NotFoundError(`Unknown module: ${ctx.params.module}`, { module: ctx.params.module });
   return module;
 }
 
 /** Record input from a v10 body: Sugar clients echo back `_module`, `_acl`, `my_favorite` … which are dropped. */
-function recordInput(body: unknown): Record<string, unknown> {
+export function recordInput(body: unknown): Record<string, unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new CaneError('invalid_parameter', 'The request body must be a JSON object of fields', 422);
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
@@ -142,10 +143,11 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     };
   });
 
+  linkRoutes(router, services);
+
   router.get('/:module/:id/link/:link', async (ctx) => {
     const module = moduleOf(services, ctx);
-    const link = module.links[ctx.params.link];
-    if (!link) throw new NotFoundError(`Could not find a relationship named: ${ctx.params.link}`);
+    const link = linkOf(module, ctx.params.link);
     const target = engine.registry.module(link.module);
     const options = listOptions(target, queryOf(ctx));
     const page = await records.listRelated(actor(ctx), module.name, ctx.params.id, link.name, options);
@@ -155,8 +157,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
 
   const linkChange = (op: 'link' | 'unlink') => async (ctx: Context) => {
     const module = moduleOf(services, ctx);
-    const link = module.links[ctx.params.link];
-    if (!link) throw new NotFoundError(`Could not find a relationship named: ${ctx.params.link}`);
+    const link = linkOf(module, ctx.params.link);
     const target = engine.registry.module(link.module);
     if (op === 'link') {
       const body = (await readJson(ctx, services.bodyLimit)) as Record<string, unknown>;

@@ -1,0 +1,67 @@
+import { describeEachServer, loginWithRole } from '../helpers/crm';
+
+describeEachServer('REST v10 endpoints Sugar clients rely on', (get) => {
+  let token = '';
+  beforeAll(async () => { token = await get().login('admin', 'secret-admin'); });
+  const api = (method: string, path: string, body?: unknown, as = token) => get().call(method, `/rest/v10${path}`, { token: as, body });
+
+  it('fields= always answers id and date_modified, on record, list, filter and link endpoints', async () => {
+    const account = (await api('POST', '/Accounts', { name: 'Fields Co' })).body;
+    const contact = (await api('POST', '/Contacts', { last_name: 'Fields' })).body;
+    await api('POST', `/Accounts/${account.id}/link/contacts/${contact.id}`);
+    const keys = (r: Record<string, unknown>) => Object.keys(r).sort();
+    const expected = ['_acl', '_module', 'date_modified', 'id', 'name'];
+    expect(keys((await api('GET', `/Accounts/${account.id}?fields=name`)).body)).toEqual(expected);
+    expect(keys((await api('GET', '/Accounts?fields=name&filter[0][name]=Fields%20Co')).body.records[0])).toEqual(expected);
+    expect(keys((await api('POST', '/Accounts/filter', { fields: 'name', filter: [{ name: 'Fields Co' }] })).body.records[0])).toEqual(expected);
+    const related = (await api('GET', `/Accounts/${account.id}/link/contacts?fields=last_name`)).body.records[0];
+    expect(related).toMatchObject({ id: contact.id, last_name: 'Fields', date_modified: contact.date_modified });
+    expect(related.name).toBeUndefined();
+  });
+
+  it('counts a link\'s records as {record_count}, within what the user may see', async () => {
+    const account = (await api('POST', '/Accounts', { name: 'Counted' })).body;
+    for (const last_name of ['One', 'Two', 'Three']) {
+      const contact = (await api('POST', '/Contacts', { last_name, assigned_user_id: last_name === 'One' ? undefined : '1' })).body;
+      await api('POST', `/Accounts/${account.id}/link/contacts/${contact.id}`);
+    }
+    expect(await api('GET', `/Accounts/${account.id}/link/contacts/count`)).toMatchObject({ status: 200, body: { record_count: 3 } });
+    expect((await api('GET', `/Accounts/${account.id}/link/contacts/filter/count?filter[0][last_name]=Two`)).body).toEqual({ record_count: 1 });
+    expect(await api('GET', `/Accounts/${account.id}/link/nope/count`)).toMatchObject({ status: 404, body: { error_message: 'Could not find a relationship named: nope' } });
+    // A user who sees only their own contacts counts only those.
+    const owner = await loginWithRole(get(), { name: 'counter', password: 'counter-pass' }, 'Counters', [['Contacts', 'view', 'owner'], ['Contacts', 'list', 'owner']]);
+    const mine = (await api('POST', '/Contacts', { last_name: 'Mine' }, owner)).body;
+    await api('POST', `/Accounts/${account.id}/link/contacts/${mine.id}`);
+    expect((await api('GET', `/Accounts/${account.id}/link/contacts/count`, undefined, owner)).body).toEqual({ record_count: 1 });
+    expect((await api('GET', `/Accounts/${account.id}/link/contacts/count`)).body).toEqual({ record_count: 4 });
+  });
+
+  it('links several records at once with link_name and ids, relationship fields included', async () => {
+    const opp = (await api('POST', '/Opportunities', { name: 'Multi', amount: '10', date_closed: '2026-09-30', sales_stage: 'Prospecting' })).body;
+    const [a, b] = [(await api('POST', '/Contacts', { last_name: 'A' })).body, (await api('POST', '/Contacts', { last_name: 'B' })).body];
+    const linked = await api('POST', `/Opportunities/${opp.id}/link`, { link_name: 'contacts', ids: [a.id, { id: b.id, contact_role: 'Influencer' }] });
+    expect(linked.status).toBe(200);
+    expect(linked.body.record).toMatchObject({ id: opp.id, _module: 'Opportunities' });
+    expect(linked.body.related_records.map((r: { id: string }) => r.id)).toEqual([a.id, b.id]);
+    const listed = (await api('GET', `/Opportunities/${opp.id}/link/contacts?order_by=last_name:asc`)).body.records;
+    expect(listed.find((r: { id: string }) => r.id === b.id).contact_role).toBe('Influencer');
+    expect(await api('POST', `/Opportunities/${opp.id}/link`, { link_name: 'nope', ids: [a.id] })).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(await api('POST', `/Opportunities/${opp.id}/link`, { ids: [a.id] })).toMatchObject({ status: 422, body: { error: 'missing_parameter' } });
+    expect(await api('POST', `/Opportunities/${opp.id}/link`, { link_name: 'contacts', ids: [] })).toMatchObject({ status: 422, body: { error: 'missing_parameter' } });
+    expect(await api('POST', `/Opportunities/${opp.id}/link`, { link_name: 'contacts', ids: [42] })).toMatchObject({ status: 422, body: { error: 'invalid_parameter' } });
+    expect((await api('POST', `/Opportunities/${opp.id}/link`, { link_name: 'contacts', ids: Array(201).fill(a.id) })).status).toBe(422);
+  });
+
+  it('creates a related record and links it with POST /<module>/:id/link/<link>', async () => {
+    const account = (await api('POST', '/Accounts', { name: 'Parent Co' })).body;
+    const made = await api('POST', `/Accounts/${account.id}/link/contacts`, { first_name: 'New', last_name: 'Child', _module: 'Contacts' });
+    expect(made.status).toBe(200);
+    expect(made.body.record).toMatchObject({ id: account.id, _module: 'Accounts' });
+    expect(made.body.related_record).toMatchObject({ first_name: 'New', last_name: 'Child', _module: 'Contacts' });
+    const listed = (await api('GET', `/Accounts/${account.id}/link/contacts`)).body.records;
+    expect(listed.map((r: { id: string }) => r.id)).toEqual([made.body.related_record.id]);
+    expect((await api('POST', `/Accounts/${account.id}/link/contacts`, { first_name: 'No last name' })).status).toBe(422);
+    expect((await api('POST', '/Accounts/no-such-id/link/contacts', { last_name: 'Orphan' })).status).toBe(404);
+    expect((await api('GET', '/Contacts/count?filter[0][last_name]=Orphan')).body).toEqual({ record_count: 0 });
+  });
+});
