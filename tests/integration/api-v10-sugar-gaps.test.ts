@@ -64,4 +64,35 @@ describeEachServer('REST v10 endpoints Sugar clients rely on', (get) => {
     expect((await api('POST', '/Accounts/no-such-id/link/contacts', { last_name: 'Orphan' })).status).toBe(404);
     expect((await api('GET', '/Contacts/count?filter[0][last_name]=Orphan')).body).toEqual({ record_count: 0 });
   });
+
+  it('runs /bulk sub-requests in order through the same routes with the caller\'s token', async () => {
+    const answer = await api('POST', '/bulk', { requests: [
+      { url: '/v10/Accounts', method: 'POST', data: JSON.stringify({ name: 'Bulk One' }) },
+      { url: '/v10/Accounts', method: 'POST', data: { name: 'Bulk Two' } },
+      { url: '/v10/Accounts?filter[0][name][$starts]=Bulk&fields=name&order_by=name:asc', method: 'GET' },
+      { url: '/v10/Accounts/no-such-id', method: 'GET' },
+      { url: '/v10/Accounts', method: 'POST', data: '{not json' },
+      { url: '/v10/Nope/1/2/3/4/5', method: 'GET' },
+      { url: '/v10/bulk', method: 'POST', data: '{"requests":[]}' },
+      { url: 'http://elsewhere/', method: 'GET' },
+      'nonsense',
+    ] });
+    expect(answer.status).toBe(200);
+    const [one, two, list, missing, badJson, noRoute, nested, elsewhere, nonsense] = answer.body;
+    expect(one).toMatchObject({ status: 200, status_text: 'OK', contents: { name: 'Bulk One', _module: 'Accounts' } });
+    expect(one.headers.etag).toBeDefined();
+    expect(two).toMatchObject({ status: 200, contents: { name: 'Bulk Two' } });
+    expect(list.contents.records.map((r: { name: string }) => r.name)).toEqual(['Bulk One', 'Bulk Two']);
+    expect(missing).toMatchObject({ status: 404, contents: { error: 'not_found' } });
+    expect(badJson).toMatchObject({ status: 422, contents: { error: 'invalid_parameter' } });
+    expect(noRoute).toMatchObject({ status: 404, contents: { error: 'no_method' } });
+    for (const refused of [nested, elsewhere, nonsense]) expect(refused).toMatchObject({ status: 422, contents: { error: 'invalid_parameter' } });
+    // Sub-requests act as the caller: a user who sees only their own accounts lists only those.
+    const owner = await loginWithRole(get(), { name: 'bulker', password: 'bulker-pass' }, 'Bulkers', [['Accounts', 'view', 'owner'], ['Accounts', 'list', 'owner']]);
+    const theirs = (await api('POST', '/bulk', { requests: [{ url: '/v10/Accounts', method: 'POST', data: { name: 'Bulk Mine' } }, { url: '/v10/Accounts?filter[0][name][$starts]=Bulk&fields=name', method: 'GET' }] }, owner)).body;
+    expect(theirs[1].contents.records.map((r: { name: string }) => r.name)).toEqual(['Bulk Mine']);
+    expect(await api('POST', '/bulk', { requests: Array(101).fill({ url: '/v10/ping', method: 'GET' }) })).toMatchObject({ status: 422, body: { error: 'invalid_parameter' } });
+    expect(await api('POST', '/bulk', {})).toMatchObject({ status: 422, body: { error: 'missing_parameter' } });
+    expect((await get().call('POST', '/rest/v10/bulk', { body: { requests: [] } })).status).toBe(401);
+  });
 });

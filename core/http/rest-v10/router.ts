@@ -1,7 +1,9 @@
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { CrmServices } from '../../app/services';
 import { formatDateTime } from '../../records/time';
 import { v10Errors } from '../middleware/errors';
+import { bulkEndpoint } from './bulk';
 import { logoutEndpoint, requireToken, tokenEndpoint } from './auth';
 import { meEndpoint, metadataEndpoint } from './metadata';
 import { openApiDocument } from './openapi';
@@ -21,10 +23,12 @@ export function restV10Router(services: CrmServices): Router {
 
   const authed = new Router();
   authed.use(requireToken(services));
+  authed.post('/bulk', bulkEndpoint(services, () => routes as unknown as Middleware));
   authed.get('/me', meEndpoint(services));
   authed.get('/metadata', metadataEndpoint(services));
   if (services.sms) smsRoutes(authed, services, services.sms);
   recordRoutes(authed, services);
   router.use(authed.routes(), authed.allowedMethods());
+  const routes = router.routes();
   return router;
 }
