@@ -20,7 +20,7 @@ describeEachServer('legacy REST v4_1', (get) => {
     expect(await v4('login', { user_auth: { user_name: 'admin', password: md5Hex('nope') } })).toEqual({ name: 'Invalid Login', number: 10, description: 'Login attempt failed please check the username and password' });
     expect(await v4('get_user_id', { session: 'bogus' })).toEqual({ name: 'Invalid Session ID', number: 11, description: 'The session ID is invalid' });
     expect(await v4('get_user_id', { session })).toBe('1');
-    expect(await v4('no_such_method', {})).toMatchObject({ number: -1 });
+    expect(await v4('no_such_method', {})).toMatchObject({ number: '-1' });
     expect((await v4('get_server_info', [])).flavor).toBe('CE');
   });
 
@@ -79,7 +79,7 @@ describeEachServer('legacy REST v4_1', (get) => {
     expect(accounts.acls).toContainEqual({ action: 'edit', access: true });
     const fields = await v4('get_module_fields', { session, module_name: 'Accounts', fields: ['name', 'industry', 'contacts'] });
     expect(fields).toMatchObject({ module_name: 'Accounts', table_name: 'accounts' });
-    expect(fields.module_fields.name).toMatchObject({ name: 'name', type: 'name', required: 1, len: 150, label: 'Name' });
+    expect(fields.module_fields.name).toMatchObject({ name: 'name', type: 'name', required: 1, len: '150', label: 'Name' });
     expect(fields.module_fields.industry.options.Banking).toEqual({ name: 'Banking', value: 'Banking' });
     expect(fields.link_fields.contacts).toMatchObject({ name: 'contacts', type: 'link', module: 'Contacts', relationship: 'accounts_contacts' });
   });

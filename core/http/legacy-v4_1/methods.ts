@@ -8,8 +8,11 @@ import { formatDateTime, parseDateTime } from '../../records/time';
 import { parseSqlOrderBy, parseSqlWhere } from '../../query/sql-where';
 import { actorFor, LoginError, type UserRow } from '../../security/authenticate';
 import { TooManyLoginsError } from '../../security/login-throttle';
-import { soapErrors } from './soap-errors';
+import { SoapError, soapErrors } from './soap-errors';
 import { asString, fromNameValueList, toEntry } from './values';
+
+/** The SuiteCRM release whose v4_1 answers Cane follows (get_server_info's suitecrm_version). */
+const SUITECRM_VERSION = '7.14.6';
 
 /** Parameter names of each v4_1 method, in order (service/v4_1 SugarWebServiceImplv4_1). */
 export const SIGNATURES: Record<string, string[]> = {
@@ -57,25 +60,29 @@ export function legacyMethods(services: CrmServices) {
     return module;
   }
 
-  async function relationshipList(actor: Actor, module: ModuleDef, ids: string[], spec: unknown) {
+  /** Each record's requested links as SuiteCRM's get_return_value_for_link_fields gives them: [{name, records: [name_value_list]}]. */
+  async function linkedRecords(actor: Actor, module: ModuleDef, ids: string[], spec: unknown) {
     if (!Array.isArray(spec) || !spec.length) return [];
     const result = [];
     for (const id of ids) {
-      const linkList = [];
+      const links = [];
       for (const item of spec as Array<{ name?: string; value?: unknown }>) {
         const link = module.links[String(item?.name)];
         if (!link) throw soapErrors.noRelationship(item?.name);
         const target = registry.module(link.module);
         const page = await records.listRelated(actor, module.name, id, link.name, { maxNum: 1000 });
         const fields = list(item.value);
-        linkList.push({
-          name: link.name,
-          records: page.records.map((r) => ({ link_value: toEntry(target, r, fields.length ? fields : undefined).name_value_list })),
-        });
+        links.push({ name: link.name, records: page.records.map((r) => toEntry(target, r, fields.length ? fields : undefined).name_value_list) });
       }
-      result.push({ link_list: linkList });
+      result.push(links);
     }
     return result;
+  }
+
+  /** get_entry_list's v4 form of the same: [{link_list: [{name, records: [{link_value: name_value_list}]}]}]. */
+  async function relationshipList(actor: Actor, module: ModuleDef, ids: string[], spec: unknown) {
+    const perRecord = await linkedRecords(actor, module, ids, spec);
+    return perRecord.map((links) => ({ link_list: links.map(({ name, records: rows }) => ({ name, records: rows.map((row) => ({ link_value: row })) })) }));
   }
 
   return {
@@ -128,12 +135,17 @@ export function legacyMethods(services: CrmServices) {
     },
 
     async seamless_login({ args }: Call) {
-      await session(args);
+      try {
+        await session(args);
+      } catch (err) {
+        if (err instanceof SoapError) return 0;
+        throw err;
+      }
       return 1;
     },
 
     async get_server_info() {
-      return { flavor: 'CE', version: '6.5.25', gmt_time: formatDateTime(new Date()) };
+      return { flavor: 'CE', version: '6.5.25', suitecrm_version: SUITECRM_VERSION, gmt_time: formatDateTime(new Date()) };
     },
 
     async get_available_modules({ args }: Call) {
@@ -158,7 +170,7 @@ export function legacyMethods(services: CrmServices) {
         if (field.sensitive || (wanted.length && !wanted.includes(name))) continue;
         if (field.type === 'link') {
           const link = module.links[name];
-          linkFields[name] = { name, type: 'link', relationship: field.relationship, module: link?.module ?? field.module ?? '', bean_name: field.bean_name ?? '' };
+          linkFields[name] = { name, type: 'link', group: field.group ?? '', id_name: field.id_name ?? '', relationship: field.relationship, module: link?.module ?? field.module ?? '', bean_name: field.bean_name ?? '' };
           continue;
         }
         const dropdown = field.options ? registry.dropdown(field.options) : undefined;
@@ -169,10 +181,10 @@ export function legacyMethods(services: CrmServices) {
           id_name: field.id_name ?? '',
           label: registry.label(module.name, field.vname ?? name).replace(/:$/, ''),
           required: isTruthy(field.required) ? 1 : 0,
-          options: dropdown ? Object.fromEntries(Object.entries(dropdown).map(([k, v]) => [k, { name: k, value: v }])) : [],
+          options: dropdown ? Object.fromEntries(Object.entries(dropdown).map(([k, v]) => [k, { name: k, value: v }])) : {},
           related_module: field.module ?? '',
           calculated: false,
-          len: maxLength(field) ?? '',
+          len: asString(maxLength(field)),
           ...(field.default !== undefined ? { default_value: asString(field.default) } : {}),
         };
       }
@@ -199,7 +211,7 @@ export function legacyMethods(services: CrmServices) {
           entries.push({ id, module_name: module.name, name_value_list: [{ name: 'warning', value: 'Access to this object is denied since it has been deleted or does not exist' }, { name: 'deleted', value: '1' }] });
         }
       }
-      return { entry_list: entries, relationship_list: await relationshipList(actor, module, found, args.link_name_to_fields_array) };
+      return { entry_list: entries, relationship_list: await linkedRecords(actor, module, found, args.link_name_to_fields_array) };
     },
 
     async get_entry_list({ args }: Call) {
@@ -271,7 +283,8 @@ export function legacyMethods(services: CrmServices) {
       const { actor } = await session(args);
       const module = moduleOf(args);
       const link = module.links[String(args.link_field_name ?? '')];
-      if (!link) throw soapErrors.noRelationship(args.link_field_name);
+      // SuiteCRM counts an unknown link as a failed call rather than raising an error.
+      if (!link) return { created: 0, failed: 1, deleted: 0 };
       const ids = list(args.related_ids);
       const remove = isTruthy(args.delete);
       const relFields = fromNameValueList(args.name_value_list);

@@ -1,6 +1,6 @@
 /** Sugar's SoapError bodies (soap/SoapErrorDefinitions.php), returned with HTTP 200. */
 export class SoapError extends Error {
-  constructor(readonly soapName: string, readonly number: number, readonly description: string) {
+  constructor(readonly soapName: string, readonly number: number | string, readonly description: string) {
     super(description);
   }
 
@@ -20,5 +20,6 @@ export const soapErrors = {
   accessDenied: (detail = 'You do not have access') => new SoapError('Access Denied', 40, detail),
   invalidCall: (detail: string) => new SoapError('Invalid Call', 1000, detail),
   invalidData: (detail: string) => new SoapError('Invalid Data Format', 1001, detail),
-  undefinedMethod: () => new SoapError('An Undefined Error - invalid_call occurred', -1, 'The method called does not exist'),
+  /** Sugar asks for the undefined error key invalid_call and answers its fallback, number "-1" as a string. */
+  undefinedMethod: () => new SoapError('An Undefined Error - invalid_call occurred', '-1', 'The method called does not exist'),
 };
