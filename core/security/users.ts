@@ -34,13 +34,15 @@ export async function createUser(engine: Engine, user: NewUser, minLength = MIN_
   });
 }
 
-/** Sets a user's password and signs them out everywhere. */
-export async function setPassword(engine: Engine, userName: string, password: string, minLength = MIN_PASSWORD_LENGTH): Promise<void> {
+/** Sets a user's password and signs them out everywhere (but for the token family `keepFamily`, the session changing it). */
+export async function setPassword(engine: Engine, userName: string, password: string, minLength = MIN_PASSWORD_LENGTH, keepFamily?: string): Promise<void> {
   if (password.length < minLength) throw new CaneError('invalid_parameter', `password must have at least ${minLength} characters`, 422);
   const user = await engine.db.knex('users').where({ user_name: userName, deleted: 0 }).first('id');
   if (!user) throw new CaneError('not_found', `no user named '${userName}'`, 404);
   await engine.records.update(SYSTEM, 'Users', user.id, { user_hash: await hashPassword(password), pwd_last_changed: new Date().toISOString(), system_generated_password: false });
-  await engine.db.knex('cane_tokens').where({ user_id: user.id, deleted: 0 }).update({ deleted: 1 });
+  const others = engine.db.knex('cane_tokens').where({ user_id: user.id, deleted: 0 });
+  if (keepFamily) others.andWhere((q) => q.whereNull('family_id').orWhereNot('family_id', keepFamily));
+  await others.update({ deleted: 1 });
 }
 
 /**

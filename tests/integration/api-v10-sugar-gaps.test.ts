@@ -95,4 +95,18 @@ describeEachServer('REST v10 endpoints Sugar clients rely on', (get) => {
     expect(await api('POST', '/bulk', {})).toMatchObject({ status: 422, body: { error: 'missing_parameter' } });
     expect((await get().call('POST', '/rest/v10/bulk', { body: { requests: [] } })).status).toBe(401);
   });
+
+  it('changes the user\'s own password with PUT /me/password, keeping this session and ending the others', async () => {
+    const mine = await loginWithRole(get(), { name: 'changer', password: 'changer-old' }, 'Changers', []);
+    const other = await get().login('changer', 'changer-old');
+    expect(await api('PUT', '/me/password', { old_password: 'wrong-one', new_password: 'changer-new' }, mine)).toMatchObject({ status: 200, body: { valid: false, message: expect.stringContaining('Need valid password') } });
+    expect(await api('PUT', '/me/password', { old_password: 'changer-old', new_password: 'abc' }, mine)).toMatchObject({ status: 200, body: { valid: false } });
+    expect(await api('PUT', '/me/password', { new_password: 'changer-new' }, mine)).toMatchObject({ status: 422, body: { error: 'missing_parameter', field: 'old_password' } });
+    expect(await api('PUT', '/me/password', { old_password: 'changer-old', new_password: 'changer-new' }, mine)).toMatchObject({ status: 200, body: { valid: true, message: 'Password updated.' } });
+    expect((await api('GET', '/me', undefined, mine)).status).toBe(200);
+    expect((await api('GET', '/me', undefined, other)).status).toBe(401);
+    await expect(get().login('changer', 'changer-old')).rejects.toThrow();
+    expect(await get().login('changer', 'changer-new')).toBeTruthy();
+    expect((await get().call('PUT', '/rest/v10/me/password', { body: { old_password: 'x', new_password: 'y' } })).status).toBe(401);
+  });
 });

@@ -7,6 +7,7 @@ import { bulkEndpoint } from './bulk';
 import { logoutEndpoint, requireToken, tokenEndpoint } from './auth';
 import { meEndpoint, metadataEndpoint } from './metadata';
 import { openApiDocument } from './openapi';
+import { passwordEndpoint } from './password';
 import { recordRoutes } from './records';
 import { smsRoutes } from './sms';
 
@@ -25,6 +26,8 @@ export function restV10Router(services: CrmServices): Router {
   authed.use(requireToken(services));
   authed.post('/bulk', bulkEndpoint(services, () => routes as unknown as Middleware));
   authed.get('/me', meEndpoint(services));
+  authed.put('/me/password', passwordEndpoint(services));
+  authed.post('/me/password', passwordEndpoint(services));
   authed.get('/metadata', metadataEndpoint(services));
   if (services.sms) smsRoutes(authed, services, services.sms);
   recordRoutes(authed, services);
