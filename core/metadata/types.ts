@@ -9,6 +9,8 @@ export interface FieldDef {
   len?: number | string;
   /** Cane: a non-db count of live rows of `table` whose `key` is the record id. */
   cane_count?: { table: string; key: string };
+  /** Cane: a non-db field backed by email_addresses / email_addr_bean_rel (email1, email2, email, email_opt_out, invalid_email). */
+  cane_email?: 'primary' | 'secondary' | 'all' | 'opt_out' | 'invalid';
   precision?: number | string;
   required?: boolean | string | number;
   default?: unknown;

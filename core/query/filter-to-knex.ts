@@ -102,7 +102,7 @@ function resolveField(ctx: FilterContext, name: string): FieldDef {
   const field = ctx.module.fields[name];
   if (!field) throw new FilterError(`Unknown field: ${name} is not a field of ${ctx.module.name}`, { field: name });
   if (field.sensitive) throw new FilterError(`${name} cannot be filtered`, { field: name });
-  if (!isStored(field) && !field.db_concat_fields) throw new FilterError(`${name} is not stored and cannot be filtered`, { field: name });
+  if (!isStored(field) && !field.db_concat_fields && field.cane_email !== 'all' && field.cane_email !== 'primary') throw new FilterError(`${name} is not stored and cannot be filtered`, { field: name });
   return field;
 }
 
@@ -125,7 +125,20 @@ function rawConcat(ctx: FilterContext, columns: string[]): Knex.Raw {
 
 function applyField(q: Knex.QueryBuilder, name: string, spec: unknown, ctx: FilterContext): void {
   const field = resolveField(ctx, name);
-  const col = column(ctx, field);
+  if (field.cane_email) {
+    // email (any address) and email1 (the primary): records whose addresses match, as Sugar's email search subquery.
+    const matching = ctx.knex('email_addr_bean_rel').join('email_addresses', 'email_addresses.id', 'email_addr_bean_rel.email_address_id')
+      .where({ 'email_addr_bean_rel.bean_module': ctx.module.name, 'email_addr_bean_rel.deleted': 0, 'email_addresses.deleted': 0 })
+      .select('email_addr_bean_rel.bean_id');
+    if (field.cane_email === 'primary') matching.where('email_addr_bean_rel.primary_address', 1);
+    applyOperators(matching, { name, type: 'varchar', len: 255 }, 'email_addresses.email_address', name, spec, ctx);
+    q.whereIn(`${ctx.alias}.id`, matching);
+    return;
+  }
+  applyOperators(q, field, column(ctx, field), name, spec, ctx);
+}
+
+function applyOperators(q: Knex.QueryBuilder, field: FieldDef, col: string, name: string, spec: unknown, ctx: FilterContext): void {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     q.where(col, bindable(field, spec, name, '$equals'));
     return;

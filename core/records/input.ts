@@ -3,6 +3,7 @@ import type { ModuleDef } from '../metadata/registry';
 import { isStored } from '../metadata/field-types';
 import { SYSTEM_FIELDS } from './validate';
 import { normalizeInput, type FieldValue } from './values';
+import { readEmailInput, type EmailInput } from './email-addresses';
 
 export interface ParsedInput {
   /** Stored fields the caller set, normalized. */
@@ -11,6 +12,8 @@ export interface ParsedInput {
   relateLinks: Record<string, string | null>;
   submitted: Set<string>;
   problems: FieldProblem[];
+  /** E-mail addresses set through email1, email2, email, email_opt_out or invalid_email; undefined when none was sent. */
+  emails?: EmailInput;
 }
 
 /**
@@ -48,6 +51,11 @@ export function parseInput(module: ModuleDef, input: Record<string, unknown>, is
         result.relateLinks[relateIdFields[name]] = raw ? String(raw) : null;
         result.submitted.add(name);
       }
+      continue;
+    }
+    if (field.cane_email) {
+      result.emails ??= { fields: { primary: undefined, secondary: undefined, all: undefined, opt_out: undefined, invalid: undefined } };
+      readEmailInput(field, raw, result.emails, result.problems);
       continue;
     }
     if (!isStored(field)) continue;

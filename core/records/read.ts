@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { emailFieldValue, readEmails } from './email-addresses';
 import type { ModuleDef } from '../metadata/registry';
 import type { FieldDef } from '../metadata/types';
 import { valueKind } from '../metadata/field-types';
@@ -60,6 +61,15 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
     }
   }
   await fillRelatedNames(ctx, knex, module, records, wanted, viewer);
+  await fillEmails(knex, module, records, wanted);
+}
+
+/** email1, email2, email, email_opt_out and invalid_email from the records' e-mail addresses, one query per page. */
+async function fillEmails(knex: Knex, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean) {
+  const fields = Object.values(module.fields).filter((f) => f.cane_email && wanted(f.name));
+  if (!fields.length) return;
+  const emails = await readEmails(knex, module.name, records.map((r) => String(r.id)));
+  for (const r of records) for (const field of fields) r[field.name] = emailFieldValue(field.cane_email!, emails.get(String(r.id)) ?? []) as FieldValue;
 }
 
 /**

@@ -14,6 +14,7 @@ import { formatDateTime } from './time';
 import { applyRelateLinks, planRelateLinks, fireRelationshipHooks } from './link';
 import { retrieveRecord } from './queries';
 import { ifMatchAccepts, nextDateModified, recordETag } from './version';
+import { checkEmailInput, desiredEmails, readEmails, writeEmails, type EmailEntry } from './email-addresses';
 import type { RecordData } from './read';
 import type { PlannedWrite } from './batch';
 
@@ -60,6 +61,8 @@ export interface SavePlan {
   changes: Record<string, FieldChange>;
   row: Record<string, unknown>;
   linkPlan: Awaited<ReturnType<typeof planRelateLinks>>;
+  /** The record's e-mail addresses before and after, when the save sets them. */
+  emails?: { current: EmailEntry[]; desired: EmailEntry[] };
   writing: boolean;
   now: string;
   userId: string | null;
@@ -93,6 +96,12 @@ export async function prepareSave(
     ...parsed.problems,
     ...ctx.validator.validate(module, { ...start, ...parsed.values }, isUpdate, parsed.submitted).filter((p) => !unreadable.has(p.field)),
   ];
+  let emails: SavePlan['emails'];
+  if (parsed.emails) {
+    const current = isUpdate ? (await readEmails(knex, module.name, [id!])).get(id!) ?? [] : [];
+    early.push(...checkEmailInput(parsed.emails, current));
+    emails = { current, desired: desiredEmails(current, parsed.emails) };
+  }
   if (early.length) throw new ValidationError(module.name, early);
   // Checked here to fail before hooks run, and again under the row lock where it counts.
   if (isUpdate) checkVersion(module, id!, fetched!, options);
@@ -188,7 +197,8 @@ export async function prepareSave(
     if (has('created_by')) row.created_by = userId;
     if (has('deleted')) row.deleted = 0;
   }
-  const writing = !isUpdate || Object.keys(row).length > 0 || linkPlan.length > 0;
+  const emailsChange = emails !== undefined && JSON.stringify(emails.current) !== JSON.stringify(emails.desired);
+  const writing = !isUpdate || Object.keys(row).length > 0 || linkPlan.length > 0 || emailsChange;
   if (writing) {
     if (has('date_modified')) row.date_modified = now;
     if (has('modified_user_id')) row.modified_user_id = userId;
@@ -196,7 +206,7 @@ export async function prepareSave(
 
   // ---------------------------------------------------------------- relationship hooks (before)
   for (const step of linkPlan) await fireRelationshipHooks(ctx, 'before', step.op, module, recordId, module.links[step.link], step.relatedId);
-  return { actor, module, options, isUpdate, recordId, fetched, start, values, changes, row, linkPlan, writing, now, userId };
+  return { actor, module, options, isUpdate, recordId, fetched, start, values, changes, row, linkPlan, emails: emailsChange ? emails : undefined, writing, now, userId };
 }
 
 /** The write, audit rows, relationships and after-events of a planned save, inside the caller's transaction. */
@@ -220,6 +230,7 @@ export async function writeSave(ctx: RecordContext, trx: Knex.Transaction, plan:
     if (has('date_modified')) row.date_modified = nextDateModified(ctx.clock(), current.date_modified);
     await trx(module.table).where({ id: recordId }).update(row);
   }
+  if (plan.emails) await writeEmails(trx, module.name, recordId, plan.emails.current, plan.emails.desired, now);
   await writeAuditRows(trx, module, recordId, changes, userId, now);
   await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
   // What after-event listeners (plugins) see: the record as stored, who saved it, never sensitive fields.
