@@ -79,3 +79,24 @@ describeEachServer('e-mail addresses as Sugar keeps them', (get) => {
     expect(list.entry_list.map((e: { name_value_list: { email1: { value: string } } }) => e.name_value_list.email1.value)).toContain('lead@v4.example');
   });
 });
+
+describeEachServer('e-mail addresses in the UI', (get) => {
+  it('edits email1 and the opt-out flag on the form and shows them on the detail and list pages', async () => {
+    const { session } = await import('../helpers/ui-session');
+    const browser = session(get().url);
+    const csrf = await browser.login('admin', 'secret-admin');
+    const form = await browser.request('GET', '/ui/Contacts/new');
+    expect(form.text).toMatch(/name="email1"/);
+    const saved = await browser.request('POST', '/ui/Contacts/new', { csrf, last_name: 'Formed', email1: 'formed@ui.example', email_opt_out__present: '1', email_opt_out: '1' });
+    expect(saved.status).toBe(302);
+    const detail = await browser.request('GET', saved.location.replace(/\?.*/, ''));
+    expect(detail.text).toContain('formed@ui.example');
+    const stored = await get().crm.engine.db.knex('email_addresses').where('email_address_caps', 'FORMED@UI.EXAMPLE').first();
+    expect(Number(stored.opt_out)).toBe(1);
+    const list = await browser.request('GET', '/ui/Contacts');
+    expect(list.text).toContain('formed@ui.example');
+    const bad = await browser.request('POST', '/ui/Contacts/new', { csrf, last_name: 'Formed', email1: 'nope' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('is not a valid e-mail address');
+  });
+});
