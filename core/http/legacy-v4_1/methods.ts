@@ -9,6 +9,7 @@ import { parseSqlOrderBy, parseSqlWhere } from '../../query/sql-where';
 import { actorFor, LoginError, type UserRow } from '../../security/authenticate';
 import { TooManyLoginsError } from '../../security/login-throttle';
 import { SoapError, soapErrors } from './soap-errors';
+import { searchColumns, searchableFields, searchFilter } from './search';
 import { asString, fromNameValueList, toEntry } from './values';
 
 /** The SuiteCRM release whose v4_1 answers Cane follows (get_server_info's suitecrm_version). */
@@ -30,6 +31,7 @@ export const SIGNATURES: Record<string, string[]> = {
   set_entry: ['session', 'module_name', 'name_value_list', 'track_view'],
   set_entries: ['session', 'module_name', 'name_value_lists'],
   get_relationships: ['session', 'module_name', 'module_id', 'link_field_name', 'related_module_query', 'related_fields', 'related_module_link_name_to_fields_array', 'deleted', 'order_by', 'offset', 'limit'],
+  search_by_module: ['session', 'search_string', 'modules', 'offset', 'max_results', 'assigned_user_id', 'select_fields', 'unified_search_only', 'favorites'],
   set_relationship: ['session', 'module_name', 'module_id', 'link_field_name', 'related_ids', 'name_value_list', 'delete'],
 };
 
@@ -223,6 +225,7 @@ export function legacyMethods(services: CrmServices) {
       const maxNum = Math.min(int(args.max_results, 0) || 20, 1000);
       const deleted = isTruthy(args.deleted);
       const select = list(args.select_fields);
+      if (isTruthy(args.favorites)) return { result_count: 0, total_count: '0', next_offset: offset, entry_list: [], relationship_list: [] };
       const page = await records.list(actor, module.name, { filter, orderBy, offset, maxNum, deleted });
       const total = await records.count(actor, module.name, { filter, deleted });
       return {
@@ -277,6 +280,27 @@ export function legacyMethods(services: CrmServices) {
         entry_list: page.records.map((r) => toEntry(target, r, select.length ? select : undefined)),
         relationship_list: await relationshipList(actor, target, page.records.map((r) => r.id), args.related_module_link_name_to_fields_array),
       };
+    },
+
+    async search_by_module({ args }: Call) {
+      const { actor } = await session(args);
+      const text = String(args.search_string ?? '').trim();
+      const entryList: Array<{ name: string; records: Array<ReturnType<typeof toEntry>['name_value_list']> }> = [];
+      // Favourites are not kept yet, so a favourites-only search finds nothing.
+      if (!text || isTruthy(args.favorites)) return { entry_list: entryList };
+      const wanted = list(args.modules);
+      const unifiedOnly = args.unified_search_only === undefined || args.unified_search_only === null || args.unified_search_only === '' || isTruthy(args.unified_search_only);
+      const maxResults = int(args.max_results, 20) || 20;
+      for (const module of registry.modules.values()) {
+        if (!wanted.includes(module.name) || (await acl.level(actor, module, 'list')) <= 0) continue;
+        const fields = searchableFields(module, unifiedOnly);
+        if (!fields.length) continue;
+        const filter = searchFilter(fields, text, String(args.assigned_user_id ?? ''), module);
+        const page = await records.list(actor, module.name, { filter, offset: int(args.offset, 0), maxNum: Math.min(maxResults, 1000) });
+        const columns = searchColumns(module, list(args.select_fields));
+        entryList.push({ name: module.name, records: page.records.map((r) => toEntry(module, r, columns).name_value_list) });
+      }
+      return { entry_list: entryList };
     },
 
     async set_relationship({ args }: Call) {
