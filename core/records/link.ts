@@ -5,7 +5,7 @@ import { isTruthy } from '../metadata/field-types';
 import { makeBean } from '../hooks/hook-registry';
 import type { Actor } from './actor';
 import { originOf, type RecordContext } from './context';
-import { linkShape, relatedIds, removeJoinRows, writeJoinRow } from './relationships';
+import { isWritableShape, linkShape, relatedIds, removeJoinRows, writeJoinRow, type LinkShape } from './relationships';
 import { formatDateTime } from './time';
 import { normalizeInput, toStorage } from './values';
 import { retrieveRecord } from './queries';
@@ -30,7 +30,7 @@ export async function planRelateLinks(ctx: RecordContext, module: ModuleDef, id:
 
 export async function applyRelateLinks(ctx: RecordContext, trx: Knex, module: ModuleDef, id: string, steps: LinkStep[], now: string): Promise<void> {
   for (const step of steps) {
-    const shape = linkShape(ctx, module.links[step.link]);
+    const shape = writableShape(ctx, module, module.links[step.link]);
     if (shape.kind === 'join') {
       if (step.op === 'add') await writeJoinRow(trx, shape, id, step.relatedId, {}, now);
       else await removeJoinRows(trx, shape, id, step.relatedId, now);
@@ -72,6 +72,17 @@ async function requireRecord(ctx: RecordContext, module: ModuleDef, id: string) 
   return row;
 }
 
+/** The link's shape, refused (422 naming the link) when Cane can read the link but not write it. */
+function writableShape(ctx: RecordContext, module: ModuleDef, link: LinkDef): LinkShape {
+  const shape = linkShape(ctx, link);
+  if (isWritableShape(shape)) return shape;
+  const { rel } = shape;
+  throw new ValidationError(module.name, [{
+    field: link.name, rule: 'read_only',
+    message: `is read-only: ${rel.name} joins ${rel.lhs_table}.${rel.lhs_key} to ${rel.rhs_table}.${rel.rhs_key}, which a link cannot set`,
+  }]);
+}
+
 export function requireLink(module: ModuleDef, linkName: string): LinkDef {
   const link = module.links[linkName];
   if (!link) throw new NotFoundError(`Could not find a relationship named: ${linkName}`, { module: module.name, link: linkName });
@@ -85,13 +96,13 @@ export function requireLink(module: ModuleDef, linkName: string): LinkDef {
  */
 export async function linkRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string, linkName: string, relatedId: string, relFields: Record<string, unknown> = {}): Promise<void> {
   const link = requireLink(module, linkName);
+  const shape = writableShape(ctx, module, link);
   const other = ctx.registry.module(link.module);
   const record = await requireRecord(ctx, module, id);
   const related = await requireRecord(ctx, other, relatedId);
   await requireVisible(ctx, actor, module, record);
   await requireVisible(ctx, actor, other, related);
   await ctx.access.check(actor, module, 'edit', record);
-  const shape = linkShape(ctx, link);
   const fields = checkRelFields(ctx, module, link, relFields);
   const now = formatDateTime(ctx.clock());
 
@@ -123,13 +134,13 @@ export async function linkRecords(ctx: RecordContext, actor: Actor, module: Modu
 
 export async function unlinkRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string, linkName: string, relatedId: string): Promise<void> {
   const link = requireLink(module, linkName);
+  const shape = writableShape(ctx, module, link);
   const other = ctx.registry.module(link.module);
   const record = await requireRecord(ctx, module, id);
   await requireVisible(ctx, actor, module, record);
   await ctx.access.check(actor, module, 'edit', record);
   const current = (await relatedIds(ctx, ctx.db.knex, link, [id])).get(id) ?? [];
   if (!current.includes(relatedId)) throw new NotFoundError(`${other.name} ${relatedId} is not related to ${module.name} ${id} through ${linkName}`, { link: linkName });
-  const shape = linkShape(ctx, link);
   await fireRelationshipHooks(ctx, 'before', 'delete', module, id, link, relatedId);
   if (shape.kind === 'join') {
     const now = formatDateTime(ctx.clock());

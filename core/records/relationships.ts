@@ -11,19 +11,36 @@ export interface LinkShape {
   ownKey: string;
   otherKey: string;
   targetTable: string;
+  /** Table of the module that owns the link. */
+  ownTable: string;
 }
 
 export function linkShape(ctx: RecordContext, link: LinkDef): LinkShape {
   const rel = link.relationship;
   const targetTable = ctx.registry.module(link.module).table;
+  const ownTable = ctx.registry.module(link.side === 'lhs' ? rel.lhs_module : rel.rhs_module).table;
   if (rel.join_table) {
     return link.side === 'lhs'
-      ? { kind: 'join', rel, ownKey: rel.join_key_lhs!, otherKey: rel.join_key_rhs!, targetTable }
-      : { kind: 'join', rel, ownKey: rel.join_key_rhs!, otherKey: rel.join_key_lhs!, targetTable };
+      ? { kind: 'join', rel, ownKey: rel.join_key_lhs!, otherKey: rel.join_key_rhs!, targetTable, ownTable }
+      : { kind: 'join', rel, ownKey: rel.join_key_rhs!, otherKey: rel.join_key_lhs!, targetTable, ownTable };
   }
   return link.side === 'lhs'
-    ? { kind: 'parent-holds-children', rel, ownKey: rel.lhs_key, otherKey: rel.rhs_key, targetTable }
-    : { kind: 'child-holds-parent', rel, ownKey: rel.rhs_key, otherKey: rel.lhs_key, targetTable };
+    ? { kind: 'parent-holds-children', rel, ownKey: rel.lhs_key, otherKey: rel.rhs_key, targetTable, ownTable }
+    : { kind: 'child-holds-parent', rel, ownKey: rel.rhs_key, otherKey: rel.lhs_key, targetTable, ownTable };
+}
+
+/**
+ * Cane relates records by writing the parent's id into the child's key. Sugar also declares
+ * one-to-many relationships whose parent side is another column (campaignlog_contact:
+ * campaign_log.related_id = contacts.id); those are read like any link but cannot be written so.
+ */
+export function isWritableShape(shape: LinkShape): boolean {
+  return shape.kind === 'join' || (shape.rel.lhs_key === 'id' && shape.rel.rhs_key !== 'id');
+}
+
+/** One-to-many link whose parent side is joined on a column other than id. */
+function parentKeyedOffId(shape: LinkShape): boolean {
+  return shape.kind !== 'join' && shape.rel.lhs_key !== 'id';
 }
 
 function roleWhere(rel: RelationshipDef, alias: string): Record<string, string> {
@@ -50,10 +67,11 @@ export function relatedQuery(ctx: RecordContext, knex: Knex, link: LinkDef, reco
       .andWhere(roleWhere(shape.rel, j));
     for (const f of shape.rel.relFields) query.select({ [`_rel_${f}`]: `${j}.${f}` });
   } else if (shape.kind === 'parent-holds-children') {
-    query.where(`${t}.${shape.otherKey}`, recordId).andWhere(roleWhere(shape.rel, t));
+    const parentKey = shape.ownKey === 'id' ? [recordId] : knex(shape.ownTable).select(shape.ownKey).where('id', recordId);
+    query.whereIn(`${t}.${shape.otherKey}`, parentKey).andWhere(roleWhere(shape.rel, t));
   } else {
-    const own = ctx.registry.module(link.relationship.rhs_module).table;
-    query.whereIn(`${t}.id`, knex(own).select(shape.ownKey).where('id', recordId).andWhere(roleWhere(shape.rel, own)));
+    const own = shape.ownTable;
+    query.whereIn(`${t}.${shape.otherKey}`, knex(own).select(shape.ownKey).where('id', recordId).andWhere(roleWhere(shape.rel, own)));
   }
   return query;
 }
@@ -71,12 +89,18 @@ export async function relatedIds(ctx: RecordContext, knex: Knex, link: LinkDef, 
       .whereIn(shape.ownKey, recordIds).andWhere('deleted', 0).andWhere(roleWhere(shape.rel, shape.rel.join_table!))
       .orderBy('date_modified', 'desc');
     for (const r of rows) add(r.own, r.other);
+  } else if (parentKeyedOffId(shape)) {
+    // Sugar keeps a one-to-many role column on the rhs table: the target's when the record is the parent.
+    const roleAlias = shape.kind === 'parent-holds-children' ? 't' : 'o';
+    const rows = await knex({ o: shape.ownTable }).innerJoin({ t: shape.targetTable }, `t.${shape.otherKey}`, `o.${shape.ownKey}`)
+      .select({ own: 'o.id', other: 't.id' }).whereIn('o.id', recordIds).andWhere('t.deleted', 0).andWhere(roleWhere(shape.rel, roleAlias));
+    for (const r of rows) add(r.own, r.other);
   } else if (shape.kind === 'parent-holds-children') {
     const rows = await knex(shape.targetTable).select({ own: shape.otherKey, other: 'id' })
       .whereIn(shape.otherKey, recordIds).andWhere('deleted', 0).andWhere(roleWhere(shape.rel, shape.targetTable));
     for (const r of rows) add(r.own, r.other);
   } else {
-    const own = ctx.registry.module(link.relationship.rhs_module).table;
+    const own = shape.ownTable;
     const rows = await knex(own).select({ own: 'id', other: shape.ownKey }).whereIn('id', recordIds).andWhere(roleWhere(shape.rel, own));
     for (const r of rows) add(r.own, r.other);
   }
