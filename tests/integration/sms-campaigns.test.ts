@@ -111,6 +111,12 @@ describeSms('SMS campaigns to target lists', (get) => {
     const annRow = log.find((r: { target_id: string }) => r.target_id === people.Ann);
     expect(annRow).toMatchObject({ related_type: 'SMS', target_type: 'Contacts' });
     expect(annRow.list_id).toBeTruthy();
+    // The same rows are each target's campaign log through SuiteCRM's links (contact_campaign_log …).
+    const campaignLogOf = async (module: string, id: string) => (await api('GET', `/${module}/${id}/link/campaigns`)).body.records.map((r: { activity_type: string }) => r.activity_type);
+    expect(await campaignLogOf('Contacts', people.Ann)).toEqual(['targeted']);
+    expect(await campaignLogOf('Leads', people.Cat)).toEqual(['targeted']);
+    expect(await campaignLogOf('Prospects', people.Dan)).toEqual(['targeted']);
+    expect(await campaignLogOf('Leads', people.Fay)).toEqual(['blocked']);
 
     const again = await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template });
     expect(again.status).toBe(202);
