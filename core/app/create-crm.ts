@@ -4,6 +4,7 @@ import { loadDemoData } from './demo-data';
 import type { CrmServices } from './services';
 import { restV10Router } from '../http/rest-v10/router';
 import { legacyV41Router } from '../http/legacy-v4_1/router';
+import { v8Routers } from '../http/v8/router';
 import { healthMiddleware } from '../http/health';
 import { uiRouter } from '../http/ui/router';
 import { DEFAULT_BODY_LIMIT } from '../http/middleware/body';
@@ -108,6 +109,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   if (sms) app.use(webhookRouter(services, sms).routes());
   const legacy = legacyV41Router(services);
   app.use(legacy.routes());
+  for (const v8 of v8Routers(services)) app.use(v8.routes());
   const ui = uiRouter(services, {
     secret,
     secure: (options.publicUrl ?? process.env.PUBLIC_URL ?? '').startsWith('https://'),

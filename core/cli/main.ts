@@ -23,6 +23,7 @@ import { LoginThrottle } from '../security/login-throttle';
 import { ensureAclActions } from '../security/acl';
 import { createUser, setPassword } from '../security/users';
 import { randomPassword } from '../security/passwords';
+import { OAuth2ClientStore, type ClientGrant } from '../security/oauth2-clients';
 import { SmsService } from '../sms/sms-service';
 import { systemClock } from '../records/time';
 
@@ -168,6 +169,21 @@ program
       const password = opts.password ?? randomPassword();
       await setPassword(engine, userName, password);
       console.log(`password of ${userName} changed${opts.password ? '' : ` to ${password}`}`);
+    });
+  });
+
+program
+  .command('oauth2:client <name>')
+  .description("create an OAuth2 client of SuiteCRM's V8 API (/Api/access_token) and print its id and secret (shown once)")
+  .option('--grant <grant>', 'password (users sign in with their own name and password) or client_credentials', 'password')
+  .option('--user <user_name>', 'for client_credentials: the user its tokens act as')
+  .option('--secret <secret>', 'the client secret (default: generated)')
+  .action(async (name: string, opts: { grant: string; user?: string; secret?: string }) => {
+    await withQuietEngine(async (engine) => {
+      const user = opts.user ? await engine.db.knex('users').where({ user_name: opts.user, deleted: 0 }).first('id') : undefined;
+      if (opts.user && !user) throw new CaneError('not_found', `no user named '${opts.user}'`, 404);
+      const client = await new OAuth2ClientStore(engine.db, systemClock).create({ name, grant: opts.grant as ClientGrant, assignedUserId: user?.id, secret: opts.secret });
+      console.log(`client_id: ${client.id}\nclient_secret: ${client.secret}\ngrant: ${client.allowedGrantType}${user ? ` (acting as ${opts.user})` : ''}`);
     });
   });
 
