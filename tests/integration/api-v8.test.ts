@@ -303,6 +303,9 @@ describeEachServer('SuiteCRM V8 JSON:API', (get) => {
       const own = await v8('POST', '/module', { data: { type: 'Accounts', attributes: { name: 'Rep Co' } } }, rep);
       expect(own.status).toBe(201);
       expect((await v8('DELETE', `/module/Accounts/${own.body.data.id}`, undefined, rep)).status).toBe(403);
+      const me = await v8('GET', '/current-user', undefined, rep);
+      expect(me.body.data).toMatchObject({ type: 'User', attributes: { user_name: 'v8rep' } });
+      expect(me.body.data.relationships).toBeDefined();
       const modules = await v8('GET', '/meta/modules', undefined, rep);
       expect(modules.body.data.attributes.Accounts.access).not.toContain('delete');
     });
@@ -316,3 +319,34 @@ describeEachServer('SuiteCRM V8 JSON:API', (get) => {
     });
   });
 });
+
+/** The same API over the demo data: Cane's own ids, existing links, and a client that empties a module first. */
+describeEachServer('SuiteCRM V8 JSON:API on the demo data', (get) => {
+  let token = '';
+  const v8 = (method: string, path: string, body?: unknown) => get().call(method, `/Api/V8${path}`, { body, headers: { authorization: `Bearer ${token}` } });
+
+  beforeAll(async () => {
+    const secret = 'demo-v8-secret';
+    const client = await new OAuth2ClientStore(get().crm.engine.db, () => new Date()).create({ name: 'demo', grant: 'password', secret });
+    token = (await get().call('POST', '/Api/access_token', { body: { grant_type: 'password', client_id: client.id, client_secret: secret, username: 'admin', password: 'secret-admin' } })).body.access_token;
+  });
+
+  it('reads demo records by their ids and follows their links', async () => {
+    const account = await v8('GET', '/module/Accounts/demo-account-01?fields[Accounts]=name');
+    expect(account.status).toBe(200);
+    expect(account.body.data).toMatchObject({ type: 'Account', id: 'demo-account-01' });
+    const contacts = await v8('GET', '/module/Accounts/demo-account-01/relationships/contacts?page[size]=1&page[number]=1');
+    expect(contacts.status).toBe(200);
+    expect(contacts.body.meta['records-on-this-page']).toBe(1);
+  });
+
+  it('a client can empty a module page by page and then find it empty', async () => {
+    for (;;) {
+      const page = await v8('GET', '/module/Leads?fields[Leads]=last_name&page[size]=50&page[number]=1');
+      expect(page.status).toBe(200);
+      if (!page.body.data.length) break;
+      for (const lead of page.body.data) expect((await v8('DELETE', `/module/Leads/${lead.id}`)).status).toBe(200);
+    }
+    expect((await v8('GET', '/module/Leads')).body).toEqual({ meta: { message: 'Request was successful, but there is no result' }, data: [] });
+  });
+}, { demo: true });
