@@ -6,6 +6,7 @@ import { isStored, valueKind } from '../metadata/field-types';
 import type { Dialect } from '../db/dialects/dialect';
 import { normalizeInput, toStorage, type FieldValue } from '../records/values';
 import { DATE_RANGES, dateRange, type DateRangeName } from './date-ranges';
+import { favoritesQuery } from '../records/favorites';
 
 /** Sugar's v10 filter: an array of objects whose keys are ANDed. */
 export type Filter = FilterClause[];
@@ -17,7 +18,7 @@ export interface FilterContext {
   dialect: Dialect;
   /** Table alias the module's columns are qualified with. */
   alias: string;
-  /** Current user, for $owner and $creator. */
+  /** Current user, for $owner, $creator and $favorite. */
   userId: string | null;
   now: Date;
 }
@@ -56,6 +57,9 @@ function applyClause(q: Knex.QueryBuilder, clause: unknown, ctx: FilterContext):
         break;
       case '$owner':
         q.where(column(ctx, fieldOf(ctx, 'assigned_user_id', '$owner')), ctx.userId ?? '');
+        break;
+      case '$favorite':
+        q.whereIn(`${ctx.alias}.id`, favoritesQuery(ctx.knex, ctx.userId ?? undefined, ctx.module.name));
         break;
       case '$creator':
         q.where(column(ctx, fieldOf(ctx, 'created_by', '$creator')), ctx.userId ?? '');

@@ -52,10 +52,16 @@ describeEachServer('legacy REST v4_1 search_by_module and get_entry_list options
     expect(await v4('get_entries_count', [session, 'Accounts', query, 0])).toEqual({ result_count: '0' });
   });
 
-  it('accepts favorites: nothing is marked a favourite in Cane, so favourites-only lists are empty', async () => {
+  it('honours favorites: favourites-only lists and searches hold the records the user marked', async () => {
     const all = await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Zephyr%'", '', 0, ['name'], [], 10, 0, false]);
     expect(all.result_count).toBe(2);
     expect(await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Zephyr%'", '', 0, ['name'], [], 10, 0, true])).toMatchObject({ result_count: 0, total_count: '0', entry_list: [] });
-    expect(await v4('search_by_module', [session, 'Zephyr', ['Accounts'], 0, 10, '', [], true, true])).toEqual({ entry_list: [] });
+    const token = await get().login('admin', 'secret-admin');
+    const one = all.entry_list.find((e: { name_value_list: { name: { value: string } } }) => e.name_value_list.name.value === 'Zephyr Search One');
+    expect((await get().call('PUT', `/rest/v10/Accounts/${one.id}/favorite`, { token })).body.my_favorite).toBe(true);
+    const favourites = await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Zephyr%'", '', 0, ['name'], [], 10, 0, true]);
+    expect(favourites.entry_list.map((e: { id: string }) => e.id)).toEqual([one.id]);
+    const found: Found = await v4('search_by_module', [session, 'Zephyr', ['Accounts'], 0, 10, '', ['id', 'name'], true, true]);
+    expect(found.entry_list.find((m) => m.name === 'Accounts')!.records.map((r) => r.id.value)).toEqual([one.id]);
   });
 });

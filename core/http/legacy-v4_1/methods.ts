@@ -219,13 +219,14 @@ export function legacyMethods(services: CrmServices) {
     async get_entry_list({ args }: Call) {
       const { actor } = await session(args);
       const module = moduleOf(args);
-      const filter = parseSqlWhere(module, String(args.query ?? ''));
+      const query = parseSqlWhere(module, String(args.query ?? ''));
+      // favorites: only the records the user marked as favourites
+      const filter = isTruthy(args.favorites) ? [...(query ?? []), { $favorite: '' }] : query;
       const orderBy = parseSqlOrderBy(module, String(args.order_by ?? ''));
       const offset = int(args.offset, 0);
       const maxNum = Math.min(int(args.max_results, 0) || 20, 1000);
       const deleted = isTruthy(args.deleted);
       const select = list(args.select_fields);
-      if (isTruthy(args.favorites)) return { result_count: 0, total_count: '0', next_offset: offset, entry_list: [], relationship_list: [] };
       const page = await records.list(actor, module.name, { filter, orderBy, offset, maxNum, deleted });
       const total = await records.count(actor, module.name, { filter, deleted });
       return {
@@ -286,8 +287,7 @@ export function legacyMethods(services: CrmServices) {
       const { actor } = await session(args);
       const text = String(args.search_string ?? '').trim();
       const entryList: Array<{ name: string; records: Array<ReturnType<typeof toEntry>['name_value_list']> }> = [];
-      // Favourites are not kept yet, so a favourites-only search finds nothing.
-      if (!text || isTruthy(args.favorites)) return { entry_list: entryList };
+      if (!text) return { entry_list: entryList };
       const wanted = list(args.modules);
       const unifiedOnly = args.unified_search_only === undefined || args.unified_search_only === null || args.unified_search_only === '' || isTruthy(args.unified_search_only);
       const maxResults = int(args.max_results, 20) || 20;
@@ -296,6 +296,7 @@ export function legacyMethods(services: CrmServices) {
         const fields = searchableFields(module, unifiedOnly);
         if (!fields.length) continue;
         const filter = searchFilter(fields, text, String(args.assigned_user_id ?? ''), module);
+        if (isTruthy(args.favorites)) filter.push({ $favorite: '' });
         const page = await records.list(actor, module.name, { filter, offset: int(args.offset, 0), maxNum: Math.min(maxResults, 1000) });
         const columns = searchColumns(module, list(args.select_fields));
         entryList.push({ name: module.name, records: page.records.map((r) => toEntry(module, r, columns).name_value_list) });

@@ -14,6 +14,7 @@ export function toV10(module: ModuleDef, record: RecordData, acl: RecordAcl, fie
     const field = module.fields[name];
     out[name] = field && valueKind(field) === 'datetime' && typeof value === 'string' ? toIso(value) : value;
   }
+  if (!fields || fields.includes('my_favorite')) out.my_favorite = acl.isFavorite(String(record.id));
   out._acl = acl.forRecord(record);
   out._module = module.name;
   return out;
@@ -21,11 +22,18 @@ export function toV10(module: ModuleDef, record: RecordData, acl: RecordAcl, fie
 
 /** Computes `_acl` for the records of one response from the actor's levels, once per module. */
 export class RecordAcl {
-  private constructor(private readonly module: ModuleDef, private readonly actor: Actor, private readonly levels: Record<'view' | 'edit' | 'delete', number>) {}
+  private constructor(
+    private readonly module: ModuleDef, private readonly actor: Actor, private readonly levels: Record<'view' | 'edit' | 'delete', number>, private readonly favorites: ReadonlySet<string>,
+  ) {}
 
-  static async for(policy: AclPolicy, actor: Actor, module: ModuleDef): Promise<RecordAcl> {
+  /** `favorites`: the ids among the response's records that the actor marked as favourites (my_favorite). */
+  static async for(policy: AclPolicy, actor: Actor, module: ModuleDef, favorites: ReadonlySet<string> = new Set()): Promise<RecordAcl> {
     const [view, edit, del] = await Promise.all([policy.level(actor, module, 'view'), policy.level(actor, module, 'edit'), policy.level(actor, module, 'delete')]);
-    return new RecordAcl(module, actor, { view, edit, delete: del });
+    return new RecordAcl(module, actor, { view, edit, delete: del }, favorites);
+  }
+
+  isFavorite(id: string): boolean {
+    return this.favorites.has(id);
   }
 
   /** Sugar's shape: `{fields: {<field>: {write: 'no'}}, edit: 'no', delete: 'no'}` listing only what is refused. */

@@ -37,6 +37,7 @@ export function fieldsOf(module: ModuleDef, raw: unknown): string[] | undefined 
   if (raw === undefined || raw === '') return undefined;
   const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((f) => f.trim()).filter(Boolean);
   for (const f of list) {
+    if (f === 'my_favorite') continue; // not a field: the response adds it (favourites)
     if (!module.fields[f] || module.fields[f].type === 'link' || module.fields[f].sensitive) throw new FilterError(`Unknown field: ${f} is not a field of ${module.name}`, { field: f });
   }
   // Sugar answers these whatever fields= asks for; clients use them for identity and optimistic locking.

@@ -4,8 +4,9 @@ import { CaneError, NotFoundError, ValidationError } from '../../errors';
 import type { CrmServices } from '../../app/services';
 import type { ModuleDef } from '../../metadata/registry';
 import type { Actor } from '../../records/actor';
-import { parseDateTime } from '../../records/time';
+import { formatDateTime, parseDateTime } from '../../records/time';
 import { recordETag } from '../../records/version';
+import { favoriteIds, setFavorite } from '../../records/favorites';
 import { readJson } from '../middleware/body';
 import { RecordAcl, toV10 } from './format';
 import { linkOf, linkRoutes } from './links';
@@ -45,16 +46,19 @@ export function recordRoutes(router: Router, services: CrmServices): void {
   const { engine, acl } = services;
   const records = engine.records;
   const actor = (ctx: Context) => (ctx.state as State).actor;
+  /** `_acl` rights plus which of these records the actor marked as favourites. */
+  const rightsWithFavorites = async (who: Actor, module: ModuleDef, shown: Array<{ id: string }>) =>
+    RecordAcl.for(acl, who, module, await favoriteIds(engine.db.knex, who.type === 'user' ? who.id : undefined, module.name, shown.map((r) => r.id)));
 
   const list = async (ctx: Context, params: Record<string, unknown>) => {
     const module = moduleOf(services, ctx);
     const options = listOptions(module, params);
-    const rights = await RecordAcl.for(acl, actor(ctx), module);
     if (options.end) {
       ctx.body = { next_offset: -1, records: [] };
       return;
     }
     const page = await records.list(actor(ctx), module.name, options);
+    const rights = await rightsWithFavorites(actor(ctx), module, page.records);
     ctx.body = { next_offset: page.nextOffset, records: page.records.map((r) => toV10(module, r, rights, options.fields)) };
   };
 
@@ -112,7 +116,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     const fields = fieldsOf(module, queryOf(ctx).fields);
     const record = await records.retrieve(actor(ctx), module.name, ctx.params.id);
     ctx.set('ETag', recordETag(record.date_modified));
-    ctx.body = toV10(module, record, await RecordAcl.for(acl, actor(ctx), module), fields);
+    ctx.body = toV10(module, record, await rightsWithFavorites(actor(ctx), module, [record]), fields);
   });
 
   router.put('/:module/:id', async (ctx) => {
@@ -125,8 +129,20 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     const ifMatch = ctx.get('if-match') || undefined;
     const updated = await records.update(actor(ctx), module.name, ctx.params.id, input, { expectedDateModified: expected, ifMatch });
     ctx.set('ETag', recordETag(updated.date_modified));
-    ctx.body = toV10(module, updated, await RecordAcl.for(acl, actor(ctx), module));
+    ctx.body = toV10(module, updated, await rightsWithFavorites(actor(ctx), module, [updated]));
   });
+
+  // Sugar's favourites: PUT marks, DELETE unmarks; both answer the record with my_favorite.
+  const favorite = (on: boolean) => async (ctx: Context) => {
+    const module = moduleOf(services, ctx);
+    const who = actor(ctx);
+    const record = await records.retrieve(who, module.name, ctx.params.id);
+    if (who.type !== 'user') throw new CaneError('not_authorized', 'Only users have favourites', 403);
+    await setFavorite(engine.db.knex, who.id, module.name, record.id, on, formatDateTime(engine.context.clock()));
+    ctx.body = toV10(module, record, await rightsWithFavorites(who, module, [record]));
+  };
+  router.put('/:module/:id/favorite', favorite(true));
+  router.delete('/:module/:id/favorite', favorite(false));
 
   router.delete('/:module/:id', async (ctx) => {
     const module = moduleOf(services, ctx);
@@ -151,7 +167,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     const target = engine.registry.module(link.module);
     const options = listOptions(target, queryOf(ctx));
     const page = await records.listRelated(actor(ctx), module.name, ctx.params.id, link.name, options);
-    const rights = await RecordAcl.for(acl, actor(ctx), target);
+    const rights = await rightsWithFavorites(actor(ctx), target, page.records);
     ctx.body = { next_offset: page.nextOffset, records: page.records.map((r) => toV10(target, r, rights, options.fields && [...options.fields, ...link.relationship.relFields])) };
   });
 
