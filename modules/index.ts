@@ -6,6 +6,7 @@ import { workflowRowHooks } from './AOW_WorkFlow/workflow-rows';
 import { dynamicFilterHooks } from './ProspectLists/dynamic-filter';
 import { opportunityHooks } from './Opportunities/logic_hooks';
 import { opportunityCurrencyHook } from './Opportunities/currency';
+import { campaignDefaultsHook } from './Campaigns/sugar-defaults';
 import { smsTemplateHooks } from './SMSTemplates/logic_hooks';
 
 /**
@@ -16,6 +17,7 @@ export function shippedModuleHooks(registry: Registry, db: Database, workflowAct
   return {
     Opportunities: [...opportunityHooks((stage) => registry.dropdown('sales_probability_dom')?.[stage]), opportunityCurrencyHook(db)],
     SMSTemplates: smsTemplateHooks(registry),
+    Campaigns: [campaignDefaultsHook()],
     ...workflowRowHooks(registry, db, workflowActions),
     ProspectLists: dynamicFilterHooks(registry, db),
   };
