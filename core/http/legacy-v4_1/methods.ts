@@ -32,6 +32,7 @@ export const SIGNATURES: Record<string, string[]> = {
   set_entries: ['session', 'module_name', 'name_value_lists'],
   get_relationships: ['session', 'module_name', 'module_id', 'link_field_name', 'related_module_query', 'related_fields', 'related_module_link_name_to_fields_array', 'deleted', 'order_by', 'offset', 'limit'],
   search_by_module: ['session', 'search_string', 'modules', 'offset', 'max_results', 'assigned_user_id', 'select_fields', 'unified_search_only', 'favorites'],
+  set_relationships: ['session', 'module_names', 'module_ids', 'link_field_names', 'related_ids', 'name_value_lists', 'delete_array'],
   set_relationship: ['session', 'module_name', 'module_id', 'link_field_name', 'related_ids', 'name_value_list', 'delete'],
 };
 
@@ -306,28 +307,49 @@ export function legacyMethods(services: CrmServices) {
 
     async set_relationship({ args }: Call) {
       const { actor } = await session(args);
-      const module = moduleOf(args);
-      const link = module.links[String(args.link_field_name ?? '')];
-      // SuiteCRM counts an unknown link as a failed call rather than raising an error.
-      if (!link) return { created: 0, failed: 1, deleted: 0 };
-      const ids = list(args.related_ids);
-      const remove = isTruthy(args.delete);
-      const relFields = fromNameValueList(args.name_value_list);
-      let failed = 0;
-      let done = 0;
-      for (const relatedId of ids) {
-        try {
-          if (remove) await records.unlink(actor, module.name, String(args.module_id), link.name, relatedId);
-          else await records.link(actor, module.name, String(args.module_id), link.name, relatedId, relFields);
-          done++;
-        } catch (err) {
-          if (!(err instanceof CaneError)) throw err;
-          failed++;
-        }
+      return relate(actor, moduleOf(args), args.module_id, args.link_field_name, list(args.related_ids), args.name_value_list, isTruthy(args.delete));
+    },
+
+    async set_relationships({ args }: Call) {
+      const { actor } = await session(args);
+      const [modules, ids, links, related, values, deletes] = [args.module_names, args.module_ids, args.link_field_names, args.related_ids, args.name_value_lists, args.delete_array].map((a) => (Array.isArray(a) ? a : []));
+      const totals = { created: 0, failed: 0, deleted: 0 };
+      for (const [i, moduleName] of modules.entries()) {
+        const module = registry.modules.get(String(moduleName));
+        const result = module
+          ? await relate(actor, module, ids[i], links[i], Array.isArray(related[i]) ? related[i].map(String) : [String(related[i] ?? '')], values[i], isTruthy(deletes[i]))
+          : { created: 0, failed: 1, deleted: 0 };
+        totals.created += result.created;
+        totals.failed += result.failed;
+        totals.deleted += result.deleted;
       }
-      return { created: !remove && done > 0 ? 1 : 0, failed: failed > 0 ? 1 : 0, deleted: remove && done > 0 ? 1 : 0 };
+      return totals;
     },
   };
+
+  /**
+   * One set_relationship: links (or, with remove, unlinks) each related id, one pair at a time; a
+   * link is one row per pair, so repeating a call that was cut short adds nothing twice. SuiteCRM
+   * answers 1 or 0 per kind, and counts an unknown link as a failure rather than an error.
+   */
+  async function relate(actor: Actor, module: ModuleDef, moduleId: unknown, linkName: unknown, relatedIds: string[], nameValueList: unknown, remove: boolean) {
+    const link = module.links[String(linkName ?? '')];
+    if (!link) return { created: 0, failed: 1, deleted: 0 };
+    const relFields = fromNameValueList(nameValueList);
+    let failed = 0;
+    let done = 0;
+    for (const relatedId of relatedIds) {
+      try {
+        if (remove) await records.unlink(actor, module.name, String(moduleId), link.name, relatedId);
+        else await records.link(actor, module.name, String(moduleId), link.name, relatedId, relFields);
+        done++;
+      } catch (err) {
+        if (!(err instanceof CaneError)) throw err;
+        failed++;
+      }
+    }
+    return { created: !remove && done > 0 ? 1 : 0, failed: failed > 0 ? 1 : 0, deleted: remove && done > 0 ? 1 : 0 };
+  }
 
   /** set_entry semantics: an id updates (or creates with new_with_id), none creates, deleted=1 deletes. */
   async function saveEntry(actor: Actor, module: ModuleDef, values: Record<string, unknown>): Promise<string> {
