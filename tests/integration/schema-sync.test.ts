@@ -41,7 +41,7 @@ describeEachDatabase('schema sync', (get) => {
 });
 
 /** Nullable columns Cane adds to SuiteCRM's tables on purpose (SuiteCRM leaves them alone); nothing else may differ. */
-const CANE_COLUMNS: Record<string, string[]> = { prospect_lists: ['dynamic_filter'] };
+const CANE_COLUMNS: Record<string, string[]> = { prospect_lists: ['dynamic_filter'], aow_processed: ['resume_at', 'resume_from'] };
 
 describeEachDatabase('SuiteCRM 7.14 column compatibility', (get) => {
   it('generates the columns SuiteCRM generates for the core tables', async () => {
