@@ -100,3 +100,21 @@ describeEachServer('e-mail addresses in the UI', (get) => {
     expect(bad.text).toContain('is not a valid e-mail address');
   });
 });
+
+describeEachServer('duplicate check', (get) => {
+  it('finds people by name or by any e-mail address, companies by name, and leaves the record itself out (REST v10 duplicateCheck)', async () => {
+    const token = await get().login('admin', 'secret-admin');
+    const api = (method: string, path: string, body?: unknown) => get().call(method, `/rest/v10${path}`, { token, body });
+    const jane = (await api('POST', '/Contacts', { first_name: 'Jane', last_name: 'Dupont', email1: 'jane@dupes.example' })).body;
+    await api('POST', '/Contacts', { first_name: 'Other', last_name: 'Person', email: [{ email_address: 'shared@dupes.example' }, { email_address: 'JANE@dupes.example' }] });
+    const byName = await api('POST', '/Contacts/duplicateCheck', { first_name: 'Jane', last_name: 'Dupont' });
+    expect(byName.body.records.map((r: { id: string }) => r.id)).toEqual([jane.id]);
+    const byEmail = await api('POST', '/Contacts/duplicateCheck', { last_name: 'Nobody', email1: 'jane@DUPES.example' });
+    expect(byEmail.body.records.map((r: { last_name: string }) => r.last_name).sort()).toEqual(['Dupont', 'Person']);
+    expect((await api('POST', '/Contacts/duplicateCheck', { id: jane.id, first_name: 'Jane', last_name: 'Dupont' })).body.records).toEqual([]);
+    await api('POST', '/Accounts', { name: 'Dupes Incorporated' });
+    expect((await api('POST', '/Accounts/duplicateCheck', { name: 'Dupes' })).body.records.map((r: { name: string }) => r.name)).toEqual(['Dupes Incorporated']);
+    expect((await api('POST', '/Accounts/duplicateCheck', {})).body.records).toEqual([]);
+    expect((await api('POST', '/Accounts/duplicateCheck', [1])).status).toBe(422);
+  });
+});

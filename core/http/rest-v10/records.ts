@@ -7,6 +7,7 @@ import type { Actor } from '../../records/actor';
 import { formatDateTime, parseDateTime } from '../../records/time';
 import { recordETag } from '../../records/version';
 import { favoriteIds, setFavorite } from '../../records/favorites';
+import { duplicateFilter } from '../../records/duplicates';
 import { readJson } from '../middleware/body';
 import { RecordAcl, toV10 } from './format';
 import { linkOf, linkRoutes } from './links';
@@ -82,6 +83,20 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     ctx.body = engine.registry.dropdown(field.options) ?? {};
   });
 
+  // Sugar's duplicate check: the records that look like the posted one (names, e-mail addresses).
+  router.post('/:module/duplicateCheck', async (ctx) => {
+    const module = moduleOf(services, ctx);
+    const body = await readJson(ctx, services.bodyLimit);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new CaneError('invalid_parameter', 'duplicateCheck needs the record as a JSON object', 422);
+    const filter = duplicateFilter(module, body as Record<string, unknown>);
+    if (!filter) {
+      ctx.body = { next_offset: -1, records: [] };
+      return;
+    }
+    const page = await records.list(actor(ctx), module.name, { filter, maxNum: 20 });
+    const rights = await rightsWithFavorites(actor(ctx), module, page.records);
+    ctx.body = { next_offset: -1, records: page.records.map((r) => toV10(module, r, rights)) };
+  });
   router.put('/:module/MassUpdate', async (ctx) => massUpdate(ctx, 'update'));
   router.delete('/:module/MassUpdate', async (ctx) => massUpdate(ctx, 'delete'));
 
