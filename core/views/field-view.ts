@@ -17,7 +17,7 @@ export function partialFor(field: FieldDef): string {
     case 'currency': case 'decimal': case 'decimal2': return 'currency';
     case 'text': case 'longtext': case 'html': case 'longhtml': case 'wysiwyg': return 'text';
     case 'url': return 'url';
-    case 'email': return 'email';
+    case 'email': return field.cane_email === 'all' ? 'emails' : 'email';
     case 'phone': return 'phone';
     case 'relate': return field.source === 'non-db' || field.id_name !== field.name ? 'relate' : 'base';
     case 'parent': return 'parent';
@@ -30,6 +30,9 @@ export interface Option {
   label: string;
   selected: boolean;
 }
+
+/** Rows the e-mail addresses editor offers beyond the record's own addresses. */
+const EMPTY_EMAIL_ROWS = 2;
 
 /** Everything a field partial needs; values are plain strings, escaped by the templates. */
 export interface FieldView {
@@ -57,6 +60,8 @@ export interface FieldView {
   idValue?: string;
   /** Parent: the field holding the parent's module. */
   typeName?: string;
+  /** E-mail addresses (the `email` list): one row each, plus empty rows to add more on the form. */
+  emails?: Array<{ index: number; address: string; href?: string; primary: boolean; optOut: boolean; invalid: boolean }>;
   parentModules?: Option[];
 }
 
@@ -123,6 +128,15 @@ export function fieldView(ctx: FieldContext, name: string, record: Record<string
       view.input = view.display;
       if (!empty) view.href = /^https?:\/\//i.test(view.display) ? view.display : `http://${view.display}`;
       if (view.href && !/^https?:\/\//i.test(view.href)) view.href = undefined;
+      break;
+    }
+    case 'emails': {
+      const entries = Array.isArray(raw) ? (raw as Array<Record<string, unknown>>) : [];
+      view.emails = entries.map((e, index) => ({
+        index, address: String(e.email_address ?? ''), href: `mailto:${String(e.email_address ?? '')}`, primary: e.primary_address === true, optOut: e.opt_out === true, invalid: e.invalid_email === true,
+      }));
+      for (let i = 0; i < EMPTY_EMAIL_ROWS; i++) view.emails.push({ index: entries.length + i, address: '', primary: entries.length === 0 && i === 0, optOut: false, invalid: false });
+      view.display = entries.map((e) => String(e.email_address ?? '')).join(', ');
       break;
     }
     case 'email':

@@ -81,21 +81,30 @@ describeEachServer('e-mail addresses as Sugar keeps them', (get) => {
 });
 
 describeEachServer('e-mail addresses in the UI', (get) => {
-  it('edits email1 and the opt-out flag on the form and shows them on the detail and list pages', async () => {
+  it('edits several addresses with primary, opt-out and invalid flags, and shows them on the detail and list pages', async () => {
     const { session } = await import('../helpers/ui-session');
     const browser = session(get().url);
     const csrf = await browser.login('admin', 'secret-admin');
     const form = await browser.request('GET', '/ui/Contacts/new');
-    expect(form.text).toMatch(/name="email1"/);
-    const saved = await browser.request('POST', '/ui/Contacts/new', { csrf, last_name: 'Formed', email1: 'formed@ui.example', email_opt_out__present: '1', email_opt_out: '1' });
+    expect(form.text).toMatch(/name="email__address"/);
+    const saved = await browser.request('POST', '/ui/Contacts/new', {
+      csrf, last_name: 'Formed', email__present: '1', email__address: ['old@ui.example', 'formed@ui.example', ''], email__primary: '1', email__opt_out: ['0'],
+    });
     expect(saved.status).toBe(302);
-    const detail = await browser.request('GET', saved.location.replace(/\?.*/, ''));
+    const id = saved.location.replace(/\?.*/, '').split('/').pop()!;
+    const record = (await get().call('GET', `/rest/v10/Contacts/${id}`, { token: await get().login('admin', 'secret-admin') })).body;
+    expect(record.email.map((e: { email_address: string; primary_address: boolean; opt_out: boolean }) => [e.email_address, e.primary_address, e.opt_out])).toEqual([
+      ['formed@ui.example', true, false], ['old@ui.example', false, true],
+    ]);
+    const detail = await browser.request('GET', `/ui/Contacts/${id}`);
     expect(detail.text).toContain('formed@ui.example');
-    const stored = await get().crm.engine.db.knex('email_addresses').where('email_address_caps', 'FORMED@UI.EXAMPLE').first();
-    expect(Number(stored.opt_out)).toBe(1);
+    expect(detail.text).toMatch(/old@ui\.example<\/a> <span class="tag">opted out<\/span>/);
     const list = await browser.request('GET', '/ui/Contacts');
     expect(list.text).toContain('formed@ui.example');
-    const bad = await browser.request('POST', '/ui/Contacts/new', { csrf, last_name: 'Formed', email1: 'nope' });
+    // the form shows the addresses again, with empty rows to add more
+    const edit = await browser.request('GET', `/ui/Contacts/${id}/edit`);
+    expect(edit.text.match(/name="email__address"/g)).toHaveLength(4);
+    const bad = await browser.request('POST', '/ui/Contacts/new', { csrf, last_name: 'Formed', email__present: '1', email__address: ['nope'], email__primary: '0' });
     expect(bad.status).toBe(422);
     expect(bad.text).toContain('is not a valid e-mail address');
   });

@@ -336,6 +336,11 @@ export function readRecordForm(module: ModuleDef, editable: string[], form: Form
       if (form.has(`${name}__present`)) input[name] = form.has(name);
       continue;
     }
+    if (partial === 'emails') {
+      for (const suffix of ['__present', '__address', '__primary', '__opt_out', '__invalid']) accepted.add(`${name}${suffix}`);
+      if (form.has(`${name}__present`)) input[name] = emailRows(form, name);
+      continue;
+    }
     if (partial === 'multienum') {
       accepted.add(`${name}__present`);
       if (form.has(`${name}__present`)) input[name] = form.all(name);
@@ -352,6 +357,16 @@ export function readRecordForm(module: ModuleDef, editable: string[], form: Form
   }
   const unknown = form.names().filter((n) => !accepted.has(n));
   return { input, raw, unknown };
+}
+
+/** The e-mail addresses editor's rows as the `email` list; empty rows are dropped. */
+function emailRows(form: FormData, name: string): Array<Record<string, unknown>> {
+  const primary = form.get(`${name}__primary`);
+  const optOut = new Set(form.all(`${name}__opt_out`));
+  const invalid = new Set(form.all(`${name}__invalid`));
+  return form.all(`${name}__address`)
+    .map((address, i) => ({ email_address: address.trim(), primary_address: primary === String(i), opt_out: optOut.has(String(i)), invalid_email: invalid.has(String(i)) }))
+    .filter((row) => row.email_address !== '');
 }
 
 /** What the user typed, shaped like a record, so the form shows it again after an error. */
