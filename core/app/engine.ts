@@ -1,5 +1,6 @@
 import { openDatabase, type Database } from '../db/connection';
 import { syncSchema, type SyncPlan } from '../db/sync';
+import { readStudioFields } from '../db/fields-meta-data';
 import { HookRegistry } from '../hooks/hook-registry';
 import { loadRegistry, type Registry, type RegistryOptions } from '../metadata/registry';
 import { RecordService } from '../records/record-service';
@@ -51,11 +52,14 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/cane.sqlite';
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const log = options.logger ?? createLogger();
   const notes: string[] = [];
-  const registry = loadRegistry({ ...options, warn: options.warn ?? ((m) => notes.push(m)) });
-  if (notes.length) log.info({ notes }, `${notes.length} links refer to modules that are not installed and are disabled`);
+  const warn = options.warn ?? ((m: string) => notes.push(m));
   const ownsDatabase = !options.database;
   const db = options.database ?? openDatabase(options.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, log);
   try {
+    // Fields SuiteCRM's Studio added (fields_meta_data) become fields of the module before the schema is synced.
+    const studioFields = { ...(await readStudioFields(db, warn)), ...options.studioFields };
+    const registry = loadRegistry({ ...options, studioFields, warn });
+    if (notes.length) log.info({ notes }, `${notes.length} metadata notes: links to modules that are not installed are disabled, Studio fields Cane cannot use are left out`);
     const syncPlan = options.sync === false ? undefined : await syncSchema(db, registry);
     const hooks = new HookRegistry((message) => log.error(message));
     const workflowActions = new WorkflowActionRegistry();

@@ -1,9 +1,11 @@
 import type { Registry, TableDef } from '../metadata/registry';
 import type { Database } from './connection';
+import { existingMetaIds, FIELDS_META_DATA, rowFromField } from './fields-meta-data';
+import { formatDateTime } from '../records/time';
 
 export interface SyncStep {
   table: string;
-  action: 'create table' | 'add column' | 'widen column' | 'add index';
+  action: 'create table' | 'add column' | 'widen column' | 'add index' | 'copy custom values' | 'describe custom field';
   detail: string;
   sql: string[];
 }
@@ -26,6 +28,7 @@ export async function planSync(db: Database, registry: Registry): Promise<SyncPl
   for (const table of registry.tables) {
     if (!existing.has(table.name)) {
       steps.push({ table: table.name, action: 'create table', detail: `${table.fields.length} columns, ${table.indices.length} indexes`, sql: dialect.createTable(table) });
+      if (table.kind === 'custom') steps.push(...(await copyCustomValues(db, registry, table, existing)));
       continue;
     }
     const columns = await dialect.columns(knex, table.name);
@@ -50,13 +53,44 @@ export async function planSync(db: Database, registry: Registry): Promise<SyncPl
       }
     }
   }
+  steps.push(...(await describeCustomFields(db, registry, existing)));
   return { steps, notes };
+}
+
+/**
+ * Cane kept overlay *_c fields in the module's own table before it kept them in <table>_cstm:
+ * a new custom table starts with the values found there (the old columns stay, unused).
+ */
+async function copyCustomValues(db: Database, registry: Registry, table: TableDef, existing: ReadonlySet<string>): Promise<SyncStep[]> {
+  const module = registry.module(table.module!);
+  if (!existing.has(module.table)) return [];
+  const own = await db.dialect.columns(db.knex, module.table);
+  const carried = module.customColumns.filter((c) => own.has(c));
+  if (!carried.length) return [];
+  const sql = `${db.knex.raw('insert into ?? (??)', [table.name, ['id_c', ...carried]]).toString()} ${db.knex(module.table).select('id', ...carried).toString()}`;
+  return [{ table: table.name, action: 'copy custom values', detail: `${carried.join(', ')} from ${module.table}`, sql: [sql] }];
+}
+
+/** A fields_meta_data row for every custom field that has none, so SuiteCRM's Studio and vardefs know it. */
+async function describeCustomFields(db: Database, registry: Registry, existing: ReadonlySet<string>): Promise<SyncStep[]> {
+  if (![...registry.modules.values()].some((m) => m.customTable)) return [];
+  const present = await existingMetaIds(db.knex, existing);
+  const now = formatDateTime(new Date());
+  const steps: SyncStep[] = [];
+  for (const module of registry.modules.values()) {
+    for (const name of module.customColumns) {
+      const row = rowFromField(module, module.fields[name], now);
+      if (present.has(String(row.id))) continue;
+      steps.push({ table: FIELDS_META_DATA, action: 'describe custom field', detail: `${module.name}.${name}`, sql: [db.knex(FIELDS_META_DATA).insert(row).toString()] });
+    }
+  }
+  return steps;
 }
 
 /** MariaDB reports text(100) as tinytext, bool as tinyint(1) and bigint as bigint(20); those are the declared types. */
 function sameType(actual: string, declared: string): boolean {
   if (/^text\(\d+\)$/.test(declared)) return actual === 'tinytext' || actual === 'text';
-  return actual === declared || (declared === 'tinyint' && actual === 'tinyint(4)') || (declared === 'bigint' && actual === 'bigint(20)');
+  return actual === declared || (declared === 'tinyint' && actual === 'tinyint(4)') || (declared === 'bigint' && actual === 'bigint(20)') || (declared === 'smallint' && actual === 'smallint(6)');
 }
 
 export async function applySync(db: Database, plan: SyncPlan): Promise<void> {

@@ -27,9 +27,9 @@ export function physicalType(field: FieldDef): string {
   return declared;
 }
 
-/** A real column: source missing or 'db', and a type that has storage. */
+/** A real column: source missing, 'db' or 'custom_fields' (a column of `<table>_cstm`), and a type that has storage. */
 export function isStored(field: FieldDef): boolean {
-  if (field.source && field.source !== 'db') return false;
+  if (field.source && field.source !== 'db' && field.source !== 'custom_fields') return false;
   return !NEVER_STORED.has(field.type);
 }
 

@@ -27,7 +27,7 @@ export interface LinkDef {
 /** A physical table to create: a module's, its audit table, or a join table. */
 export interface TableDef {
   name: string;
-  kind: 'module' | 'audit' | 'join' | 'table';
+  kind: 'module' | 'audit' | 'join' | 'table' | 'custom';
   module?: string;
   fields: FieldDef[];
   indices: IndexDef[];
@@ -45,8 +45,12 @@ export interface ModuleDef {
   /** Records are never changed or deleted; `writers` may create them through the record service (null: not append-only). */
   appendOnly: { writers: readonly string[] } | null;
   fields: Readonly<Record<string, FieldDef>>;
-  /** Stored (column) fields in column order. */
+  /** Stored (column) fields in column order, custom fields included. */
   columns: readonly string[];
+  /** `<table>_cstm`, where the custom fields (source custom_fields) live keyed by id_c; null when the module has none. */
+  customTable: string | null;
+  /** The columns of `columns` that live in customTable. */
+  customColumns: readonly string[];
   links: Readonly<Record<string, LinkDef>>;
   indices: readonly IndexDef[];
   views: ModuleViews;

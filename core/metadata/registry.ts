@@ -20,6 +20,11 @@ export interface RegistryOptions {
   language?: string;
   /** Receives warnings, e.g. a template link to a module that is not installed. */
   warn?: (message: string) => void;
+  /**
+   * Custom fields found in the database (SuiteCRM Studio's fields_meta_data rows), by module:
+   * added as custom_fields where the metadata does not declare the field itself.
+   */
+  studioFields?: Readonly<Record<string, Readonly<Record<string, FieldDef>>>>;
 }
 
 /** Everything built from metadata at start, frozen. */
@@ -74,12 +79,14 @@ class RegistryBuilder {
   private readonly templateCache = new Map<string, TemplateDef>();
   /** Which file each field of each module came from, for error messages. */
   private readonly fieldOrigin = new Map<string, string>();
+  private readonly studioFields: NonNullable<RegistryOptions['studioFields']>;
 
   constructor(options: RegistryOptions) {
     this.root = options.root ?? packageRoot();
     this.custom = path.resolve(options.customDir ?? process.env.CANE_CUSTOM_DIR ?? 'custom');
     this.lang = options.language ?? 'en_us';
     this.warn = options.warn ?? (() => undefined);
+    this.studioFields = options.studioFields ?? {};
     this.schemas = new MetadataSchemas(path.join(packageRoot(), 'metadata', 'schemas'));
   }
 
@@ -120,7 +127,10 @@ class RegistryBuilder {
 
     const tables: TableDef[] = [];
     for (const m of modules.values()) {
-      tables.push({ name: m.table, kind: 'module', module: m.name, fields: m.columns.map((c) => m.fields[c]), indices: [...m.indices], file: m.file });
+      const own = m.columns.filter((c) => !m.customColumns.includes(c));
+      const onlyOn = (columns: readonly string[]) => (index: IndexDef) => index.fields.every((f) => columns.includes(f.replace(/ ?\(\d+\)$/, '')));
+      tables.push({ name: m.table, kind: 'module', module: m.name, fields: own.map((c) => m.fields[c]), indices: m.indices.filter(onlyOn(own)), file: m.file });
+      if (m.customTable) tables.push(customTable(m, onlyOn(m.customColumns)));
       if (m.audited) tables.push(this.auditTable(m));
     }
     for (const jt of joinTables) {
@@ -170,15 +180,24 @@ class RegistryBuilder {
         if (overlayObject !== objectName) {
           throw new MetadataError(customFile, `/${overlayObject}`, 'object_name', `overlay must extend '${objectName}', the object of module ${module}`);
         }
-        for (const [name, field] of Object.entries(extra.fields ?? {})) {
+        const extraFields: Record<string, FieldDef> = { ...extra.fields };
+        for (const [name, field] of Object.entries(extraFields)) {
           this.checkFieldName(customFile, objectName, name, field);
           if (!dictionary.fields?.[name] && !field.type) {
             throw new MetadataError(customFile, `/${objectName}/fields/${name}`, 'required', `new field '${name}' needs a 'type'`);
           }
+          // Sugar's Studio names its fields *_c and keeps them in <table>_cstm; an overlay field so named goes there too.
+          if (!dictionary.fields?.[name] && name.endsWith('_c') && field.source === undefined) extraFields[name] = { ...field, source: 'custom_fields' };
           this.fieldOrigin.set(`${module}.${name}`, customFile);
         }
+        extra.fields = extraFields;
         const indices = [...(dictionary.indices ?? []), ...(extra.indices ?? [])];
         dictionary = { ...deepMerge(dictionary, { ...extra, indices: undefined }), indices };
+      }
+      for (const [name, field] of Object.entries(this.studioFields[module] ?? {})) {
+        if (dictionary.fields?.[name]) continue;
+        dictionary.fields = { ...dictionary.fields, [name]: { ...field, name, source: 'custom_fields' } };
+        this.fieldOrigin.set(`${module}.${name}`, 'fields_meta_data');
       }
       for (const [name, field] of Object.entries(dictionary.fields ?? {})) field.name ??= name;
       result.push({ module, objectName, dictionary, file, custom: !shipped });
@@ -235,6 +254,13 @@ class RegistryBuilder {
     const origin = (field: string) => this.fieldOrigin.get(`${module}.${field}`) ?? d.file;
     const pointer = (field: string, attr?: string) => `/${objectName}/fields/${field}${attr ? `/${attr}` : ''}`;
 
+    for (const [name, field] of Object.entries(fields)) {
+      // A Studio field naming a dropdown Cane does not have keeps its values, unchecked, rather than stop the start.
+      if (this.fieldOrigin.get(`${module}.${name}`) === 'fields_meta_data' && field.options !== undefined && !dropdowns[field.options]) {
+        this.warn(`${module}.${name}: dropdown '${field.options}' of this Studio field is not defined; its values are not checked`);
+        fields[name] = { ...field, options: undefined };
+      }
+    }
     const links: Record<string, LinkDef> = {};
     for (const [name, field] of Object.entries(fields)) {
       if (!IDENTIFIER.test(name)) throw new MetadataError(origin(name), pointer(name), 'pattern', `'${name}' is not a valid field name`);
@@ -263,6 +289,7 @@ class RegistryBuilder {
     }
 
     const columns = Object.keys(fields).filter((n) => isStored(fields[n]));
+    const customColumns = columns.filter((n) => fields[n].source === 'custom_fields');
     const indices = dictionary.indices ?? [];
     indices.forEach((index, i) => {
       for (const column of index.fields) {
@@ -284,6 +311,8 @@ class RegistryBuilder {
       appendOnly: dictionary.append_only ? { writers: Object.freeze([...(dictionary.append_only === true ? [] : dictionary.append_only.writers)]) } : null,
       fields: byName(fields),
       columns,
+      customTable: customColumns.length ? `${dictionary.table}_cstm` : null,
+      customColumns,
       links: byName(links),
       indices,
       views,
@@ -393,6 +422,19 @@ class RegistryBuilder {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `<table>_cstm` as Sugar's DynamicField creates it: id_c (the record's id) and one column per custom field. */
+function customTable(m: ModuleDef, ownIndex: (index: IndexDef) => boolean): TableDef {
+  const idC: FieldDef = { name: 'id_c', type: 'id', required: true };
+  return {
+    name: m.customTable!,
+    kind: 'custom',
+    module: m.name,
+    fields: [idC, ...m.customColumns.map((c) => m.fields[c])],
+    indices: [{ name: `${m.customTable}pk`, type: 'primary', fields: ['id_c'] }, ...m.indices.filter(ownIndex)],
+    file: m.file,
+  };
+}
 
 function moduleFolders(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

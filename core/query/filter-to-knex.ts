@@ -6,6 +6,7 @@ import { isStored, valueKind } from '../metadata/field-types';
 import type { Dialect } from '../db/dialects/dialect';
 import { normalizeInput, toStorage, type FieldValue } from '../records/values';
 import { DATE_RANGES, dateRange, type DateRangeName } from './date-ranges';
+import { fieldColumn } from '../records/custom-fields';
 import { favoritesQuery } from '../records/favorites';
 
 /** Sugar's v10 filter: an array of objects whose keys are ANDed. */
@@ -118,7 +119,7 @@ function column(ctx: FilterContext, field: FieldDef): string {
   if (!isStored(field) && field.db_concat_fields) {
     return rawConcat(ctx, field.db_concat_fields) as unknown as string;
   }
-  return `${ctx.alias}.${field.name}`;
+  return fieldColumn(ctx.module, ctx.alias, field.name);
 }
 
 function rawConcat(ctx: FilterContext, columns: string[]): Knex.Raw {

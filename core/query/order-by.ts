@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { FilterError } from '../errors';
 import type { ModuleDef } from '../metadata/registry';
 import { isStored } from '../metadata/field-types';
+import { fieldColumn } from '../records/custom-fields';
 
 export interface OrderBy {
   field: string;
@@ -29,12 +30,12 @@ export function applyOrderBy(query: Knex.QueryBuilder, module: ModuleDef, alias:
     const field = module.fields[name];
     if (!field) throw new FilterError(`Unknown field in order_by: ${name} is not a field of ${module.name}`, { field: name });
     if (isStored(field) && !field.sensitive) {
-      query.orderBy(`${alias}.${name}`, direction);
+      query.orderBy(fieldColumn(module, alias, name), direction);
       continue;
     }
     const sortOn = field.sort_on ? (Array.isArray(field.sort_on) ? field.sort_on : [field.sort_on]) : field.db_concat_fields ? [...field.db_concat_fields].reverse() : [];
     if (!sortOn.length) throw new FilterError(`${name} cannot be sorted`, { field: name });
-    for (const column of sortOn) query.orderBy(`${alias}.${column}`, direction);
+    for (const column of sortOn) query.orderBy(fieldColumn(module, alias, column), direction);
   }
   query.orderBy(`${alias}.id`, order[0]?.direction ?? 'asc');
 }

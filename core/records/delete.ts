@@ -7,6 +7,7 @@ import { emit, originOf, type RecordContext } from './context';
 import { linkShape, removeJoinRows } from './relationships';
 import { nextDateModified } from './version';
 import { retrieveRecord } from './queries';
+import { recordRows } from './custom-fields';
 import { requireVisible, runAfter, withoutSensitive } from './save';
 import type { RecordData } from './read';
 import type { PlannedWrite } from './batch';
@@ -57,7 +58,7 @@ export async function planDelete(ctx: RecordContext, actor: Actor, module: Modul
  * delete removed (same timestamp) come back with the record.
  */
 export async function restoreRecord(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string) {
-  const row = await ctx.db.knex(module.table).where('id', id).first();
+  const row = await recordRows(ctx.db.knex, module).where(`${module.table}.id`, id).first();
   if (!row) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
   const record = await retrieveRecord(ctx, module, id, { deleted: true }, false);
   await requireVisible(ctx, actor, module, record);

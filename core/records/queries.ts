@@ -10,6 +10,7 @@ import type { RecordContext } from './context';
 import { toRecords, type ReadOptions, type RecordData } from './read';
 import { relatedQuery } from './relationships';
 import { requireLink } from './link';
+import { recordRows } from './custom-fields';
 
 export interface ListOptions extends ReadOptions {
   filter?: Filter;
@@ -30,8 +31,7 @@ export interface ListResult {
 export const MAX_PAGE = 1000;
 
 export async function retrieveRecord(ctx: RecordContext, module: ModuleDef, id: string, options: ReadOptions & { deleted?: boolean } = {}, hooks = true): Promise<RecordData> {
-  const query = ctx.db.knex(module.table).where('id', id);
-  const row = await query.first();
+  const row = await recordRows(ctx.db.knex, module).where(`${module.table}.id`, id).first();
   if (!row || (!options.deleted && isTruthy(row.deleted))) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
   const [record] = await toRecords(ctx, module, [row], null, options);
   if (hooks) await ctx.hooks.run(module.name, 'after_retrieve', makeBean(module.name, module.objectName, record, record), { id, encode: false });
@@ -40,7 +40,7 @@ export async function retrieveRecord(ctx: RecordContext, module: ModuleDef, id: 
 
 /** Actor-facing retrieve: access check plus after_retrieve hooks whose changes reach the caller. */
 export async function retrieveFor(ctx: RecordContext, actor: Actor, module: ModuleDef, id: string, options: ReadOptions & { deleted?: boolean } = {}): Promise<RecordData> {
-  const query = ctx.db.knex(module.table).where(`${module.table}.id`, id);
+  const query = recordRows(ctx.db.knex, module).where(`${module.table}.id`, id);
   if (!options.deleted) query.andWhere(`${module.table}.deleted`, 0);
   await ctx.access.scope(actor, module, 'view', query, module.table);
   const row = await query.first();
@@ -67,16 +67,16 @@ function startOffset(offset: number | undefined): number {
 /** A page of records: filter, access scope, order, offset; fetches one extra row to know whether more exist. */
 export async function listRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, options: ListOptions = {}): Promise<ListResult> {
   const alias = module.table;
-  const query = ctx.db.knex(alias).select(`${alias}.*`);
+  const query = recordRows(ctx.db.knex, module, alias);
   await scopeQuery(ctx, actor, module, query, alias, options);
   return page(ctx, actor, module, query, alias, options);
 }
 
 export async function countRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, options: Pick<ListOptions, 'filter' | 'deleted'> = {}): Promise<number> {
   const alias = module.table;
-  const query = ctx.db.knex(alias);
+  const query = recordRows(ctx.db.knex, module, alias);
   await scopeQuery(ctx, actor, module, query, alias, options);
-  const row = await query.count({ n: '*' }).first();
+  const row = await query.clearSelect().count({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
 

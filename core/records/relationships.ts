@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { LinkDef, RelationshipDef } from '../metadata/registry';
 import type { RecordContext } from './context';
+import { recordRows } from './custom-fields';
 
 /** Where a link's rows live, seen from the record that owns the link. */
 export interface LinkShape {
@@ -57,7 +58,7 @@ function roleWhere(rel: RelationshipDef, alias: string): Record<string, string> 
 export function relatedQuery(ctx: RecordContext, knex: Knex, link: LinkDef, recordId: string): Knex.QueryBuilder {
   const shape = linkShape(ctx, link);
   const t = shape.targetTable;
-  const query = knex(t).select(`${t}.*`).where(`${t}.deleted`, 0);
+  const query = recordRows(knex, ctx.registry.module(link.module)).where(`${t}.deleted`, 0);
   if (shape.kind === 'join') {
     const j = 'jt';
     query

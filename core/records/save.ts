@@ -17,6 +17,7 @@ import { ifMatchAccepts, nextDateModified, recordETag } from './version';
 import { checkEmailInput, desiredEmails, readEmails, writeEmails, type EmailEntry } from './email-addresses';
 import type { RecordData } from './read';
 import type { PlannedWrite } from './batch';
+import { recordRows, splitRow, writeCustomRow } from './custom-fields';
 
 export interface SaveOptions {
   /** Optimistic locking: the date_modified the caller read; a newer one in the database is a conflict (409). */
@@ -78,7 +79,7 @@ export async function prepareSave(
   // ---------------------------------------------------------------- load and access
   let fetched: Record<string, FieldValue> | null = null;
   if (isUpdate) {
-    const row = await knex(module.table).where('id', id).first();
+    const row = await recordRows(knex, module).where(`${module.table}.id`, id).first();
     if (!row || isTruthy(row.deleted)) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
     fetched = rowValues(module, row);
     await requireVisible(ctx, actor, module, fetched);
@@ -214,11 +215,13 @@ export async function writeSave(ctx: RecordContext, trx: Knex.Transaction, plan:
   const { actor, module, options, isUpdate, recordId, fetched, start, values, changes, row, linkPlan, now, userId } = plan;
   const has = (f: string) => module.columns.includes(f);
   if (!isUpdate) {
-    await trx(module.table).insert(row);
+    const { own, custom } = splitRow(module, row);
+    await trx(module.table).insert(own);
+    await writeCustomRow(trx, module, recordId, custom, true);
   } else {
     // The row lock orders concurrent writers: each sees the one before it, so a version check
     // lets exactly one of them through and an unchecked write never fails for being concurrent.
-    const locked = await ctx.db.dialect.lockForUpdate(trx(module.table).where({ id: recordId }).first());
+    const locked = await ctx.db.dialect.lockForUpdate(recordRows(trx, module).where(`${module.table}.id`, recordId).first());
     if (!locked || isTruthy(locked.deleted)) throw new NotFoundError(`Could not find record: ${recordId} in module: ${module.name}`, { module: module.name, id: recordId });
     const current = rowValues(module, locked);
     checkVersion(module, recordId, current, options);
@@ -228,7 +231,9 @@ export async function writeSave(ctx: RecordContext, trx: Knex.Transaction, plan:
       Object.assign(changes, diff(module, current, Object.fromEntries(Object.keys(row).filter((f) => f in values).map((f) => [f, values[f]]))));
     }
     if (has('date_modified')) row.date_modified = nextDateModified(ctx.clock(), current.date_modified);
-    await trx(module.table).where({ id: recordId }).update(row);
+    const { own, custom } = splitRow(module, row);
+    if (Object.keys(own).length) await trx(module.table).where({ id: recordId }).update(own);
+    await writeCustomRow(trx, module, recordId, custom, false);
   }
   if (plan.emails) await writeEmails(trx, module.name, recordId, plan.emails.current, plan.emails.desired, now);
   await writeAuditRows(trx, module, recordId, changes, userId, now);

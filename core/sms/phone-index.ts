@@ -3,6 +3,7 @@ import type { Database } from '../db/connection';
 import type { ModuleDef, Registry } from '../metadata/registry';
 import type { OutboxEvent } from '../records/context';
 import { e164OrUndefined } from './phone';
+import { fieldColumn, recordRows } from '../records/custom-fields';
 
 /** Modules whose records can receive SMS, in the order inbound messages are matched to them. */
 export const RECIPIENT_MODULES = ['Contacts', 'Leads', 'Prospects', 'Accounts', 'Users'];
@@ -75,7 +76,9 @@ export class PhoneIndex {
       const module = registry.module(name);
       let last = '';
       for (;;) {
-        const rows = await this.db.knex(module.table).where('deleted', 0).andWhere('id', '>', last).orderBy('id').limit(1000).select('id', ...fields);
+        const t = module.table;
+        const rows = await recordRows(this.db.knex, module).clearSelect().select(`${t}.id`, ...fields.map((f) => fieldColumn(module, t, f)))
+          .where(`${t}.deleted`, 0).andWhere(`${t}.id`, '>', last).orderBy(`${t}.id`).limit(1000);
         if (!rows.length) break;
         const entries = [];
         for (const row of rows) {
