@@ -115,6 +115,30 @@ export async function readEmails(knex: Knex, module: string, ids: string[]): Pro
   return byId;
 }
 
+/**
+ * The records' addresses as Sugar's `email_addresses` link lists them (v4_1 link_name_to_fields_array):
+ * the address row's fields plus the link's primary_address and reply_to_address, as Sugar's strings.
+ */
+export async function emailAddressLinkRows(knex: Knex, module: string, ids: string[]): Promise<Map<string, Array<Record<string, string>>>> {
+  const byId = new Map<string, Array<Record<string, string>>>();
+  if (!ids.length) return byId;
+  const rows: Array<Record<string, unknown>> = await knex('email_addr_bean_rel as r')
+    .join('email_addresses as a', 'a.id', 'r.email_address_id')
+    .whereIn('r.bean_id', ids).andWhere({ 'r.bean_module': module, 'r.deleted': 0, 'a.deleted': 0 })
+    .orderBy([{ column: 'r.primary_address', order: 'desc' }, { column: 'r.date_created' }, { column: 'r.id' }])
+    .select('r.bean_id', 'a.id', 'a.email_address', 'a.email_address_caps', 'a.opt_out', 'a.invalid_email', 'r.primary_address', 'r.reply_to_address');
+  for (const row of rows) {
+    const id = String(row.bean_id);
+    if (!byId.has(id)) byId.set(id, []);
+    const flag = (v: unknown) => (isTruthy(v) ? '1' : '0');
+    byId.get(id)!.push({
+      id: String(row.id), email_address: String(row.email_address ?? ''), email_address_caps: String(row.email_address_caps ?? ''),
+      opt_out: flag(row.opt_out), invalid_email: flag(row.invalid_email), primary_address: flag(row.primary_address), reply_to_address: flag(row.reply_to_address),
+    });
+  }
+  return byId;
+}
+
 /** The values of the e-mail fields for a record's addresses. */
 export function emailFieldValue(kind: EmailKind, entries: EmailEntry[]): unknown {
   const primary = entries.find((e) => e.primary_address);

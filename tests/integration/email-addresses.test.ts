@@ -70,6 +70,20 @@ describeEachServer('e-mail addresses as Sugar keeps them', (get) => {
     expect(primary.body.records.map((r: { email1: string }) => r.email1)).toEqual(['primary@find.example']);
   });
 
+  it('lists the email_addresses link on v4_1 as Sugar clients ask for it', async () => {
+    const created = (await api('POST', '/Contacts', { last_name: 'Linked', email: [{ email_address: 'one@link.example' }, { email_address: 'two@link.example', opt_out: true }] })).body;
+    const spec = [{ name: 'email_addresses', value: ['id', 'email_address', 'opt_out', 'primary_address'] }];
+    const list = await get().v4('get_entry_list', { session, module_name: 'Contacts', query: "contacts.last_name = 'Linked'", order_by: '', offset: 0, select_fields: ['last_name'], link_name_to_fields_array: spec, max_results: 10, deleted: 0 });
+    const rows = list.relationship_list[0].link_list[0];
+    expect(rows.name).toBe('email_addresses');
+    expect(rows.records.map((r: { link_value: Record<string, { value: string }> }) => [r.link_value.email_address.value, r.link_value.primary_address.value, r.link_value.opt_out.value])).toEqual([
+      ['one@link.example', '1', '0'], ['two@link.example', '0', '1'],
+    ]);
+    expect(Object.keys(rows.records[0].link_value).sort()).toEqual(['email_address', 'id', 'opt_out', 'primary_address']);
+    const entry = await get().v4('get_entry', { session, module_name: 'Contacts', id: created.id, select_fields: ['last_name'], link_name_to_fields_array: spec });
+    expect(JSON.stringify(entry.relationship_list)).toContain('two@link.example');
+  });
+
   it('reads and writes email1 through v4_1 set_entry, get_entry and select_fields', async () => {
     const saved = await get().v4('set_entry', { session, module_name: 'Leads', name_value_list: [{ name: 'last_name', value: 'Legacy Lead' }, { name: 'email1', value: 'lead@v4.example' }] });
     expect(saved.id).toBeTruthy();

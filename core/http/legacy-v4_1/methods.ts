@@ -4,6 +4,7 @@ import type { ModuleDef } from '../../metadata/registry';
 import { isTruthy, maxLength } from '../../metadata/field-types';
 import type { Actor } from '../../records/actor';
 import type { PlannedWrite } from '../../records/batch';
+import { emailAddressLinkRows, hasEmailFields } from '../../records/email-addresses';
 import { formatDateTime, parseDateTime } from '../../records/time';
 import { parseSqlOrderBy, parseSqlWhere } from '../../query/sql-where';
 import { actorFor, LoginError, type UserRow } from '../../security/authenticate';
@@ -70,6 +71,10 @@ export function legacyMethods(services: CrmServices) {
     for (const id of ids) {
       const links = [];
       for (const item of spec as Array<{ name?: string; value?: unknown }>) {
+        if (item?.name === 'email_addresses' && !module.links.email_addresses && hasEmailFields(module)) {
+          links.push({ name: 'email_addresses', records: await emailAddressLink(module, id, list(item.value)) });
+          continue;
+        }
         const link = module.links[String(item?.name)];
         if (!link) throw soapErrors.noRelationship(item?.name);
         const target = registry.module(link.module);
@@ -80,6 +85,12 @@ export function legacyMethods(services: CrmServices) {
       result.push(links);
     }
     return result;
+  }
+
+  /** Sugar's `email_addresses` link of a record the actor can see: its addresses, with the fields asked for. */
+  async function emailAddressLink(module: ModuleDef, id: string, fields: string[]) {
+    const rows = (await emailAddressLinkRows(engine.db.knex, module.name, [id])).get(id) ?? [];
+    return rows.map((row) => Object.fromEntries(Object.entries(row).filter(([name]) => !fields.length || fields.includes(name)).map(([name, value]) => [name, { name, value }])));
   }
 
   /** get_entry_list's v4 form of the same: [{link_list: [{name, records: [{link_value: name_value_list}]}]}]. */
