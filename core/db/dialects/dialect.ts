@@ -44,7 +44,8 @@ export function quoteString(value: string, backslashes: boolean): string {
 
 /** DEFAULT literal for a vardef default, or undefined when Sugar would not emit one. */
 export function defaultLiteral(field: FieldDef, physical: string, backslashes: boolean): string | undefined {
-  if (field.default === undefined || field.default === null) return undefined;
+  // As Sugar's DBManager: an empty default is no DEFAULT clause at all.
+  if (field.default === undefined || field.default === null || field.default === '') return undefined;
   if (['text', 'longtext', 'multienum', 'html', 'longhtml', 'blob', 'longblob'].includes(physical)) return undefined;
   const value = field.default;
   if (physical === 'bool') return value === true || value === '1' || value === 1 || value === 'true' ? '1' : '0';
