@@ -17,6 +17,8 @@ import { formatPlan, planSync, applySync } from '../db/sync';
 import { CaneError } from '../errors';
 import { createLogger, silentLogger } from '../logger';
 import { loadRegistry } from '../metadata/registry';
+import { checkMetadata } from '../metadata/metadata-check';
+import { showModule } from '../metadata/show-module';
 import { RoleAdmin } from '../security/roles';
 import { loginPolicyFrom } from '../security/login-policy';
 import { LoginThrottle } from '../security/login-throttle';
@@ -91,8 +93,9 @@ program
 
 program
   .command('metadata:check')
-  .description('load and check all metadata (shipped and CANE_CUSTOM_DIR) and summarise it')
-  .action(() => {
+  .description('load and check all metadata (shipped and CANE_CUSTOM_DIR), summarise it and report relationships naming unknown modules and labels with no string')
+  .option('--strict', 'report those problems as errors and exit with status 1')
+  .action((opts: { strict?: boolean }) => {
     const warnings: string[] = [];
     const registry = loadRegistry({ warn: (w) => warnings.push(w) });
     for (const m of registry.modules.values()) {
@@ -100,6 +103,17 @@ program
     }
     console.log(`${registry.tables.length} tables, ${registry.relationships.size} relationships`);
     for (const w of warnings) console.log(`note: ${w}`);
+    const problems = checkMetadata(registry);
+    for (const p of problems) console.log(`${opts.strict ? 'error' : 'warning'}: ${p.message} (${p.rule})`);
+    if (problems.length) console.log(`${problems.length} ${opts.strict ? 'errors' : 'warnings'}`);
+    if (opts.strict && problems.length) process.exitCode = 1;
+  });
+
+program
+  .command('metadata:show <module>')
+  .description('print one module as merged from shipped files, custom/modules and Extension fragments (vardefs, layouts, strings) as JSON')
+  .action((name: string) => {
+    console.log(JSON.stringify(showModule(loadRegistry(), name), null, 2));
   });
 
 program

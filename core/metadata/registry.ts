@@ -4,6 +4,7 @@ import { MetadataError, NotFoundError } from '../errors';
 import { packageRoot } from '../paths';
 import { readJsonFile, readJsonIfExists } from './json-file';
 import { deepMerge } from './merge';
+import { ExtensionOverlay } from './extensions';
 import { MetadataSchemas, type MetadataKind } from './schema-validator';
 import { applyTemplates, substitute, templateNames } from './templates';
 import { isKnownPhysicalType, isStored, physicalType, valueKind } from './field-types';
@@ -80,6 +81,7 @@ class RegistryBuilder {
   /** Which file each field of each module came from, for error messages. */
   private readonly fieldOrigin = new Map<string, string>();
   private readonly studioFields: NonNullable<RegistryOptions['studioFields']>;
+  private readonly extensions: ExtensionOverlay;
 
   constructor(options: RegistryOptions) {
     this.root = options.root ?? packageRoot();
@@ -88,6 +90,7 @@ class RegistryBuilder {
     this.warn = options.warn ?? (() => undefined);
     this.studioFields = options.studioFields ?? {};
     this.schemas = new MetadataSchemas(path.join(packageRoot(), 'metadata', 'schemas'));
+    this.extensions = new ExtensionOverlay(this.custom, this.lang, this.schemas);
   }
 
   build(): Registry {
@@ -119,6 +122,7 @@ class RegistryBuilder {
     }
 
     const moduleNames = new Set(dictionaries.map((d) => d.module));
+    for (const m of this.extensions.modules().filter((x) => !moduleNames.has(x))) this.warn(`${this.extensions.folder(m)}: module ${m} is not defined; its Extension fragments are ignored`);
     const modules = new Map<string, ModuleDef>();
     for (const d of dictionaries) {
       modules.set(d.module, this.buildModule(d, relationships, moduleNames, appListStrings));
@@ -194,6 +198,7 @@ class RegistryBuilder {
         const indices = [...(dictionary.indices ?? []), ...(extra.indices ?? [])];
         dictionary = { ...deepMerge(dictionary, { ...extra, indices: undefined }), indices };
       }
+      dictionary = this.extensions.applyVardefs(module, objectName, dictionary, (name, from) => this.fieldOrigin.set(`${module}.${name}`, from));
       for (const [name, field] of Object.entries(this.studioFields[module] ?? {})) {
         if (dictionary.fields?.[name]) continue;
         dictionary.fields = { ...dictionary.fields, [name]: { ...field, name, source: 'custom_fields' } };
@@ -358,7 +363,7 @@ class RegistryBuilder {
       const file = path.join(dir, module, 'language', `${this.lang}.json`);
       strings = { ...strings, ...((this.readOptional('mod-strings', file) as Record<string, string>) ?? {}) };
     }
-    return strings;
+    return { ...strings, ...this.extensions.strings(module) };
   }
 
   private moduleViews(module: string, fields: Record<string, FieldDef>): ModuleViews {
@@ -376,6 +381,7 @@ class RegistryBuilder {
       checkLayoutFields(file, `/${key}${spec.key ? `/${spec.key}` : ''}`, spec.view, layout as Record<string, unknown>, fields, module);
       (views as Record<string, unknown>)[spec.view] = layout;
     }
+    this.extensions.applyViews(module, views, fields);
     return views;
   }
 

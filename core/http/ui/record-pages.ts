@@ -2,7 +2,8 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AccessDeniedError, CaneError, ConflictError, HookVeto, NotFoundError, ValidationError } from '../../errors';
 import type { ModuleDef } from '../../metadata/registry';
-import type { LayoutCell, PanelLayout } from '../../metadata/types';
+import type { PanelLayout } from '../../metadata/types';
+import { cellLabel, cellName } from '../../metadata/layout-cells';
 import { isStored } from '../../metadata/field-types';
 import type { ModuleAction } from '../../records/context';
 import type { RecordData } from '../../records/read';
@@ -15,14 +16,6 @@ import type { Ui } from './ui-context';
 
 const SUBPANEL_PAGE = 10;
 const SYSTEM_INPUTS = new Set(['csrf', 'date_modified', 'view', 'return_to']);
-
-function cellName(cell: LayoutCell): string | undefined {
-  return typeof cell === 'string' ? cell : cell?.name;
-}
-
-function cellLabel(cell: LayoutCell): string | undefined {
-  return typeof cell === 'object' && cell ? cell.label : undefined;
-}
 
 /** Fields a form may set: the cells of the layout that are not read-only. */
 function editableFields(module: ModuleDef, layout: PanelLayout | undefined): string[] {
