@@ -6,6 +6,8 @@ import { readJsonFile, readJsonIfExists } from './json-file';
 import { deepMerge } from './merge';
 import { ExtensionOverlay } from './extensions';
 import { MetadataSchemas, type MetadataKind } from './schema-validator';
+import { normalizeSugarShapes } from './sugar-shapes';
+import { checkLayoutFields } from './layout-check';
 import { applyTemplates, substitute, templateNames } from './templates';
 import { isKnownPhysicalType, isStored, physicalType, valueKind } from './field-types';
 import type { Dictionary, FieldDef, IndexDef, ModuleViews, RelationshipMeta, TemplateDef } from './types';
@@ -378,7 +380,7 @@ class RegistryBuilder {
       if (key !== module) throw new MetadataError(file, `/${key}`, 'module', `layout must be keyed by its module '${module}'`);
       const layout = spec.key ? body[spec.key] : body;
       if (!layout) throw new MetadataError(file, `/${key}`, 'required', `missing '${spec.key}'`);
-      checkLayoutFields(file, `/${key}${spec.key ? `/${spec.key}` : ''}`, spec.view, layout as Record<string, unknown>, fields, module);
+      checkLayoutFields(file, `/${key}${spec.key ? `/${spec.key}` : ''}`, spec.view, layout as Record<string, unknown>, fields, module, this.warn);
       (views as Record<string, unknown>)[spec.view] = layout;
     }
     this.extensions.applyViews(module, views, fields);
@@ -415,13 +417,13 @@ class RegistryBuilder {
 
   private read(kind: MetadataKind, file: string): unknown {
     if (!fs.existsSync(file)) throw new MetadataError(file, '', 'exists', 'file not found');
-    const data = readJsonFile(file);
+    const data = normalizeSugarShapes(kind, readJsonFile(file));
     this.schemas.check(kind, file, data);
     return data;
   }
 
   private readOptional(kind: MetadataKind, file: string): unknown | undefined {
-    const data = readJsonIfExists(file);
+    const data = normalizeSugarShapes(kind, readJsonIfExists(file));
     if (data !== undefined) this.schemas.check(kind, file, data);
     return data;
   }
@@ -445,38 +447,6 @@ function customTable(m: ModuleDef, ownIndex: (index: IndexDef) => boolean): Tabl
 function moduleFolders(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((name) => fs.existsSync(path.join(dir, name, 'vardefs.json')));
-}
-
-/** Layout cells and list columns must name fields of the module: a typo stops start-up. */
-function checkLayoutFields(file: string, base: string, view: keyof ModuleViews, layout: Record<string, unknown>, fields: Record<string, FieldDef>, module: string) {
-  const known = (name: string) => name in fields;
-  if (view === 'list') {
-    for (const column of Object.keys(layout)) {
-      if (!known(column.toLowerCase())) throw new MetadataError(file, `${base}/${column}`, 'field', `'${column.toLowerCase()}' is not a field of ${module}`);
-    }
-  } else if (view === 'detail' || view === 'edit' || view === 'quickcreate') {
-    for (const [panel, rows] of Object.entries((layout as { panels: Record<string, unknown[][]> }).panels)) {
-      rows.forEach((row, r) => row.forEach((cell, c) => {
-        const name = typeof cell === 'string' ? cell : (cell as { name?: string } | null)?.name;
-        if (name && !known(name)) throw new MetadataError(file, `${base}/panels/${panel}/${r}/${c}`, 'field', `'${name}' is not a field of ${module}`);
-      }));
-    }
-  } else if (view === 'search') {
-    for (const [kind, entries] of Object.entries((layout as { layout: Record<string, Record<string, { name: string; type?: string }>> }).layout)) {
-      for (const [key, entry] of Object.entries(entries)) {
-        if (!known(entry.name) && entry.name !== 'current_user_only' && entry.name !== 'favorites_only') {
-          throw new MetadataError(file, `${base}/layout/${kind}/${key}/name`, 'field', `'${entry.name}' is not a field of ${module}`);
-        }
-      }
-    }
-  } else if (view === 'subpanels') {
-    for (const [key, panel] of Object.entries((layout as { subpanel_setup: Record<string, { get_subpanel_data: string }> }).subpanel_setup)) {
-      const link = fields[panel.get_subpanel_data];
-      if (!link || link.type !== 'link') {
-        throw new MetadataError(file, `${base}/subpanel_setup/${key}/get_subpanel_data`, 'link', `'${panel.get_subpanel_data}' is not a link of ${module}`);
-      }
-    }
-  }
 }
 
 /**
