@@ -2,6 +2,7 @@ import type { ModuleDef, Registry } from '../metadata/registry';
 import type { FieldDef } from '../metadata/types';
 import { isTruthy, maxLength, valueKind } from '../metadata/field-types';
 import { utcToZoned } from './time-zone';
+import { fieldLabelKeys, findLabel, humanise } from '../metadata/labels';
 
 export type Mode = 'list' | 'detail' | 'edit';
 
@@ -80,7 +81,8 @@ export function fieldView(ctx: FieldContext, name: string, record: Record<string
   const raw = record[name];
   const kind = valueKind(field);
   const empty = raw === null || raw === undefined || raw === '' || (Array.isArray(raw) && raw.length === 0);
-  const label = ctx.registry.label(ctx.module.name, options.label ?? field.vname ?? name).replace(/:$/, '');
+  const labelKeys = fieldLabelKeys(ctx.module, name, options.label);
+  const label = findLabel(ctx.registry, ctx.module.name, ...labelKeys) ?? humanise(labelKeys[0] ?? name);
   const view: FieldView = {
     name, label, partial: partialFor(field), display: '', input: '', empty,
     required: isTruthy(field.required) && field.type !== 'id',

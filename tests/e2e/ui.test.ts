@@ -161,7 +161,7 @@ run('web UI in Chromium', (get) => {
     await login(readerPage, 'reader', 'reader-pass');
     await readerPage.goto(url('/Accounts'));
     await readerPage.screenshot({ path: screenshotPath(kind, 'list-read-only.png'), fullPage: true });
-    expect(await readerPage.getByRole('link', { name: 'Create', exact: true }).count()).toBe(0);
+    expect(await readerPage.getByRole('link', { name: 'Create Account', exact: true }).count()).toBe(0);
     const mass = readerPage.getByRole('group', { name: 'With the selected records' });
     expect(await mass.getByRole('button').allInnerTexts()).toEqual(['Export']);
     await readerPage.getByRole('link', { name: 'Browser Test Company' }).click();

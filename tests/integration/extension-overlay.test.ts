@@ -76,6 +76,15 @@ describeEachServer('a field added by an Extension fragment', (get) => {
     expect(detail.text).toContain('gold');
     expect(detail.text).toContain('Nickname');
     expect(detail.text).toContain('Organisations');
+    // No raw label keys: a key with no string (LBL_REFERRAL_CODE, panel lbl_referral) shows as words.
+    expect(detail.text.replace(/<[^>]*>/g, ' ')).not.toMatch(/\bLBL_[A-Za-z_]+\b|\blbl_[a-z_]+\b/);
+    expect(detail.text).toContain('Referral Code');
+    expect(detail.text).toMatch(/>\s*Referral\s*</);
+    expect(detail.text).toContain('Create Account');
+    const list = await ui.request('GET', '/ui/Contacts');
+    expect(list.text).toMatch(/>Create Contact</);
+    expect(list.text).not.toContain('Create Contacts');
+    expect((await ui.request('GET', '/ui/Contacts/new')).text).toContain('New Contact');
     const edit = await ui.request('GET', `/ui/Contacts/${contact.id}/edit`);
     expect(edit.text).toMatch(/name="loyalty_c"[^>]*value="gold"|value="gold"[^>]*name="loyalty_c"/);
     const saved = await ui.request('POST', `/ui/Contacts/${contact.id}/edit`, { csrf, last_name: 'Extended', loyalty_c: 'platinum', date_modified: String((await crm.records.retrieve(SYSTEM, 'Contacts', contact.id)).date_modified) });

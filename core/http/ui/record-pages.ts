@@ -4,6 +4,7 @@ import { AccessDeniedError, CaneError, ConflictError, HookVeto, NotFoundError, V
 import type { ModuleDef } from '../../metadata/registry';
 import type { PanelLayout } from '../../metadata/types';
 import { cellLabel, cellName } from '../../metadata/layout-cells';
+import { findLabel } from '../../metadata/labels';
 import { isStored } from '../../metadata/field-types';
 import type { ModuleAction } from '../../records/context';
 import type { RecordData } from '../../records/read';
@@ -52,7 +53,7 @@ export function recordPages(router: Router, ui: Ui): void {
     return Object.entries(layout?.panels ?? {}).map(([key, rows], i) => ({
       key,
       id: `panel-${i}`,
-      label: ui.label(fctx.module.name, key.toUpperCase()) === key.toUpperCase() ? ui.label(fctx.module.name, key) : ui.label(fctx.module.name, key.toUpperCase()),
+      label: ui.panelLabel(fctx.module.name, key),
       rows: rows.map((row) => ({
         cells: row.filter((c) => cellName(c) && fctx.module.fields[cellName(c)!]).map((cell) => {
           const name = cellName(cell)!;
@@ -98,7 +99,7 @@ export function recordPages(router: Router, ui: Ui): void {
       result.push({
         key,
         title: ui.label(module.name, String(def.title_key ?? link.name)),
-        headers: columns.map((c) => ui.label(target.name, target.fields[c].vname ?? c)),
+        headers: columns.map((c) => ui.fieldLabel(target.name, c)),
         rows: page.records.map((r) => ({
           id: r.id,
           href: `${base}/${target.name}/${encodeURIComponent(r.id)}`,
@@ -165,7 +166,7 @@ export function recordPages(router: Router, ui: Ui): void {
       recordName: String(record.name ?? record.id),
       recordHref: `${ui.base(ctx)}/${module.name}/${encodeURIComponent(record.id)}`,
       entries: entries.map((e) => ({
-        field: ui.label(module.name, module.fields[e.field_name]?.vname ?? e.field_name),
+        field: ui.fieldLabel(module.name, e.field_name),
         before: show(e.field_name, e.before_value),
         after: show(e.field_name, e.after_value),
         user: e.created_by ? users.get(e.created_by) ?? e.created_by : '',
@@ -219,9 +220,9 @@ export function recordPages(router: Router, ui: Ui): void {
       if (options.raw && c.partial === 'datetime' && options.raw[c.name] !== undefined) c.input = options.raw[c.name];
     }
     const base = ui.base(ctx);
-    const problems = Object.entries(options.errors ?? {}).map(([field, message]) => ({ field, label: ui.label(module.name, module.fields[field]?.vname ?? field), message }));
+    const problems = Object.entries(options.errors ?? {}).map(([field, message]) => ({ field, label: ui.fieldLabel(module.name, field), message }));
     await ui.render(ctx, 'edit', {
-      title: options.id ? `${ui.moduleLabel(module.name)}: ${String(record.name ?? options.id)}` : `${ui.label(module.name, 'LBL_NEW_FORM_TITLE') === 'LBL_NEW_FORM_TITLE' ? `New ${ui.moduleLabel(module.name)}` : ui.label(module.name, 'LBL_NEW_FORM_TITLE')}`,
+      title: options.id ? `${ui.moduleLabel(module.name)}: ${String(record.name ?? options.id)}` : findLabel(engine.registry, module.name, 'LBL_NEW_FORM_TITLE') ?? `New ${ui.singular(module.name)}`,
       moduleName: module.name,
       action: options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}/edit` : `${base}/${module.name}/new${options.quick ? '?view=quick' : ''}`,
       cancelHref: options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}` : `${base}/${module.name}`,

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Context } from 'koa';
 import type { CrmServices } from '../../app/services';
 import type { ModuleDef } from '../../metadata/registry';
+import { fieldLabelKeys, findLabel, humanise, panelLabelKeys } from '../../metadata/labels';
 import { NotFoundError } from '../../errors';
 import type { Actor } from '../../records/actor';
 import { formatDateTime } from '../../records/time';
@@ -44,8 +45,19 @@ export class Ui {
     return m;
   }
 
+  /** The string of a label key; a key with no string shows as words ('LBL_ACCOUNT_NAME' -> 'Account Name'), never raw. */
   label(module: string | undefined, key: string): string {
-    return this.services.engine.registry.label(module, key).replace(/:$/, '');
+    return findLabel(this.services.engine.registry, module, key) ?? humanise(key);
+  }
+
+  fieldLabel(module: string, field: string, cellLabel?: string): string {
+    const def = this.services.engine.registry.modules.get(module);
+    const keys = fieldLabelKeys(def, field, cellLabel);
+    return findLabel(this.services.engine.registry, module, ...keys) ?? humanise(keys[0] ?? field);
+  }
+
+  panelLabel(module: string, panel: string): string {
+    return findLabel(this.services.engine.registry, module, ...panelLabelKeys(panel)) ?? humanise(panel);
   }
 
   moduleLabel(name: string): string {
@@ -91,6 +103,7 @@ export class Ui {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'same-origin');
     ctx.body = this.themes.render(prefs.theme, page, {
+      moduleSingular: typeof model.moduleName === 'string' ? this.singular(model.moduleName) : undefined,
       ...model,
       base,
       csrf: ctx.state.csrf,
