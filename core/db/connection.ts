@@ -52,15 +52,47 @@ function openSqlite(file: string, extra: Knex.Config): Database {
       min: 1,
       max: 1,
       idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
-      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
         if (!memory) conn.pragma('journal_mode = WAL');
         conn.pragma('busy_timeout = 5000');
         conn.pragma('synchronous = NORMAL');
+        cachePreparedStatements(conn);
         done(null, conn);
       },
     },
   });
   return { knex, dialect: sqliteDialect, description: `sqlite:${file}`, close: () => knex.destroy() };
+}
+
+interface SqliteStatement { readonly busy: boolean }
+interface SqliteConnection { pragma(sql: string): unknown; prepare(sql: string): SqliteStatement }
+
+/** How many prepared statements one SQLite connection keeps. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * knex prepares every query anew, and preparing costs about as much as running a short query; the
+ * same few hundred SQL texts come back all the time, so the connection keeps their statements
+ * (SQLite re-prepares a kept statement itself when the schema changes). A statement still busy
+ * (an open iterator) is never handed out twice.
+ */
+function cachePreparedStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, SqliteStatement>();
+  conn.prepare = (sql: string) => {
+    const kept = cache.get(sql);
+    if (kept && !kept.busy) {
+      cache.delete(sql); // most recently used last
+      cache.set(sql, kept);
+      return kept;
+    }
+    const statement = prepare(sql);
+    if (!kept) {
+      cache.set(sql, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    return statement;
+  };
 }
 
 function openMysql(url: string, extra: Knex.Config): Database {

@@ -83,6 +83,25 @@ export class TokenStore {
   }
 
   /**
+   * verify() and the token's user in one query (every authenticated request asks for both): the
+   * user row when the token is live and its user not deleted, else undefined.
+   */
+  async verifyUser(token: string, kind: TokenKind): Promise<{ info: TokenInfo; user: Record<string, unknown> } | undefined> {
+    if (!token || token.length > 512) return undefined;
+    const row = await this.db.knex('cane_tokens as t').join('users as u', 'u.id', 't.user_id')
+      .where({ 't.token_hash': this.digest(token), 't.kind': kind, 't.deleted': 0, 'u.deleted': 0 })
+      .first('u.*', Object.fromEntries(TOKEN_COLUMNS.map((c) => [`${TOKEN_PREFIX}${c}`, `t.${c}`])));
+    if (!row || row[`${TOKEN_PREFIX}consumed_at`] || String(row[`${TOKEN_PREFIX}expires_at`]) <= this.at()) return undefined;
+    const user: Record<string, unknown> = {};
+    const tokenRow: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(row)) {
+      if (key.startsWith(TOKEN_PREFIX)) tokenRow[key.slice(TOKEN_PREFIX.length)] = value;
+      else user[key] = value;
+    }
+    return { info: toInfo(tokenRow), user };
+  }
+
+  /**
    * Consumes a refresh token and returns the pair that replaces it, or undefined. A second use of
    * the same refresh token revokes every token of its family.
    */
@@ -124,6 +143,10 @@ export class TokenStore {
     return this.db.knex('cane_tokens').where('expires_at', '<', this.at()).orWhere('deleted', 1).delete();
   }
 }
+
+/** The token columns verifyUser reads beside the user's, under a prefix no users column has. */
+const TOKEN_COLUMNS = ['id', 'user_id', 'kind', 'client_id', 'platform', 'family_id', 'expires_at', 'consumed_at'];
+const TOKEN_PREFIX = 'cane_token__';
 
 function toInfo(row: Record<string, unknown>): TokenInfo {
   return {

@@ -51,9 +51,8 @@ export function legacyMethods(services: CrmServices) {
 
   async function session(args: Args): Promise<{ actor: Actor; user: UserRow }> {
     const id = typeof args.session === 'string' ? args.session : '';
-    const info = id ? await tokens.verify(id, 'session') : undefined;
-    if (!info) throw soapErrors.invalidSession();
-    const user: UserRow | undefined = await engine.db.knex('users').where({ id: info.userId, deleted: 0 }).first();
+    const found = id ? await tokens.verifyUser(id, 'session') : undefined;
+    const user = found?.user as UserRow | undefined;
     if (!user || user.status === 'Inactive') throw soapErrors.invalidSession();
     return { actor: actorFor(user), user };
   }

@@ -26,9 +26,8 @@ export function requireToken(services: CrmServices) {
   return async (ctx: Context, next: Next) => {
     const token = requestToken(ctx);
     if (!token) throw new CaneError('need_login', 'No valid authentication for user.', 401);
-    const info = await services.tokens.verify(token, 'access');
-    if (!info) throw new CaneError('invalid_grant', 'The access token provided is invalid.', 401);
-    const user: UserRow | undefined = await services.engine.db.knex('users').where({ id: info.userId, deleted: 0 }).first();
+    const found = await services.tokens.verifyUser(token, 'access');
+    const user = found?.user as UserRow | undefined;
     if (!user || user.status === 'Inactive') throw new CaneError('invalid_grant', 'The access token provided is invalid.', 401);
     ctx.state.user = user;
     ctx.state.actor = actorFor(user);

@@ -41,10 +41,10 @@ export class UiSessions {
       if (this.secure) ctx.cookies.secure = true;
       const token = ctx.cookies.get(SESSION_COOKIE);
       if (token) {
-        const info = await this.services.tokens.verify(token, 'session');
-        if (info && info.clientId === 'ui') {
-          const user: UserRow | undefined = await this.services.engine.db.knex('users').where({ id: info.userId, deleted: 0 }).first();
-          if (user && user.status !== 'Inactive') {
+        const found = await this.services.tokens.verifyUser(token, 'session');
+        if (found && found.info.clientId === 'ui') {
+          const user = found.user as UserRow;
+          if (user.status !== 'Inactive') {
             ctx.state.user = user;
             ctx.state.actor = actorFor(user);
             ctx.state.csrf = this.csrfFor(token);
