@@ -1,103 +1,92 @@
 /**
- * API benchmark: requests/s and p50/p99 latency with 4 concurrent connections for
- *   - GET /rest/v10/Accounts/:id
- *   - GET /rest/v10/Accounts?filter=…&max_num=20 (filtered, sorted page)
- * each beside a bare Koa handler that runs the same knex query on the same database, in the same
- * run. The ratio (Cane / bare) is the figure: what auth, ACL, validation and Sugar formatting cost.
+ * API benchmark: requests/s and p50/p99 with 4 keep-alive connections for
+ *   - REST v10 GET /rest/v10/Accounts/:id
+ *   - REST v10 GET /rest/v10/Accounts?filter=…&max_num=20&order_by=name (a filtered, sorted page)
+ *   - v4_1 get_entry (one Account)
+ *   - v4_1 get_entry_list (20 rows, 6 fields, ordered by name)
+ *   - v4_1 set_entry (an update of 3 fields)
+ * each beside a bare Koa handler running the same knex query on the same database. Cane, the bare
+ * baseline and this load generator are three processes, so none competes with another for its event
+ * loop; the two servers take turns, measured in the same run. The ratio (Cane / bare) is the figure:
+ * what authentication, ACL, validation, hooks and Sugar's formatting cost.
  *
  *   npm run bench:api
  *   BENCH_SECONDS=10 BENCH_ROWS=20000 npm run bench:api
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/test npm run bench:api   (uses a scratch schema)
  */
 import crypto from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
-import { createCrm } from '../../core/app/create-crm';
-import { scratchDatabase } from '../scratch-database';
-import { silentLogger } from '../../core/logger';
+import path from 'node:path';
 import { formatDateTime } from '../../core/records/time';
+import { httpClient, measure } from '../http-client';
+import { scratchDatabase } from '../scratch-database';
+import { startServerProcess } from '../server-process';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = 4;
+const CONNECTIONS = 4;
 const industries = ['Banking', 'Retail', 'Technology', 'Energy', 'Media', 'Healthcare', 'Shipping', 'Education'];
+const SIX_FIELDS = ['name', 'industry', 'billing_address_city', 'phone_office', 'website', 'assigned_user_id'];
+const request = httpClient(CONNECTIONS);
+const startServer = (env: Record<string, string>) => startServerProcess(path.join(__dirname, '..', 'server.ts'), env);
+const md5 = (text: string) => crypto.createHash('md5').update(text).digest('hex');
 
-
-async function listen(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer(handler);
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-/** CONCURRENCY loops issuing requests for SECONDS; returns throughput and latency percentiles. */
-async function load(makeUrl: (i: number) => string, headers: Record<string, string>) {
-  const latencies: number[] = [];
-  const deadline = Date.now() + SECONDS * 1000;
-  let n = 0;
-  const worker = async () => {
-    while (Date.now() < deadline) {
-      const i = n++;
-      const start = process.hrtime.bigint();
-      const res = await fetch(makeUrl(i), { headers });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`HTTP ${res.status} for ${makeUrl(i)}`);
-      latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+async function seed(url: string): Promise<string[]> {
+  const { openDatabase } = await import('../../core/db/connection');
+  const db = openDatabase(url);
+  const now = formatDateTime(new Date());
+  const ids: string[] = [];
+  try {
+    for (let start = 0; start < ROWS; start += 500) {
+      const batch = [];
+      for (let i = start; i < Math.min(ROWS, start + 500); i++) {
+        const id = crypto.randomUUID();
+        ids.push(id);
+        batch.push({ id, name: `Account ${String(i).padStart(6, '0')}`, industry: industries[i % industries.length], billing_address_city: 'Lisbon', phone_office: '+14155550100', website: 'https://example.com', assigned_user_id: '1', date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', deleted: 0 });
+      }
+      await db.knex.batchInsert('accounts', batch, 250);
     }
-  };
-  const started = Date.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { rps: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99) };
+    await db.knex.raw(db.dialect.name === 'sqlite' ? 'ANALYZE' : 'ANALYZE TABLE accounts');
+  } finally {
+    await db.close();
+  }
+  return ids;
 }
 
 async function main() {
-  const { db, label, cleanup } = await scratchDatabase('bench_api');
-  const crm = await createCrm({ database: db, logger: silentLogger, customDir: '/nonexistent', adminPassword: 'bench-admin', secret: 'bench' });
-  const knex = db.knex;
-  const now = formatDateTime(new Date());
-  const ids: string[] = [];
-  for (let start = 0; start < ROWS; start += 500) {
-    const batch = [];
-    for (let i = start; i < Math.min(ROWS, start + 500); i++) {
-      const id = crypto.randomUUID();
-      ids.push(id);
-      batch.push({ id, name: `Account ${String(i).padStart(6, '0')}`, industry: industries[i % industries.length], billing_address_city: 'Lisbon', assigned_user_id: '1', date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', deleted: 0 });
-    }
-    await knex.batchInsert('accounts', batch, 250);
-  }
-  await knex.raw(db.dialect.name === 'sqlite' ? 'ANALYZE' : 'ANALYZE TABLE accounts');
-
-  const cane = await listen(crm.app.callback());
-  const bare = new Koa();
-  bare.use(async (ctx) => {
-    if (ctx.path.startsWith('/acc/')) {
-      ctx.body = await knex('accounts').where({ id: ctx.path.slice(5), deleted: 0 }).first();
-    } else {
-      ctx.body = { records: await knex('accounts').where({ deleted: 0, industry: String(ctx.query.industry) }).andWhereRaw("?? LIKE ? ESCAPE '!'", ['accounts.name', 'Account%']).orderBy('name').orderBy('id').limit(21) };
-    }
-  });
-  const bareServer = await listen(bare.callback());
+  const scratch = await scratchDatabase('bench_api');
+  await scratch.db.close();
+  const cane = await startServer({ DATABASE_URL: scratch.url, BENCH_SERVER: 'cane' }); // creates the schema
+  const ids = await seed(scratch.url);
+  const bare = await startServer({ DATABASE_URL: scratch.url, BENCH_SERVER: 'bare' });
   try {
-    const token = ((await (await fetch(`${cane.url}/rest/v10/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'password', client_id: 'sugar', username: 'admin', password: 'bench-admin' }) })).json()) as { access_token: string }).access_token;
+    const token = (await request(cane.port, 'POST', '/rest/v10/oauth2/token', { body: { grant_type: 'password', client_id: 'sugar', client_secret: '', username: 'admin', password: 'bench-admin', platform: 'base' } })).body.access_token;
+    const v4 = (method: string, restData: unknown) => request(cane.port, 'POST', '/service/v4_1/rest.php', { form: { method, input_type: 'JSON', response_type: 'JSON', rest_data: JSON.stringify(restData) } });
+    const session = (await v4('login', { user_auth: { user_name: 'admin', password: md5('bench-admin') }, application_name: 'bench' })).body.id;
     const auth = { 'OAuth-Token': token };
-    const filter = (i: number) => encodeURIComponent(JSON.stringify([{ industry: industries[i % industries.length] }, { name: { $starts: 'Account' } }]));
-    const results = {
-      retrieve: [await load((i) => `${cane.url}/rest/v10/Accounts/${ids[i % ids.length]}`, auth), await load((i) => `${bareServer.url}/acc/${ids[i % ids.length]}`, {})],
-      list: [await load((i) => `${cane.url}/rest/v10/Accounts?filter=${filter(i)}&max_num=20&order_by=name:asc`, auth), await load((i) => `${bareServer.url}/list?industry=${industries[i % industries.length]}`, {})],
-    };
-    console.log(`API benchmark on ${label}: ${ROWS.toLocaleString('en')} accounts, ${CONCURRENCY} connections, ${SECONDS}s per run`);
-    for (const [name, [c, b]] of Object.entries(results)) {
-      console.log(`${name.padEnd(9)} cane ${c.rps.toFixed(0).padStart(6)} req/s  p50 ${c.p50.toFixed(2)} ms  p99 ${c.p99.toFixed(2)} ms | bare koa+knex ${b.rps.toFixed(0).padStart(6)} req/s  p50 ${b.p50.toFixed(2)} ms  p99 ${b.p99.toFixed(2)} ms | throughput ratio ${(c.rps / b.rps).toFixed(2)}`);
+    const id = (i: number) => ids[i % ids.length];
+    const industry = (i: number) => industries[i % industries.length];
+    const filter = (i: number) => encodeURIComponent(JSON.stringify([{ industry: industry(i) }, { name: { $starts: 'Account' } }]));
+    const cases: Array<[string, (i: number) => ReturnType<typeof request>, (i: number) => ReturnType<typeof request>]> = [
+      ['v10 GET record', (i) => request(cane.port, 'GET', `/rest/v10/Accounts/${id(i)}`, { headers: auth }), (i) => request(bare.port, 'GET', `/accounts/${id(i)}`)],
+      ['v10 filtered list', (i) => request(cane.port, 'GET', `/rest/v10/Accounts?filter=${filter(i)}&max_num=20&order_by=name:asc`, { headers: auth }), (i) => request(bare.port, 'GET', `/accounts?industry=${industry(i)}`)],
+      ['v4_1 get_entry', (i) => v4('get_entry', { session, module_name: 'Accounts', id: id(i), select_fields: [] }), (i) => request(bare.port, 'GET', `/accounts/${id(i)}`)],
+      ['v4_1 get_entry_list', (i) => v4('get_entry_list', { session, module_name: 'Accounts', query: `accounts.industry = '${industry(i)}'`, order_by: 'accounts.name', offset: 0, select_fields: SIX_FIELDS, max_results: 20, deleted: 0 }),
+        (i) => request(bare.port, 'GET', `/accounts?industry=${industry(i)}&fields=${SIX_FIELDS.join(',')}`)],
+      ['v4_1 set_entry', (i) => v4('set_entry', { session, module_name: 'Accounts', name_value_list: [{ name: 'id', value: id(i) }, { name: 'description', value: `run ${i}` }, { name: 'billing_address_city', value: i % 2 ? 'Porto' : 'Lisbon' }, { name: 'employees', value: String(i % 500) }] }),
+        (i) => request(bare.port, 'POST', `/accounts/${id(i)}`, { body: { description: `run ${i}`, billing_address_city: i % 2 ? 'Porto' : 'Lisbon', employees: String(i % 500) } })],
+    ];
+    console.log(`API benchmark on ${scratch.label}: ${ROWS.toLocaleString('en')} accounts, ${CONNECTIONS} connections, ${SECONDS}s per run; Cane, the bare Koa+knex baseline and the load generator in three processes`);
+    for (const [name, viaCane, viaBare] of cases) {
+      await measure(CONNECTIONS, 1, viaCane); // warm-up
+      await measure(CONNECTIONS, 1, viaBare);
+      const c = await measure(CONNECTIONS, SECONDS, viaCane);
+      const b = await measure(CONNECTIONS, SECONDS, viaBare);
+      console.log(`${name.padEnd(20)} cane ${c.rps.toFixed(0).padStart(6)} req/s  p50 ${c.p50.toFixed(2)} ms  p99 ${c.p99.toFixed(2)} ms | bare ${b.rps.toFixed(0).padStart(6)} req/s  p50 ${b.p50.toFixed(2)} ms  p99 ${b.p99.toFixed(2)} ms | ratio ${(c.rps / b.rps).toFixed(2)}`);
     }
   } finally {
-    await cane.close();
-    await bareServer.close();
-    await crm.close();
-    await cleanup();
+    await cane.stop();
+    await bare.stop();
+    await scratch.cleanup();
   }
 }
 

@@ -11,46 +11,25 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { scratchDatabase } from '../scratch-database';
 import { startServerProcess } from '../server-process';
+import { httpClient, percentile, type Answer } from '../http-client';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const ACCOUNTS = 2000;
 const HOT = 20; // accounts every client edits with version checks, so conflicts really happen
-const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-interface Answer { status: number; body: any; headers: http.IncomingHttpHeaders }
+const request = httpClient(CLIENTS);
 
-function request(port: number, method: string, pathname: string, options: { body?: unknown; form?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const data = options.form ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  const type = options.form ? 'application/x-www-form-urlencoded' : 'application/json';
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: pathname, agent, headers: { ...(data ? { 'content-type': type, 'content-length': Buffer.byteLength(data) } : {}), ...options.headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let body: unknown = text;
-        try { body = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-const startServer = (env: Record<string, string>) => startServerProcess(path.join(__dirname, 'server.ts'), env);
+const startServer = (env: Record<string, string>) => startServerProcess(path.join(__dirname, '..', 'server.ts'), env);
 
 function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
-
-const percentile = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN;
 
 class Tally {
   readonly samples = new Map<string, number[]>();
@@ -80,7 +59,7 @@ async function timed(tally: Tally, kind: string, intended: number[], call: () =>
 
 async function seed(port: number): Promise<string[]> {
   const md5 = crypto.createHash('md5').update('bench-admin').digest('hex');
-  const v4 = async (method: string, restData: unknown) => (await request(port, 'POST', '/service/v4_1/rest.php', { form: new URLSearchParams({ method, input_type: 'JSON', response_type: 'JSON', rest_data: JSON.stringify(restData) }).toString() })).body;
+  const v4 = async (method: string, restData: unknown) => (await request(port, 'POST', '/service/v4_1/rest.php', { form: { method, input_type: 'JSON', response_type: 'JSON', rest_data: JSON.stringify(restData) } })).body;
   const session = (await v4('login', { user_auth: { user_name: 'admin', password: md5 }, application_name: 'bench' })).id;
   const ids: string[] = [];
   for (let start = 0; start < ACCOUNTS; start += 250) {
