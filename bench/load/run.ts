@@ -3,7 +3,7 @@
  * process is the load generator. Prints requests/s, p50/p99 per kind of request, every non-2xx
  * answer that was not an intended conflict (409 edit_conflict, 412 If-Match) or intended refusal
  * (422 on deliberately bad input), and the server's RSS before and after. A baseline in the same
- * run: GET by id for BENCH_BASELINE_SECONDS against Cane and against a bare node:http + knex
+ * run: GET by id for BENCH_BASELINE_SECONDS against Cane and against a bare Koa + knex
  * handler on the same database, and their ratio.
  *
  *   npm run bench:load      (BENCH_CLIENTS=16 BENCH_SECONDS=60 BENCH_BASELINE_SECONDS=10; DATABASE_URL=mysql://… for MariaDB)
@@ -160,7 +160,7 @@ async function main() {
         const viaBare = await getOnly(bare.port, {}, (id) => `/accounts/${id}`, ids, BASELINE_SECONDS);
         console.log(`  GET by id, ${CLIENTS} clients, ${BASELINE_SECONDS} s each:`);
         console.log(`    Cane REST v10    ${viaCane.rps.toFixed(0)} req/s, p50 ${viaCane.p50.toFixed(1)} ms, p99 ${viaCane.p99.toFixed(1)} ms, errors ${viaCane.errors}`);
-        console.log(`    bare http+knex   ${viaBare.rps.toFixed(0)} req/s, p50 ${viaBare.p50.toFixed(1)} ms, p99 ${viaBare.p99.toFixed(1)} ms, errors ${viaBare.errors}`);
+        console.log(`    bare Koa+knex    ${viaBare.rps.toFixed(0)} req/s, p50 ${viaBare.p50.toFixed(1)} ms, p99 ${viaBare.p99.toFixed(1)} ms, errors ${viaBare.errors}`);
         console.log(`    ratio            ${(viaCane.rps / viaBare.rps).toFixed(2)} of the baseline's throughput`);
       } finally {
         await bare.stop();
