@@ -19,6 +19,7 @@ import { createLogger, silentLogger } from '../logger';
 import { loadRegistry } from '../metadata/registry';
 import { checkMetadata } from '../metadata/metadata-check';
 import { showModule } from '../metadata/show-module';
+import { formatImportReport, importSugar } from '../import/import-sugar';
 import { RoleAdmin } from '../security/roles';
 import { loginPolicyFrom } from '../security/login-policy';
 import { LoginThrottle } from '../security/login-throttle';
@@ -114,6 +115,20 @@ program
   .description('print one module as merged from shipped files, custom/modules and Extension fragments (vardefs, layouts, strings) as JSON')
   .action((name: string) => {
     console.log(JSON.stringify(showModule(loadRegistry(), name), null, 2));
+  });
+
+program
+  .command('import:sugar <path>')
+  .description("read a SugarCRM/SuiteCRM installation, modules/<Module> folder or custom/ tree (PHP parsed, never run) into Cane's JSON overlay")
+  .option('--custom-dir <dir>', 'the overlay folder to write (default CANE_CUSTOM_DIR or ./custom)')
+  .option('--dry-run', 'print what would be written, write nothing')
+  .action((source: string, opts: { customDir?: string; dryRun?: boolean }) => {
+    try {
+      console.log(formatImportReport(importSugar(source, { customDir: opts.customDir ?? process.env.CANE_CUSTOM_DIR, dryRun: opts.dryRun })));
+    } catch (e) {
+      console.error(`import:sugar: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
   });
 
 program

@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { toJson } from './php-array';
+import { PhpScope } from './php-evaluator';
+import { isObject, listViewToCane, panelLayoutToCane, searchDefsToCane, stringsToCane, subpanelColumns, subpanelsToCane, type JsonObject } from './cane-shapes';
+import { phpFiles, type ImportProblems, type SugarSource } from './sugar-source';
+
+/** The PHP files Sugar reads for one module, in Sugar's order: shipped, custom/modules, then Extension. */
+export class ModuleFiles {
+  constructor(private readonly source: SugarSource, readonly module: string, private readonly language: string) {}
+
+  get baseDir(): string | undefined {
+    return this.source.modulesDir ? path.join(this.source.modulesDir, this.module) : undefined;
+  }
+
+  private customModuleDir(): string | undefined {
+    return this.source.customDir ? path.join(this.source.customDir, 'modules', this.module) : undefined;
+  }
+
+  extensionFiles(kind: 'Vardefs' | 'Language' | 'Layoutdefs'): string[] {
+    if (!this.source.customDir) return [];
+    const files = phpFiles(path.join(this.source.customDir, 'Extension', 'modules', this.module, 'Ext', kind));
+    return kind === 'Language' ? files.filter((f) => path.basename(f).startsWith(`${this.language}.`)) : files;
+  }
+
+  baseVardefs(): string[] {
+    return this.baseDir ? [path.join(this.baseDir, 'vardefs.php')] : [];
+  }
+
+  /** With includeBase (a module Cane does not ship) the Extension fragments are merged in too. */
+  languageFiles(includeBase: boolean): string[] {
+    const name = `${this.language}.lang.php`;
+    const base = includeBase && this.baseDir ? [path.join(this.baseDir, 'language', name)] : [];
+    const custom = this.customModuleDir() ? [path.join(this.customModuleDir()!, 'language', name)] : [];
+    return [...base, ...custom, ...(includeBase ? this.extensionFiles('Language') : [])];
+  }
+
+  /** The layout file Sugar uses: custom/modules/<M>/metadata/<file> over modules/<M>/metadata/<file>. */
+  viewFile(file: string, includeBase: boolean): string | undefined {
+    const custom = this.customModuleDir() && path.join(this.customModuleDir()!, 'metadata', file);
+    if (custom && fs.existsSync(custom)) return custom;
+    const base = includeBase && this.baseDir ? path.join(this.baseDir, 'metadata', file) : undefined;
+    return base && fs.existsSync(base) ? base : undefined;
+  }
+
+  hasCustomisations(): boolean {
+    const custom = this.customModuleDir();
+    return (custom !== undefined && fs.existsSync(custom)) || ['Vardefs', 'Language', 'Layoutdefs'].some((k) => this.extensionFiles(k as 'Vardefs').length > 0);
+  }
+
+  subpanelLayoutFile(name: string): string | undefined {
+    for (const dir of [this.customModuleDir(), this.baseDir]) {
+      const file = dir && path.join(dir, 'metadata', 'subpanels', `${name}.php`);
+      if (file && fs.existsSync(file)) return file;
+    }
+    return undefined;
+  }
+}
+
+const PANEL_VIEWS = [
+  { file: 'editviewdefs', key: 'EditView' },
+  { file: 'detailviewdefs', key: 'DetailView' },
+  { file: 'quickcreatedefs', key: 'QuickCreate' },
+];
+
+/** The module's layouts as Cane's metadata/<view>.json files (relative path → content). */
+export function moduleLayouts(
+  files: ModuleFiles, includeBase: boolean, problems: ImportProblems, subpanelColumnsOf: (module: string, name: string) => string[] | undefined,
+): Map<string, JsonObject> {
+  const out = new Map<string, JsonObject>();
+  const module = files.module;
+  const scopeFor = (file: string) => {
+    const scope = new PhpScope();
+    scope.vars.set('module_name', module);
+    return problems.evaluate([file], scope);
+  };
+  const forModule = (value: unknown): JsonObject | undefined => {
+    const json = value === undefined ? undefined : toJson(value as never);
+    if (!isObject(json)) return undefined;
+    const own = json[module] ?? (Object.keys(json).length === 1 ? Object.values(json)[0] : undefined);
+    return isObject(own) ? own : undefined;
+  };
+  for (const view of PANEL_VIEWS) {
+    const file = files.viewFile(`${view.file}.php`, includeBase);
+    if (!file) continue;
+    const note = (what: string, instead: string) => problems.note(file, what, instead);
+    const layout = forModule(scopeFor(file).vars.get('viewdefs'));
+    const body = layout && isObject(layout[view.key]) ? (layout[view.key] as JsonObject) : undefined;
+    if (!body) {
+      if (problems.notPhp.includes(problems.relative(file))) continue;
+      note(`no $viewdefs['${module}']['${view.key}'] with literal content`, 'no layout written');
+      continue;
+    }
+    out.set(`metadata/${view.file}.json`, { [module]: { [view.key]: panelLayoutToCane(body, note) } });
+  }
+  const listFile = files.viewFile('listviewdefs.php', includeBase);
+  const list = listFile && forModule(scopeFor(listFile).vars.get('listViewDefs'));
+  if (list) out.set('metadata/listviewdefs.json', { [module]: listViewToCane(list) });
+  const searchFile = files.viewFile('searchdefs.php', includeBase);
+  const search = searchFile && forModule(scopeFor(searchFile).vars.get('searchdefs'));
+  if (search) out.set('metadata/searchdefs.json', { [module]: searchDefsToCane(search) });
+
+  const subpanelFiles = includeBase ? [files.viewFile('subpaneldefs.php', true), ...files.extensionFiles('Layoutdefs')].filter((f): f is string => !!f) : [];
+  if (subpanelFiles.length) {
+    const scope = new PhpScope();
+    scope.vars.set('module_name', module);
+    const defs = forModule(problems.evaluate(subpanelFiles, scope).vars.get('layout_defs'));
+    const setup = defs && isObject(defs.subpanel_setup) ? defs.subpanel_setup : undefined;
+    if (setup) {
+      const note = (what: string, instead: string) => problems.note(subpanelFiles[0], what, instead);
+      out.set('metadata/subpaneldefs.json', { [module]: { subpanel_setup: subpanelsToCane(setup, subpanelColumnsOf, note) } });
+    }
+  }
+  return out;
+}
+
+/** $mod_strings of the module (shipped file when includeBase, custom/modules and Extension fragments). */
+export function moduleStrings(files: ModuleFiles, includeBase: boolean, problems: ImportProblems): JsonObject | undefined {
+  const list = files.languageFiles(includeBase).filter((f) => fs.existsSync(f));
+  if (!list.length) return undefined;
+  const strings = toJson(problems.evaluate(list).vars.get('mod_strings') ?? null);
+  return isObject(strings) ? stringsToCane(strings, (what, instead) => problems.note(list[0], what, instead)) : undefined;
+}
+
+/** Columns of a module's $subpanel_layout (metadata/subpanels/<name>.php), if the source has it. */
+export function subpanelLayoutColumns(files: ModuleFiles, name: string, problems: ImportProblems): string[] | undefined {
+  const file = files.subpanelLayoutFile(name) ?? files.subpanelLayoutFile('default');
+  if (!file) return undefined;
+  const layout = toJson(problems.evaluate([file]).vars.get('subpanel_layout') ?? null);
+  return isObject(layout) ? subpanelColumns(layout) : undefined;
+}
