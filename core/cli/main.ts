@@ -28,6 +28,7 @@ import { createUser, setPassword } from '../security/users';
 import { randomPassword } from '../security/passwords';
 import { OAuth2ClientStore, type ClientGrant } from '../security/oauth2-clients';
 import { SmsService } from '../sms/sms-service';
+import { SenderThrottle } from '../sms/throttle';
 import { systemClock } from '../records/time';
 
 const program = new Command();
@@ -171,6 +172,21 @@ program
     await withQuietEngine(async (engine) => {
       const sms = new SmsService(engine, {}, silentLogger, systemClock);
       console.log(`${await sms.phoneIndex.rebuild(engine.registry)} phone numbers indexed`);
+    });
+  });
+
+program
+  .command('sms:rate <segments_per_second>')
+  .description("set the SMS sending rate every worker process shares (each sender's, or one with --sender)")
+  .option('--sender <from>', 'only this sender (a number or messaging service SID)')
+  .action(async (value: string, opts: { sender?: string }) => {
+    const rate = Number(value);
+    if (!Number.isFinite(rate) || rate <= 0) throw new CaneError('invalid_parameter', `segments_per_second must be a number above 0, got '${value}'`);
+    await withQuietEngine(async (engine) => {
+      const senders: string[] = opts.sender ? [opts.sender] : await engine.db.knex('cane_sms_rate').pluck('sender');
+      const throttle = new SenderThrottle(engine.db, rate);
+      for (const sender of senders) await throttle.setRate(sender, rate);
+      console.log(senders.length ? `${senders.join(', ')}: ${rate} segments per second` : 'no sender has sent yet; SMS_RATE applies to the first');
     });
   });
 

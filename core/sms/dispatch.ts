@@ -216,7 +216,7 @@ export class Dispatcher {
         }
         const base = error.class === 'auth' ? Math.max(300, retryDelaySeconds) : retryDelaySeconds;
         const delay = Math.min(3600, base * 2 ** (row.attempts - 1)) * (error.class === 'backpressure' ? 1 : 0.75 + Math.random() * 0.5);
-        if (error.class === 'backpressure') this.deps.throttle.pause(sender, Math.min(60_000, delay * 1000));
+        if (error.class === 'backpressure') await this.deps.throttle.pause(sender, Math.min(60_000, delay * 1000));
         if (error.class === 'auth') this.deps.log.error({ sms: row.id, code: error.code }, `SMS provider refused the credentials: ${reason}`);
         await this.requeue(row, delay, error.code, reason);
         return `will retry in ${Math.round(delay)} s: ${reason}`;

@@ -67,7 +67,7 @@ export class SmsService {
       : new OutboxProvider());
     this.consent = new ConsentLedger(engine.db, clock);
     this.phoneIndex = new PhoneIndex(engine.db, engine.registry, this.config.defaultRegion);
-    this.throttle = new SenderThrottle(this.config.rate);
+    this.throttle = new SenderThrottle(engine.db, this.config.rate, () => Date.now(), log);
     this.dispatcher = new Dispatcher({
       db: engine.db, provider: this.provider, config: this.config, consent: this.consent, throttle: this.throttle, jobs: engine.jobs, clock, log,
       reconcileDelaySeconds: options.reconcileDelaySeconds ?? 30, onStatus: this.statusEvent,

@@ -5,7 +5,6 @@ import { normalisePhone } from '../../core/sms/phone';
 import { bodyProblem, describeBody } from '../../core/sms/segments';
 import { fromTwilioStatus, movesForward } from '../../core/sms/status';
 import { compileSmsTemplate, TemplateProblem } from '../../core/sms/templates';
-import { SenderThrottle } from '../../core/sms/throttle';
 
 describe('segments and encoding', () => {
   test.each([
@@ -101,22 +100,6 @@ describe('templates', () => {
   test('syntax errors are refused; SMS text is not HTML-escaped', () => {
     expect(() => compileSmsTemplate('Hi {{#if}}')).toThrow(TemplateProblem);
     expect(compileSmsTemplate('{{a}} & {{b}}').render({ a: 'R&D', b: '<ok>' })).toBe('R&D & <ok>');
-  });
-});
-
-describe('throttle', () => {
-  test('reserves slots in segments per second per sender', () => {
-    let now = 0;
-    const t = new SenderThrottle(10, () => now);
-    expect(t.reserve('A', 1)).toBe(0);
-    expect(t.reserve('A', 1)).toBe(100);
-    expect(t.reserve('A', 3)).toBe(200);
-    expect(t.reserve('B', 1)).toBe(0);
-    now = 1000;
-    expect(t.reserve('A', 1)).toBe(0);
-    t.pause('A', 5000);
-    expect(t.reserve('A', 1)).toBe(5000);
-    expect(new SenderThrottle(0, () => 0).reserve('A', 100)).toBe(0);
   });
 });
 
