@@ -84,6 +84,11 @@ export function recordPages(router: Router, ui: Ui): void {
     const result = [];
     const base = ui.base(ctx);
     for (const [key, def] of setup) {
+      if (def.type === 'collection') {
+        const panel = await collectionSubpanel(ctx, module, record, key, def);
+        if (panel) result.push(panel);
+        continue;
+      }
       const link = module.links[String(def.get_subpanel_data)];
       if (!link) continue;
       const target = engine.registry.module(link.module);
@@ -115,6 +120,50 @@ export function recordPages(router: Router, ui: Ui): void {
       });
     }
     return result;
+  }
+
+  /**
+   * A subpanel collection (Sugar's History and Activities): the records of every member link the user
+   * may list, newest first, one page of the union. Members fed by a function were left out at load.
+   */
+  async function collectionSubpanel(ctx: Context, module: ModuleDef, record: RecordData, key: string, def: Record<string, unknown>) {
+    const base = ui.base(ctx);
+    const offset = Math.max(0, Number.parseInt(String(ctx.query[`sp_${key}`] ?? '0'), 10) || 0);
+    const links = Object.values((def.collection_list ?? {}) as Record<string, { get_subpanel_data?: string }>).map((m) => module.links[String(m.get_subpanel_data)]).filter(Boolean);
+    if (!links.length) return undefined;
+    const rows: Array<{ target: ModuleDef; record: RecordData }> = [];
+    let more = false;
+    for (const link of links) {
+      const target = engine.registry.module(link.module);
+      if (!target.fields.date_modified || !(await allowed(ctx, target, 'list'))) continue;
+      // Enough of each member to fill this page of the merged list.
+      const page = await engine.records.listRelated(ui.actor(ctx), module.name, record.id, link.name, { maxNum: offset + SUBPANEL_PAGE, orderBy: [{ field: 'date_modified', direction: 'desc' }] });
+      if (page.nextOffset > 0) more = true;
+      rows.push(...page.records.map((r) => ({ target, record: r })));
+    }
+    rows.sort((a, b) => String(b.record.date_modified ?? '').localeCompare(String(a.record.date_modified ?? '')) || String(a.record.id).localeCompare(String(b.record.id)));
+    const shown = rows.slice(offset, offset + SUBPANEL_PAGE);
+    const contexts = new Map<string, FieldContext>();
+    for (const { target } of shown) if (!contexts.has(target.name)) contexts.set(target.name, await fieldContext(ctx, target));
+    const here = (o: number) => { const u = new URL(ctx.originalUrl, 'http://x'); u.searchParams.set(`sp_${key}`, String(o)); return `${u.pathname}${u.search}#subpanel-${key}`; };
+    return {
+      key,
+      title: ui.label(module.name, String(def.title_key ?? key)),
+      headers: ['Name', 'Type', ui.fieldLabel(module.name, 'date_modified')],
+      rows: shown.map(({ target, record: r }) => {
+        const tctx = contexts.get(target.name)!;
+        const name = target.fields.name ? fieldView(tctx, 'name', r) : { ...fieldView(tctx, 'id', r) };
+        return {
+          id: r.id,
+          href: `${base}/${target.name}/${encodeURIComponent(r.id)}`,
+          cells: [{ ...name, link: true }, { ...fieldView(tctx, 'id', r), partial: 'base', display: ui.singular(target.name), link: false }, { ...fieldView(tctx, 'date_modified', r), link: false }],
+        };
+      }),
+      prevHref: offset > 0 ? here(Math.max(0, offset - SUBPANEL_PAGE)) : undefined,
+      nextHref: rows.length > offset + SUBPANEL_PAGE || more ? here(offset + SUBPANEL_PAGE) : undefined,
+      targetModule: undefined,
+      targetLabel: undefined,
+    };
   }
 
   // ---------------------------------------------------------------- detail
