@@ -26,10 +26,10 @@ function asBoolean(value: Json | undefined): boolean | undefined {
 }
 
 /** $dictionary['<Object>'] as vardefs.json's body; templates come from createVardef. */
-export function dictionaryToCane(dictionary: JsonObject, templates: string[] | undefined): JsonObject {
+export function dictionaryToCane(dictionary: JsonObject, templates: string[] | undefined, note?: Note): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(dictionary)) {
-    if (key === 'fields') out.fields = fieldsToCane(value);
+    if (key === 'fields') out.fields = fieldsToCane(value, note);
     else if (key === 'indices') {
       const indices = asList(value).filter(isObject).map((index) => ({ ...index, fields: asList(index.fields) }));
       if (indices.length) out.indices = indices;
@@ -41,16 +41,27 @@ export function dictionaryToCane(dictionary: JsonObject, templates: string[] | u
   return out;
 }
 
-export function fieldsToCane(value: Json | undefined): JsonObject {
+/** Fields keyed by name; Sugar keys a field by its array key, so a differing 'name' gives way to it. */
+export function fieldsToCane(value: Json | undefined, note?: Note): JsonObject {
   const fields: JsonObject = {};
   if (!isObject(value)) return fields;
   for (const [name, field] of Object.entries(value)) {
     if (!isObject(field)) continue;
-    const clean: JsonObject = {};
-    for (const [k, v] of Object.entries(field)) if (!(Array.isArray(v) && v.length === 0)) clean[k] = v;
+    const clean = withoutEmptyArrays(field);
+    if (typeof clean.name === 'string' && clean.name !== name) {
+      note?.(`field '${name}' whose 'name' is '${clean.name}'`, `kept as '${name}' (the key Sugar uses)`);
+      clean.name = name;
+    }
     fields[name] = clean;
   }
   return fields;
+}
+
+/** A PHP `array()` left empty means "none": the key is dropped. */
+export function withoutEmptyArrays(value: JsonObject): JsonObject {
+  const clean: JsonObject = {};
+  for (const [k, v] of Object.entries(value)) if (!(Array.isArray(v) && v.length === 0)) clean[k] = v;
+  return clean;
 }
 
 /** $viewdefs[module]['EditView'|'DetailView'|'QuickCreate']: panels as lists of rows of cells. */

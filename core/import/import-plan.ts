@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../paths';
 import { readJsonFile } from '../metadata/json-file';
+import { applyTemplates } from '../metadata/templates';
+import type { Dictionary, TemplateDef } from '../metadata/types';
 import { toJson, type Json } from './php-array';
 import { PhpScope } from './php-evaluator';
-import { asList, dictionaryToCane, dropdownToCane, fieldsToCane, isObject, stringsToCane, type JsonObject } from './cane-shapes';
+import { asList, dictionaryToCane, dropdownToCane, fieldsToCane, isObject, stringsToCane, withoutEmptyArrays, type JsonObject } from './cane-shapes';
 import { ModuleFiles, moduleLayouts, moduleStrings, subpanelLayoutColumns } from './module-files';
 import { extensionFragments } from './extension-fragments';
 import { phpFiles, subfolders, ImportProblems, type SugarSource } from './sugar-source';
@@ -36,7 +38,13 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
   const filesOf = (m: string) => moduleFiles.get(m) ?? moduleFiles.set(m, new ModuleFiles(source, m, language)).get(m)!;
 
   const sourceModules = source.onlyModule ? [source.onlyModule] : subfolders(source.modulesDir).filter((m) => fs.existsSync(path.join(source.modulesDir!, m, 'vardefs.php')));
-  const imported = sourceModules.filter((m) => !shipped(m));
+  const caneTables = caneOwnTables(caneRoot);
+  const imported = sourceModules.filter((m) => !shipped(m)).filter((m) => {
+    const table = tableOf(source, m);
+    if (!table || !caneTables.has(table)) return true;
+    problems.note(path.join(source.modulesDir!, m), `module ${m}, whose table '${table}' is one of Cane's own tables`, 'not imported');
+    return false;
+  });
   if (source.onlyModule && shipped(source.onlyModule)) problems.note(path.join(source.modulesDir!, source.onlyModule), `module ${source.onlyModule}, which Cane ships`, 'not imported; import the custom/ tree to bring its customisations');
   const customised = [...new Set([...subfolders(source.customDir && path.join(source.customDir, 'modules')), ...subfolders(source.customDir && path.join(source.customDir, 'Extension', 'modules'))])]
     .filter((m) => shipped(m) && filesOf(m).hasCustomisations());
@@ -93,9 +101,12 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
 
   const dropdownsUsed = new Set<string>();
   for (const v of vardefs.values()) {
-    const body = dictionaryToCane(v.dictionary, v.templates);
+    const body = dictionaryToCane(v.dictionary, v.templates, (what, instead) => problems.note(filesOf(v.module).baseVardefs()[0], what, instead));
     files.set(`modules/${v.module}/vardefs.json`, { [v.objectName]: body });
-    for (const field of Object.values(isObject(body.fields) ? body.fields : {})) if (isObject(field) && typeof field.options === 'string') dropdownsUsed.add(field.options);
+    // Templates bring enum fields too (issue's type_dom, status_dom …): their dropdowns are needed as well.
+    const withTemplates = applyTemplates(body as Dictionary, { module: v.module, objectName: v.objectName, table: String(body.table ?? v.module.toLowerCase()) },
+      (t) => readJsonFile(path.join(caneRoot, 'metadata', 'templates', t, 'vardefs.json')) as TemplateDef);
+    for (const field of Object.values(withTemplates.fields ?? {})) if (typeof field.options === 'string') dropdownsUsed.add(field.options);
   }
   for (const m of new Set([...importedNow, ...customised])) {
     const isImported = importedNow.includes(m);
@@ -125,6 +136,24 @@ function dictionaryOf(scope: PhpScope, module: string): { objectName: string; di
   return { objectName, dictionary: all[objectName] as JsonObject };
 }
 
+/** Tables Cane declares outside modules (metadata/tables, metadata/relationships). */
+function caneOwnTables(caneRoot: string): Set<string> {
+  const tables = new Set<string>();
+  for (const kind of ['tables', 'relationships']) {
+    const dir = path.join(caneRoot, 'metadata', kind);
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith('.json')) : []) {
+      for (const def of Object.values(readJsonFile(path.join(dir, f)) as Record<string, { table?: string }>)) if (def.table) tables.add(def.table);
+    }
+  }
+  return tables;
+}
+
+/** The table a module's vardefs.php names, read without evaluating (a cheap look before the import). */
+function tableOf(source: SugarSource, module: string): string | undefined {
+  const file = path.join(source.modulesDir!, module, 'vardefs.php');
+  return /'table'\s*=>\s*'([A-Za-z0-9_]+)'/.exec(fs.readFileSync(file, 'utf8'))?.[1];
+}
+
 function knownTemplates(names: string[], caneRoot: string, unknown: (t: string) => void): string[] {
   return names.filter((t) => {
     const ok = t === 'default' || fs.existsSync(path.join(caneRoot, 'metadata', 'templates', t, 'vardefs.json'));
@@ -142,7 +171,7 @@ function joinTableFiles(source: SugarSource, problems: ImportProblems, touchesIm
     for (const [name, def] of Object.entries(all)) {
       if (!isObject(def) || !isObject(def.relationships) || !Object.values(def.relationships).some(touchesImported)) continue;
       if (fs.existsSync(path.join(caneRoot, 'metadata', 'relationships', `${name}.json`))) continue;
-      const table: JsonObject = { table: def.table ?? name, fields: asList(def.fields).filter(isObject).map((f) => fieldsToCane({ f }).f) };
+      const table: JsonObject = { table: def.table ?? name, fields: asList(def.fields).filter(isObject).map(withoutEmptyArrays) };
       const indices = asList(def.indices).filter(isObject).map((i) => ({ ...i, fields: asList(i.fields) }));
       if (indices.length) table.indices = indices;
       table.relationships = def.relationships;

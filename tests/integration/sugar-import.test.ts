@@ -94,6 +94,32 @@ describe('cane import:sugar', () => {
     expect(report).toMatch(/14 to write, 0 unchanged/);
   });
 
+  it("carries the dropdowns a template's fields use, keeps a field under its key, and leaves out modules on Cane's own tables", () => {
+    const source = tempDir('templates');
+    const write = (file: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(source, file)), { recursive: true });
+      fs.writeFileSync(path.join(source, file), text);
+    };
+    write('modules/Tickets/vardefs.php', `<?php
+$dictionary['Ticket'] = array('table' => 'tickets', 'fields' => array('odd' => array('name' => 'other', 'type' => 'varchar', 'len' => 20)));
+VardefManager::createVardef('Tickets', 'Ticket', array('default', 'issue'));`);
+    write('modules/Configs/vardefs.php', "<?php\n$dictionary['Config'] = array('table' => 'config', 'fields' => array());");
+    write('include/language/en_us.lang.php', `<?php
+$app_list_strings['ticket_type_dom'] = array('a' => 'A');
+$app_list_strings['ticket_status_dom'] = array('new' => 'New');
+$app_list_strings['ticket_priority_dom'] = array('P1' => 'High');
+$app_list_strings['ticket_resolution_dom'] = array('' => '', 'fixed' => 'Fixed');`);
+    const customDir = tempDir('templates-out');
+    const report = formatImportReport(importSugar(source, { customDir }));
+    expect(report).toContain("skipped: modules/Tickets/vardefs.php: field 'odd' whose 'name' is 'other' — kept as 'odd' (the key Sugar uses)");
+    expect(report).toContain("skipped: modules/Configs: module Configs, whose table 'config' is one of Cane's own tables — not imported");
+    const registry = loadRegistry({ customDir });
+    expect(registry.module('Tickets').fields.odd.name).toBe('odd');
+    expect(registry.module('Tickets').fields.status.options).toBe('ticket_status_dom');
+    expect(registry.dropdown('ticket_resolution_dom')).toEqual({ '': '', fixed: 'Fixed' });
+    expect(registry.modules.has('Configs')).toBe(false);
+  });
+
   it('imports a single modules/<Module> folder', () => {
     const customDir = tempDir('one');
     const result = importSugar(path.join(fixture, 'modules', 'Gadgets'), { customDir });
