@@ -158,7 +158,22 @@ export function subpanelsToCane(
       continue;
     }
     if (raw.collection_list !== undefined || raw.type === 'collection') {
-      note(`subpanel '${name}' that collects several modules`, 'left out');
+      // A collection (History, Activities) is kept; members fed by PHP functions are left out.
+      const members: JsonObject = {};
+      for (const [member, source] of Object.entries(isObject(raw.collection_list) ? raw.collection_list : {})) {
+        const from = isObject(source) ? source.get_subpanel_data : undefined;
+        if (typeof from === 'string' && from.startsWith('function:')) note(`member '${member}' of subpanel '${name}' whose rows come from the PHP function ${from.slice('function:'.length)}`, 'left out');
+        else if (isObject(source)) members[member] = source;
+      }
+      if (!Object.keys(members).length) {
+        note(`subpanel '${name}' whose members all come from PHP functions`, 'left out');
+        continue;
+      }
+      const collection: JsonObject = { ...raw, type: 'collection', collection_list: members };
+      if (typeof collection.sort_order === 'string') collection.sort_order = collection.sort_order.toLowerCase();
+      if (typeof collection.order === 'string') collection.order = Number(collection.order);
+      if (collection.top_buttons !== undefined) collection.top_buttons = asList(collection.top_buttons);
+      out[name] = collection;
       continue;
     }
     if (typeof raw.module !== 'string' || typeof data !== 'string') {

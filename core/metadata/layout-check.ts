@@ -7,7 +7,8 @@ const SEARCH_PSEUDO_FIELDS = new Set(['current_user_only', 'favorites_only']);
 /**
  * Layout cells and list columns must name fields of the module: a typo stops start-up. What Sugar
  * itself tolerates is kept or left out with a note instead: cells drawn by customCode, search entries
- * backed by SearchFields.php (which Cane does not read), and subpanels fed by PHP functions.
+ * backed by SearchFields.php (which Cane does not read), list columns PHP computes (related_fields,
+ * customCode), and subpanels fed by PHP functions.
  * Returns the layout to use.
  */
 export function checkLayoutFields(
@@ -16,8 +17,13 @@ export function checkLayoutFields(
 ): Record<string, unknown> {
   const known = (name: string) => name in fields;
   if (view === 'list') {
-    for (const column of Object.keys(layout)) {
-      if (!known(column.toLowerCase())) throw new MetadataError(file, `${base}/${column}`, 'field', `'${column.toLowerCase()}' is not a field of ${module}`);
+    for (const [column, def] of Object.entries(layout)) {
+      if (known(column.toLowerCase())) continue;
+      // A column whose value PHP computes (get_list_view_data: related_fields, customCode) is Sugar's, not a typo.
+      const computed = typeof def === 'object' && def !== null && ('related_fields' in def || 'customCode' in def);
+      if (!computed) throw new MetadataError(file, `${base}/${column}`, 'field', `'${column.toLowerCase()}' is not a field of ${module}`);
+      warn(`${file}: ${base}/${column}: '${column.toLowerCase()}' is a column PHP computes, not a field of ${module}; left out of the list`);
+      delete layout[column];
     }
   } else if (view === 'detail' || view === 'edit' || view === 'quickcreate') {
     for (const [panel, rows] of Object.entries((layout as { panels: Record<string, unknown[][]> }).panels)) {

@@ -4,7 +4,7 @@ import { fieldLabelKeys, findLabel, humanise, panelLabelKeys } from './labels';
 import { cellLabel, cellName } from './layout-cells';
 
 export interface MetadataProblem {
-  rule: 'unknown_module' | 'missing_label';
+  rule: 'unknown_module' | 'unknown_relationship' | 'missing_label';
   module?: string;
   message: string;
 }
@@ -13,8 +13,9 @@ export interface MetadataProblem {
 const ABSENT_SUITE_MODULES = new Set(['SecurityGroups']);
 
 /**
- * What loads but is probably a mistake: relationships naming a module that is not defined (their
- * links are disabled; a typo in rhs_module looks just like this) and labels with no string (pages
+ * What loads but is probably a mistake: relationships naming a module that is not defined and links
+ * naming a relationship no module declares (their links are disabled; a typo looks just like this),
+ * and labels with no string (pages
  * show a humanised key instead).
  */
 export function checkMetadata(registry: Registry): MetadataProblem[] {
@@ -23,6 +24,13 @@ export function checkMetadata(registry: Registry): MetadataProblem[] {
     for (const side of ['lhs_module', 'rhs_module'] as const) {
       if (!registry.modules.has(rel[side]) && !ABSENT_SUITE_MODULES.has(rel[side])) {
         problems.push({ rule: 'unknown_module', message: `relationship '${rel.name}' (${rel.file} or its overlays) names ${side} '${rel[side]}', which is not a module; its links are disabled` });
+      }
+    }
+  }
+  for (const m of registry.modules.values()) {
+    for (const [name, field] of Object.entries(m.fields)) {
+      if (field.type === 'link' && field.relationship && !registry.relationships.has(field.relationship)) {
+        problems.push({ rule: 'unknown_relationship', module: m.name, message: `${m.name}.${name}: relationship '${field.relationship}' is declared by no module; the link is disabled` });
       }
     }
   }

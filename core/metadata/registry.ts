@@ -262,9 +262,11 @@ class RegistryBuilder {
     const pointer = (field: string, attr?: string) => `/${objectName}/fields/${field}${attr ? `/${attr}` : ''}`;
 
     for (const [name, field] of Object.entries(fields)) {
-      // A Studio field naming a dropdown Cane does not have keeps its values, unchecked, rather than stop the start.
-      if (this.fieldOrigin.get(`${module}.${name}`) === 'fields_meta_data' && field.options !== undefined && !dropdowns[field.options]) {
-        this.warn(`${module}.${name}: dropdown '${field.options}' of this Studio field is not defined; its values are not checked`);
+      // A field naming a dropdown Cane does not have (a Studio field, or one SuiteCRM fills in at run
+      // time such as aor_moduleList) keeps its values, unchecked, rather than stop the start, as Sugar does.
+      const kind = valueKind(field);
+      if ((kind === 'enum' || kind === 'multienum') && field.options !== undefined && !dropdowns[field.options] && !field.function) {
+        this.warn(`${module}.${name}: dropdown '${field.options}' is not defined in app_list_strings; its values are not checked`);
         fields[name] = { ...field, options: undefined };
       }
     }
@@ -273,10 +275,6 @@ class RegistryBuilder {
       if (!IDENTIFIER.test(name)) throw new MetadataError(origin(name), pointer(name), 'pattern', `'${name}' is not a valid field name`);
       if (isStored(field) && !isKnownPhysicalType(physicalType(field))) {
         throw new MetadataError(origin(name), pointer(name, 'dbType'), 'type', `no column type for '${physicalType(field)}'; give the field a dbType`);
-      }
-      const kind = valueKind(field);
-      if ((kind === 'enum' || kind === 'multienum') && field.options !== undefined && !dropdowns[field.options] && !field.function) {
-        throw new MetadataError(origin(name), pointer(name, 'options'), 'options', `dropdown '${field.options}' is not defined in app_list_strings`);
       }
       if (field.type === 'link') {
         const link = this.resolveLink(module, field, relationships, moduleNames, origin(name), pointer(name, 'relationship'));
@@ -287,10 +285,12 @@ class RegistryBuilder {
       if ((field.type === 'relate' || field.type === 'parent') && field.id_name && !fields[field.id_name]) {
         throw new MetadataError(origin(name), pointer(name, 'id_name'), 'id_name', `'${field.id_name}' is not a field of ${module}`);
       }
-      if (field.type === 'relate' && typeof field.link === 'string' && !fields[field.link]) {
-        throw new MetadataError(origin(name), pointer(name, 'link'), 'link', `'${field.link}' is not a link field of ${module}`);
+      if (field.type === 'relate' && typeof field.link === 'string' && !links[field.link]) {
+        // As in Sugar, a relate field whose link is missing or disabled only loses its name lookup through the link.
+        this.warn(`${module}.${name}: '${field.link}' is not a link of ${module}${fields[field.link] ? ' that loaded' : ''}; the relate field does not follow it`);
       }
-      for (const part of field.db_concat_fields ?? []) {
+      // On a relate field the parts are the related module's columns (Calls.contact_name: first_name, last_name).
+      for (const part of field.type === 'relate' ? [] : field.db_concat_fields ?? []) {
         if (!fields[part]) throw new MetadataError(origin(name), pointer(name, 'db_concat_fields'), 'db_concat_fields', `'${part}' is not a field of ${module}`);
       }
     }
@@ -335,7 +335,12 @@ class RegistryBuilder {
   ): LinkDef | undefined {
     if (!field.relationship) throw new MetadataError(file, pointer, 'required', `link '${field.name}' needs a relationship`);
     const rel = relationships.get(field.relationship);
-    if (!rel) throw new MetadataError(file, pointer, 'relationship', `relationship '${field.relationship}' is not declared`);
+    if (!rel) {
+      // Declared in a module that is not here (SuiteCRM's Cases for AOP_Case_Events …), or a typo:
+      // the link is disabled, as Sugar's would not load; metadata:check reports it.
+      this.warn(`${module}.${field.name}: relationship ${field.relationship} is not declared by any module; link disabled`);
+      return undefined;
+    }
     const missing = [rel.lhs_module, rel.rhs_module].find((m) => !moduleNames.has(m));
     if (missing) {
       this.warn(`${module}.${field.name}: relationship ${rel.name} needs module ${missing}, which is not installed; link disabled`);

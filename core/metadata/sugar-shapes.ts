@@ -64,7 +64,13 @@ function normalizeDictionary(dictionary: unknown) {
   if ('fields' in dictionary) dictionary.fields = asMap(dictionary.fields);
   const fields = Array.isArray(dictionary.fields) ? dictionary.fields : isPlainObject(dictionary.fields) ? Object.values(dictionary.fields) : [];
   fields.forEach(normalizeField);
-  if ('relationships' in dictionary) dictionary.relationships = mapValues(asMap(dictionary.relationships), (r) => (normalizeRelationship(r), r));
+  if ('relationships' in dictionary) {
+    dictionary.relationships = mapValues(asMap(dictionary.relationships), (r) => (normalizeRelationship(r), r));
+    // A scalar among the relationships is a dictionary key misplaced in SuiteCRM's own files (FP_Event_Locations): Sugar ignores it.
+    if (isPlainObject(dictionary.relationships)) {
+      for (const [name, value] of Object.entries(dictionary.relationships)) if (!isPlainObject(value)) delete dictionary.relationships[name];
+    }
+  }
   if (dictionary.indices !== undefined) dictionary.indices = asList(dictionary.indices);
   if (Array.isArray(dictionary.indices)) dictionary.indices.forEach(normalizeIndex);
   for (const flag of ['audited', 'optimistic_locking', 'unified_search', 'unified_search_default_enabled', 'duplicate_merge']) {
@@ -121,11 +127,20 @@ function normalizeListView(columns: unknown): unknown {
 function normalizePanelLayout(layout: unknown): unknown {
   if (!isPlainObject(layout)) return layout;
   if (isPlainObject(layout.templateMeta) && 'widths' in layout.templateMeta) layout.templateMeta.widths = asList(layout.templateMeta.widths);
+  if (isPlainObject(layout.templateMeta)) {
+    const meta = layout.templateMeta;
+    if (isPlainObject(meta.form) && isPlainObject(meta.form.buttons)) meta.form.buttons = Object.values(meta.form.buttons);
+    // A list entry among templateMeta's keys (Documents' detail view has one) is PHP left-over: Sugar ignores it.
+    for (const key of Object.keys(meta)) if (/^\d+$/.test(key)) delete meta[key];
+  }
   layout.panels = mapValues(layout.panels, (rows) => {
     const list = asList(rows);
     if (!Array.isArray(list)) return list;
     // A row may be one bare cell (`'name'`), or cells keyed explicitly.
-    return list.map((row) => (typeof row === 'string' || row === null ? [row] : isPlainObject(row) && !Array.isArray(asList(row)) ? [row] : asList(row)));
+    const rowsOf = list.map((row) => (typeof row === 'string' || row === null ? [row] : isPlainObject(row) && !Array.isArray(asList(row)) ? [row] : asList(row)));
+    // An empty PHP array as a cell's displayParams is an empty map.
+    for (const row of rowsOf) if (Array.isArray(row)) for (const cell of row) if (isPlainObject(cell) && 'displayParams' in cell) cell.displayParams = asMap(cell.displayParams);
+    return rowsOf;
   });
   return layout;
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MetadataError } from '../../core/errors';
 import { loadRegistry } from '../../core/metadata/registry';
+import { checkMetadata } from '../../core/metadata/metadata-check';
 import { applyTemplates } from '../../core/metadata/templates';
 import type { TemplateDef } from '../../core/metadata/types';
 
@@ -89,12 +90,21 @@ describe('invalid metadata stops start-up, naming file, pointer and rule', () =>
     expect(typo.rule).toBe('additionalProperties');
   });
 
-  it('unknown dropdowns, relationships, templates, fields in layouts and index columns', () => {
-    const dropdown = loadError({ 'modules/Accounts/vardefs.json': { Account: { fields: { tier_c: { type: 'enum', options: 'nope_dom' } } } } });
-    expect([dropdown.pointer, dropdown.rule]).toEqual(['/Account/fields/tier_c/options', 'options']);
-    expect(dropdown.file).toMatch(/custom-.*modules\/Accounts\/vardefs\.json$/);
-    const rel = loadError({ 'modules/Accounts/vardefs.json': { Account: { fields: { things: { type: 'link', relationship: 'account_things' } } } } });
-    expect(rel.message).toContain("relationship 'account_things' is not declared");
+  it('loads, as Sugar does, a field naming an unknown dropdown or relationship, with a note that metadata:check reports', () => {
+    const notes: string[] = [];
+    const loaded = loadRegistry({ warn: (m) => notes.push(m), customDir: customDir({ 'modules/Accounts/vardefs.json': { Account: { fields: {
+      tier_c: { type: 'enum', options: 'nope_dom' }, things: { type: 'link', relationship: 'account_things' },
+    } } } }) });
+    expect(notes).toEqual(expect.arrayContaining([
+      "Accounts.tier_c: dropdown 'nope_dom' is not defined in app_list_strings; its values are not checked",
+      'Accounts.things: relationship account_things is not declared by any module; link disabled',
+    ]));
+    expect(loaded.module('Accounts').fields.tier_c.options).toBeUndefined();
+    expect(loaded.module('Accounts').links.things).toBeUndefined();
+    expect(checkMetadata(loaded).filter((p) => p.rule === 'unknown_relationship').map((p) => p.message)).toEqual(["Accounts.things: relationship 'account_things' is declared by no module; the link is disabled"]);
+  });
+
+  it('unknown templates, fields in layouts and index columns', () => {
     const template = loadError({ 'modules/Widgets/vardefs.json': { Widget: { table: 'widgets', templates: ['basic', 'gadget'] } } });
     expect(template.rule).toBe('enum');
     const layout = loadError({ 'modules/Accounts/metadata/listviewdefs.json': { Accounts: { NAME: { label: 'LBL_NAME' }, NMAE: { label: 'x' } } } });
