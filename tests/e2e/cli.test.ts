@@ -32,10 +32,10 @@ describe('cane command line', () => {
   it('metadata:check names the file, pointer and rule of broken metadata', () => {
     const { dir, env } = scratch();
     fs.mkdirSync(path.join(dir, 'custom', 'modules', 'Accounts'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'custom', 'modules', 'Accounts', 'vardefs.json'), JSON.stringify({ Account: { fields: { tier_c: { type: 'enum', options: 'tier_dom' } } } }));
+    fs.writeFileSync(path.join(dir, 'custom', 'modules', 'Accounts', 'vardefs.json'), JSON.stringify({ Account: { fields: { tier_c: { type: 'enum', options: 'tier_dom', lenght: 20 } } } }));
     const result = spawnSync(tsx, [cli, 'metadata:check'], { env, encoding: 'utf8' });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("custom/modules/Accounts/vardefs.json at /Account/fields/tier_c/options: dropdown 'tier_dom' is not defined in app_list_strings (options)");
+    expect(result.stderr).toContain("custom/modules/Accounts/vardefs.json at /Account/fields/tier_c: unknown key 'lenght' (additionalProperties)");
   });
 
   it('manages users and roles from the shell', () => {
