@@ -92,35 +92,9 @@ export function checkEmailInput(input: EmailInput, current: EmailEntry[]): Field
   return problems;
 }
 
-/** Every record's addresses, primary first, then in the order they were added. */
-export async function readEmails(knex: Knex, module: string, ids: string[]): Promise<Map<string, EmailEntry[]>> {
-  const byId = new Map<string, EmailEntry[]>();
-  if (!ids.length) return byId;
-  const rows: Array<Record<string, unknown>> = await knex('email_addr_bean_rel as r')
-    .join('email_addresses as a', 'a.id', 'r.email_address_id')
-    .whereIn('r.bean_id', ids).andWhere({ 'r.bean_module': module, 'r.deleted': 0, 'a.deleted': 0 })
-    .orderBy([{ column: 'r.primary_address', order: 'desc' }, { column: 'r.date_created' }, { column: 'r.id' }])
-    .select('r.bean_id', 'a.email_address', 'r.primary_address', 'r.reply_to_address', 'a.opt_out', 'a.invalid_email');
-  for (const row of rows) {
-    const id = String(row.bean_id);
-    if (!byId.has(id)) byId.set(id, []);
-    byId.get(id)!.push({
-      email_address: String(row.email_address ?? ''),
-      primary_address: isTruthy(row.primary_address),
-      reply_to_address: isTruthy(row.reply_to_address),
-      opt_out: isTruthy(row.opt_out),
-      invalid_email: isTruthy(row.invalid_email),
-    });
-  }
-  return byId;
-}
-
-/**
- * The records' addresses as Sugar's `email_addresses` link lists them (v4_1 link_name_to_fields_array):
- * the address row's fields plus the link's primary_address and reply_to_address, as Sugar's strings.
- */
-export async function emailAddressLinkRows(knex: Knex, module: string, ids: string[]): Promise<Map<string, Array<Record<string, string>>>> {
-  const byId = new Map<string, Array<Record<string, string>>>();
+/** The address rows of the records, grouped by record: primary first, then in the order they were added. */
+async function addressRowsByRecord(knex: Knex, module: string, ids: string[]): Promise<Map<string, Array<Record<string, unknown>>>> {
+  const byId = new Map<string, Array<Record<string, unknown>>>();
   if (!ids.length) return byId;
   const rows: Array<Record<string, unknown>> = await knex('email_addr_bean_rel as r')
     .join('email_addresses as a', 'a.id', 'r.email_address_id')
@@ -130,13 +104,35 @@ export async function emailAddressLinkRows(knex: Knex, module: string, ids: stri
   for (const row of rows) {
     const id = String(row.bean_id);
     if (!byId.has(id)) byId.set(id, []);
-    const flag = (v: unknown) => (isTruthy(v) ? '1' : '0');
-    byId.get(id)!.push({
-      id: String(row.id), email_address: String(row.email_address ?? ''), email_address_caps: String(row.email_address_caps ?? ''),
-      opt_out: flag(row.opt_out), invalid_email: flag(row.invalid_email), primary_address: flag(row.primary_address), reply_to_address: flag(row.reply_to_address),
-    });
+    byId.get(id)!.push(row);
   }
   return byId;
+}
+
+const regroup = <T>(byId: Map<string, Array<Record<string, unknown>>>, shape: (row: Record<string, unknown>) => T) =>
+  new Map([...byId].map(([id, rows]) => [id, rows.map(shape)]));
+
+/** Every record's addresses, primary first, then in the order they were added. */
+export async function readEmails(knex: Knex, module: string, ids: string[]): Promise<Map<string, EmailEntry[]>> {
+  return regroup(await addressRowsByRecord(knex, module, ids), (row) => ({
+    email_address: String(row.email_address ?? ''),
+    primary_address: isTruthy(row.primary_address),
+    reply_to_address: isTruthy(row.reply_to_address),
+    opt_out: isTruthy(row.opt_out),
+    invalid_email: isTruthy(row.invalid_email),
+  }));
+}
+
+/**
+ * The records' addresses as Sugar's `email_addresses` link lists them (v4_1 link_name_to_fields_array):
+ * the address row's fields plus the link's primary_address and reply_to_address, as Sugar's strings.
+ */
+export async function emailAddressLinkRows(knex: Knex, module: string, ids: string[]): Promise<Map<string, Array<Record<string, string>>>> {
+  const flag = (v: unknown) => (isTruthy(v) ? '1' : '0');
+  return regroup(await addressRowsByRecord(knex, module, ids), (row) => ({
+    id: String(row.id), email_address: String(row.email_address ?? ''), email_address_caps: String(row.email_address_caps ?? ''),
+    opt_out: flag(row.opt_out), invalid_email: flag(row.invalid_email), primary_address: flag(row.primary_address), reply_to_address: flag(row.reply_to_address),
+  }));
 }
 
 /** The values of the e-mail fields for a record's addresses. */

@@ -4,6 +4,7 @@ import { createCrm, type Crm, type CrmOptions } from '../../core/app/create-crm'
 import { silentLogger } from '../../core/logger';
 import { RoleAdmin } from '../../core/security/roles';
 import { createUser } from '../../core/security/users';
+import { md5Hex } from '../../core/security/passwords';
 import { describeEachKind } from './databases';
 
 export interface ApiResponse<T = any> {
@@ -20,6 +21,8 @@ export interface TestServer {
   login(userName: string, password: string): Promise<string>;
   /** POST to the v4_1 endpoint with Sugar's form fields. */
   v4(method: string, restData: unknown): Promise<any>;
+  /** A v4_1 session id for the user (the password MD5-hashed, as Sugar's clients send it). */
+  v4Login(userName: string, password: string): Promise<string>;
 }
 
 export async function startServer(crm: Crm): Promise<{ url: string; close: () => Promise<void> }> {
@@ -49,6 +52,11 @@ export function client(crm: Crm, url: string): TestServer {
       const res = await call('POST', '/rest/v10/oauth2/token', { body: { grant_type: 'password', client_id: 'sugar', client_secret: '', username: userName, password, platform: 'base' } });
       if (res.status !== 200) throw new Error(`login failed: ${JSON.stringify(res.body)}`);
       return res.body.access_token;
+    },
+    async v4Login(userName, password) {
+      const res = await this.v4('login', { user_auth: { user_name: userName, password: md5Hex(password) }, application_name: 'tests' });
+      if (!res.id) throw new Error(`v4_1 login failed: ${JSON.stringify(res)}`);
+      return res.id;
     },
     async v4(method, restData) {
       const form = new URLSearchParams({ method, input_type: 'JSON', response_type: 'JSON', rest_data: JSON.stringify(restData) });

@@ -1,4 +1,3 @@
-import { md5Hex } from '../../core/security/passwords';
 import { describeEachServer } from '../helpers/crm';
 
 // search_by_module(session, search_string, modules, offset, max_results, assigned_user_id, select_fields,
@@ -9,7 +8,7 @@ describeEachServer('legacy REST v4_1 search_by_module and get_entry_list options
   type Found = { entry_list: Array<{ name: string; records: Array<Record<string, { name: string; value: string }>> }> };
 
   beforeAll(async () => {
-    session = (await v4('login', [{ user_name: 'admin', password: md5Hex('secret-admin') }, 'tests', []])).id;
+    session = await get().v4Login('admin', 'secret-admin');
     await v4('set_entries', [session, 'Accounts', [{ name: 'Zephyr Search One' }, { name: 'Zephyr Search Two', assigned_user_id: '1' }, { name: 'Other Zephyr' }]]);
     await v4('set_entry', [session, 'Contacts', { last_name: 'Zephyrson' }]);
   });

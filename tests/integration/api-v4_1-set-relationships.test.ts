@@ -1,4 +1,3 @@
-import { md5Hex } from '../../core/security/passwords';
 import { describeEachServer } from '../helpers/crm';
 
 /** v4_1 set_relationships(session, module_names, module_ids, link_field_names, related_ids, name_value_lists, delete_array). */
@@ -6,7 +5,7 @@ describeEachServer('legacy REST v4_1 set_relationships', (get) => {
   let session = '';
   const v4 = (method: string, data: unknown) => get().v4(method, data);
   beforeAll(async () => {
-    session = (await v4('login', [{ user_name: 'admin', password: md5Hex('secret-admin') }, 'tests', []])).id;
+    session = await get().v4Login('admin', 'secret-admin');
   });
 
   it('relates several pairs in one call, counts each entry as SuiteCRM does, and adds nothing twice when repeated', async () => {

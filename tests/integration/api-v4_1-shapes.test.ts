@@ -1,4 +1,3 @@
-import { md5Hex } from '../../core/security/passwords';
 import { describeEachServer } from '../helpers/crm';
 
 // The answer shapes SuiteCRM 7 gives and its clients parse (reference: service/v4_1, service/core).
@@ -7,7 +6,7 @@ describeEachServer('legacy REST v4_1 answer shapes', (get) => {
   const v4 = (method: string, data: unknown) => get().v4(method, data);
 
   beforeAll(async () => {
-    session = (await v4('login', [{ user_name: 'admin', password: md5Hex('secret-admin') }, 'tests', []])).id;
+    session = await get().v4Login('admin', 'secret-admin');
   });
 
   it('get_entry and get_entries give relationship_list as one list of {name, records} per entry', async () => {

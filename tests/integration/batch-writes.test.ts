@@ -1,4 +1,3 @@
-import { md5Hex } from '../../core/security/passwords';
 import { describeEachServer, loginWithRole } from '../helpers/crm';
 import { session } from '../helpers/ui-session';
 
@@ -8,7 +7,7 @@ describeEachServer('multi-record writes', (get) => {
   let sessionId = '';
   beforeAll(async () => {
     admin = await get().login('admin', 'secret-admin');
-    sessionId = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 't' })).id;
+    sessionId = await get().v4Login('admin', 'secret-admin');
   });
   const countContacts = async (lastName: string) => Number((await get().crm.engine.db.knex('contacts').where({ last_name: lastName, deleted: 0 }).count({ n: '*' }))[0].n);
 

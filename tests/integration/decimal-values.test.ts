@@ -1,5 +1,4 @@
 import { describeEachServer } from '../helpers/crm';
-import { md5Hex } from '../../core/security/passwords';
 
 const deal = (amount: unknown) => ({ name: 'Deal', amount, date_closed: '2026-09-30', sales_stage: 'Prospecting' });
 const campaign = (impressions: unknown) => ({ name: 'Campaign', status: 'Active', campaign_type: 'SMS', end_date: '2026-04-01', impressions });
@@ -10,7 +9,7 @@ describeEachServer('currency and whole numbers keep their exact value or are ref
   let session = '';
   beforeAll(async () => {
     token = await get().login('admin', 'secret-admin');
-    session = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 'test' })).id;
+    session = await get().v4Login('admin', 'secret-admin');
   });
   const api = (method: string, path: string, body?: unknown) => get().call(method, `/rest/v10${path}`, { token, body });
 

@@ -1,4 +1,3 @@
-import { md5Hex } from '../../core/security/passwords';
 import { describeEachServer, type TestServer } from '../helpers/crm';
 
 /**
@@ -17,7 +16,7 @@ function clientSpec(get: () => TestServer) {
   let session = '';
   beforeAll(async () => {
     token = await get().login('admin', 'secret-admin');
-    session = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 'spec' })).id;
+    session = await get().v4Login('admin', 'secret-admin');
   });
   const api = (method: string, path: string, body?: unknown) => get().call(method, `/rest/v10${path}`, { token, body });
 

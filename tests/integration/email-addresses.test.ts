@@ -1,4 +1,3 @@
-import { md5Hex } from '../../core/security/passwords';
 import { describeEachServer } from '../helpers/crm';
 
 /** Issue 13, item 2: Sugar's e-mail model — email_addresses and email_addr_bean_rel behind email1, email2, email, email_opt_out and invalid_email. */
@@ -8,7 +7,7 @@ describeEachServer('e-mail addresses as Sugar keeps them', (get) => {
   const knex = () => get().crm.engine.db.knex;
   beforeAll(async () => {
     token = await get().login('admin', 'secret-admin');
-    session = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 't' })).id;
+    session = await get().v4Login('admin', 'secret-admin');
   });
   const api = (method: string, path: string, body?: unknown) => get().call(method, `/rest/v10${path}`, { token, body });
 

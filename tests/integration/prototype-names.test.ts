@@ -1,5 +1,4 @@
 import { describeEachServer } from '../helpers/crm';
-import { md5Hex } from '../../core/security/passwords';
 
 /** Every name Object.prototype answers to: user input must never reach them through a lookup. */
 const NAMES = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupGetter__'];
@@ -10,7 +9,7 @@ describeEachServer('names of Object.prototype as field, link, module, operator a
   let account = '';
   beforeAll(async () => {
     token = await get().login('admin', 'secret-admin');
-    session = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 'test' })).id;
+    session = await get().v4Login('admin', 'secret-admin');
     account = (await get().call('POST', '/rest/v10/Accounts', { token, body: { name: 'Proto' } })).body.id;
   });
   const v10 = (method: string, path: string, body?: unknown) => get().call(method, `/rest/v10${path}`, { token, body });

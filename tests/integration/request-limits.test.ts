@@ -1,5 +1,4 @@
 import { describeEachServer } from '../helpers/crm';
-import { md5Hex } from '../../core/security/passwords';
 
 /** The request body as text: built without recursion, as an attacker would send it. */
 const nested = (op: '$and' | '$or', depth: number) => `{"filter":[${`{"${op}":[`.repeat(depth)}{"name":"x"}${']}'.repeat(depth)}]}`;
@@ -25,7 +24,7 @@ describeEachServer('limits on filters and paging answer 4xx, never 500', (get) =
     const res = await get().call('GET', '/rest/v10/Accounts?offset=100000000000000000000', { token });
     expect(res.status).toBe(422);
     expect(res.body.error_message).toMatch(/offset must be a whole number/);
-    const session = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 'test' })).id;
+    const session = await get().v4Login('admin', 'secret-admin');
     const legacy = await get().v4('get_entry_list', { session, module_name: 'Accounts', query: '', order_by: '', offset: 1e20, select_fields: ['name'], max_results: 5, deleted: 0 });
     expect(JSON.stringify(legacy)).not.toMatch(/Internal Error/);
     expect(JSON.stringify(legacy)).toMatch(/offset must be a whole number/);
@@ -36,7 +35,7 @@ describeEachServer('limits on filters and paging answer 4xx, never 500', (get) =
     const res = await get().call('PUT', '/rest/v10/Accounts/MassUpdate', { token, body: { massupdate_params: { uid, industry: 'Banking' } } });
     expect(res.status).toBe(422);
     expect(res.body.error_message).toMatch(/At most 5000 records can be written in one call, got 5001/);
-    const session = (await get().v4('login', { user_auth: { user_name: 'admin', password: md5Hex('secret-admin') }, application_name: 'test' })).id;
+    const session = await get().v4Login('admin', 'secret-admin');
     const legacy = await get().v4('set_entries', { session, module_name: 'Accounts', name_value_lists: uid.map((name) => [{ name: 'name', value: name }]) });
     expect(legacy.number).toBe(1001);
     expect(await get().crm.engine.db.knex('accounts').where('name', 'like', 'id-%').count({ n: '*' }).then((r) => Number(r[0].n))).toBe(0);
