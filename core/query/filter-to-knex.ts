@@ -8,6 +8,7 @@ import { normalizeInput, toStorage, type FieldValue } from '../records/values';
 import { DATE_RANGES, dateRange, type DateRangeName } from './date-ranges';
 import { fieldColumn } from '../records/custom-fields';
 import { favoritesQuery } from '../records/favorites';
+import { likePattern } from './like-pattern';
 
 /** Sugar's v10 filter: an array of objects whose keys are ANDed. */
 export type Filter = FilterClause[];
@@ -29,13 +30,16 @@ const FIELD_OPERATORS = new Set([
   '$empty', '$not_empty', '$lt', '$lte', '$gt', '$gte', '$between', '$dateBetween', '$dateRange',
 ]);
 
-/**
- * Compiles a Sugar v10 filter into where clauses on a knex query. Field names must be declared
- * in the vardefs; every value is bound, never spliced into SQL. Throws FilterError naming the
- * unknown field or operator, or the value it cannot use.
- */
 /** How deep $and/$or may nest, and how many conditions a filter may hold: beyond them a filter is an attack or a bug. */
 export const FILTER_LIMITS = { depth: 16, conditions: 1000 };
+
+/**
+ * Compiles a Sugar v10 filter into where clauses on a knex query. Field names must be declared
+ * in the vardefs; every value is bound, never spliced into SQL. In $starts, $ends, $contains and
+ * $not_contains a `%` is a wildcard, as in Sugar (`{name: {$starts: '%Finch'}}` finds "Blue Finch
+ * Bank"); `_` is literal. Throws FilterError naming the unknown field or operator, or the value it
+ * cannot use.
+ */
 
 export function applyFilter(query: Knex.QueryBuilder, filter: unknown, ctx: FilterContext): void {
   if (filter === undefined || filter === null) return;
@@ -157,7 +161,7 @@ function applyOperators(q: Knex.QueryBuilder, field: FieldDef, col: string, name
         const value_ = text(value, name, op);
         const special = ctx.dialect.textMatch?.(op, typeof col === 'string' ? ctx.knex.raw('??', [col]).toQuery() : (col as unknown as Knex.Raw).toQuery(), value_);
         if (special) q.whereRaw(special.sql, special.bindings);
-        else like(q, col, op === '$starts' ? `${escapeLike(value_)}%` : op === '$ends' ? `%${escapeLike(value_)}` : `%${escapeLike(value_)}%`, op === '$not_contains');
+        else like(q, col, likePattern(value_, op === '$starts' ? 'starts' : op === '$ends' ? 'ends' : 'contains', name), op === '$not_contains');
         break;
       }
       case '$in': q.whereIn(col, list(field, value, name, op)); break;
@@ -195,14 +199,10 @@ function applyOperators(q: Knex.QueryBuilder, field: FieldDef, col: string, name
 }
 
 function like(q: Knex.QueryBuilder, col: string, pattern: string, negate: boolean) {
-  // '!' as the escape character means the same thing to MySQL and SQLite (a backslash does not).
+  // '!' as the escape character means the same thing to MySQL and SQLite (a backslash does not); see like-pattern.ts.
   const sql = negate ? `(?? IS NULL OR ?? NOT LIKE ? ESCAPE '!')` : `?? LIKE ? ESCAPE '!'`;
   if (typeof col === 'string') q.whereRaw(sql, negate ? [col, col, pattern] : [col, pattern]);
   else q.whereRaw(sql.replace(/\?\?/g, (col as unknown as Knex.Raw).toQuery()), [pattern]);
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
 function text(value: unknown, name: string, op: string): string {

@@ -204,12 +204,15 @@ class Parser {
   }
 }
 
-/** 'x%' starts, '%x' ends, '%x%' contains; other wildcard positions are refused. '_' is taken literally. */
+/**
+ * A LIKE pattern in the filter language, where `%` inside a value is a wildcard: 'x%' starts,
+ * '%x' ends, '%x%' contains, 'x%y' both starts with 'x%y' and ends with 'y' (which is what LIKE
+ * 'x%y' means), no % equals. '_' is taken literally.
+ */
 function likeClause(field: string, pattern: string, negate: boolean, fail: (what: string) => never): FilterClause {
   const starts = pattern.endsWith('%');
   const ends = pattern.startsWith('%');
-  const core = pattern.replace(/^%/, '').replace(/%$/, '');
-  if (core.includes('%')) fail(`the LIKE pattern '${pattern}' has a % inside; only 'x%', '%x' and '%x%' are accepted`);
+  const core = pattern.replace(/^%+/, '').replace(/%+$/, '');
   if (negate) {
     if (!(starts && ends)) fail("NOT LIKE accepts only '%x%'");
     return { [field]: { $not_contains: core } };
@@ -217,7 +220,9 @@ function likeClause(field: string, pattern: string, negate: boolean, fail: (what
   if (starts && ends) return { [field]: { $contains: core } };
   if (starts) return { [field]: { $starts: core } };
   if (ends) return { [field]: { $ends: core } };
-  return { [field]: { $equals: core } };
+  if (!core.includes('%')) return { [field]: { $equals: core } };
+  const last = core.slice(core.lastIndexOf('%') + 1);
+  return { $and: [{ [field]: { $starts: core } }, { [field]: { $ends: last } }] };
 }
 
 export function parseSqlWhere(module: ModuleDef, query: string): Filter {

@@ -20,7 +20,7 @@ describe('filter compiler', () => {
   it('compiles operators to bound SQL', () => {
     const { sql, bindings } = compile([{ name: { $starts: 'Ac%' } }, { $or: [{ industry: 'Banking' }, { industry: { $in: ['Retail', 'Media'] } }] }, { $owner: '' }]);
     expect(sql).toBe("select `id` from `accounts` where (`accounts`.`name` LIKE ? ESCAPE '!') and (((`accounts`.`industry` = ?) or (`accounts`.`industry` in (?, ?)))) and (`accounts`.`assigned_user_id` = ?)");
-    expect(bindings).toEqual(['Ac!%%', 'Banking', 'Retail', 'Media', 'u1']);
+    expect(bindings).toEqual(['Ac%', 'Banking', 'Retail', 'Media', 'u1']);
   });
 
   it('converts values to their stored form', () => {

@@ -1,6 +1,7 @@
 import type { ModuleDef } from '../../metadata/registry';
 import { isStored } from '../../metadata/field-types';
 import type { Filter } from '../../query/filter-to-knex';
+import { searchBoxText } from '../../query/like-pattern';
 
 /**
  * The fields search_by_module matches, as SuiteCRM's unified search: those marked unified_search, or —
@@ -13,9 +14,9 @@ export function searchableFields(module: ModuleDef, unifiedOnly: boolean): strin
   return searchable('name') ? ['name'] : [];
 }
 
-/** Records whose searchable fields start with the text, optionally only those assigned to one user. */
+/** Records whose searchable fields start with the text (`%` and `*` are wildcards, as Sugar's sql_like_string), optionally only those assigned to one user. */
 export function searchFilter(fields: string[], text: string, assignedUserId: string, module: ModuleDef): Filter {
-  const filter: Filter = [{ $or: fields.map((name) => ({ [name]: { $starts: text } })) }];
+  const filter: Filter = [{ $or: fields.map((name) => ({ [name]: { $starts: searchBoxText(text) } })) }];
   if (assignedUserId && module.fields.assigned_user_id) filter.push({ assigned_user_id: assignedUserId });
   return filter;
 }

@@ -14,6 +14,7 @@ import { readFormData, type FormData } from './forms';
 import { publish } from '../../records/context';
 import { formatDateTime } from '../../records/time';
 import type { Ui } from './ui-context';
+import { isTextSearch, listSearchFilter, matchParam } from '../../search/list-search';
 
 const PAGE = 20;
 
@@ -26,33 +27,6 @@ function columnsOf(ui: Ui, module: ModuleDef): Column[] {
     const sortable = (def as { sortable?: boolean }).sortable !== false && Boolean(f) && ((isStored(f) && !f.sensitive) || Boolean(f.db_concat_fields));
     return { key, field, label: ui.label(module.name, String((def as { label?: string }).label ?? f?.vname ?? key)), link: Boolean((def as { link?: boolean }).link), sortable, default: Boolean((def as { default?: boolean }).default) };
   });
-}
-
-/** Search inputs of searchdefs → filter clauses: text starts with, dropdowns equal, dates as ranges, "my items" = $owner. */
-function searchFilter(module: ModuleDef, names: string[], query: Record<string, string>): Filter {
-  const filter: Filter = [];
-  for (const name of names) {
-    if (name === 'current_user_only') {
-      if (query.current_user_only === '1') filter.push({ $owner: '' });
-      continue;
-    }
-    const field = module.fields[name];
-    if (!field) continue;
-    const kind = valueKind(field);
-    const value = (query[`s_${name}`] ?? '').trim();
-    if (kind === 'date' || kind === 'datetime') {
-      const from = (query[`s_${name}_from`] ?? '').trim();
-      const to = (query[`s_${name}_to`] ?? '').trim();
-      if (from) filter.push({ [name]: { $gte: kind === 'datetime' ? `${from} 00:00:00` : from } });
-      if (to) filter.push({ [name]: { $lte: kind === 'datetime' ? `${to} 23:59:59` : to } });
-      continue;
-    }
-    if (!value) continue;
-    if (kind === 'enum' || kind === 'bool' || field.type === 'id' || (field.type === 'relate' && isStored(field))) filter.push({ [name]: value });
-    else if (kind === 'multienum') continue;
-    else if (isStored(field) || field.db_concat_fields) filter.push({ [name]: { $starts: value } });
-  }
-  return filter;
 }
 
 export function listPage(router: Router, ui: Ui): void {
@@ -76,7 +50,9 @@ export function listPage(router: Router, ui: Ui): void {
         const users = await engine.db.knex('users').where({ deleted: 0 }).orderBy('user_name').limit(200).select('id', 'user_name');
         options = [{ key: '', label: '\u00a0', selected: !query[`s_${entry.name}`] }, ...users.map((u: { id: string; user_name: string }) => ({ key: u.id, label: u.user_name, selected: query[`s_${entry.name}`] === u.id }))];
       }
-      inputs.push({ ...view, name: `s_${entry.name}`, isDate, isSelect: Boolean(options), options, from: query[`s_${entry.name}_from`] ?? '', to: query[`s_${entry.name}_to`] ?? '', fromName: `s_${entry.name}_from`, toName: `s_${entry.name}_to`, value: query[`s_${entry.name}`] ?? '' });
+      // The advanced search lets each text field match anywhere in the value, not only at its start.
+      const match = kind === 'advanced_search' && !options && isTextSearch(field) ? { matchName: matchParam(entry.name), contains: query[matchParam(entry.name)] === 'contains' } : {};
+      inputs.push({ ...view, ...match, name: `s_${entry.name}`, isDate, isSelect: Boolean(options), options, from: query[`s_${entry.name}_from`] ?? '', to: query[`s_${entry.name}_to`] ?? '', fromName: `s_${entry.name}_from`, toName: `s_${entry.name}_to`, value: query[`s_${entry.name}`] ?? '' });
     }
     return inputs;
   }
@@ -88,7 +64,7 @@ export function listPage(router: Router, ui: Ui): void {
     const query = Object.fromEntries(Object.entries(ctx.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const advanced = query.advanced === '1';
     const searchNames = Object.values((module.views.search?.layout?.[advanced ? 'advanced_search' : 'basic_search'] ?? {}) as Record<string, { name: string }>).map((e) => e.name);
-    const filter = searchFilter(module, searchNames, query);
+    const filter = listSearchFilter(module, searchNames, query);
     const columns = columnsOf(ui, module);
     const chosen = query.columns ? query.columns.split(',').filter((c) => columns.some((col) => col.key === c)) : [];
     const shown = chosen.length ? columns.filter((c) => chosen.includes(c.key)) : columns.filter((c) => c.default);

@@ -1,0 +1,113 @@
+import type { Engine } from '../app/engine';
+import type { AclPolicy } from '../security/acl';
+import type { Actor } from '../records/actor';
+import type { RecordData } from '../records/read';
+import type { ModuleDef } from '../metadata/registry';
+import type { Filter } from '../query/filter-to-knex';
+import { searchBoxText } from '../query/like-pattern';
+import { FilterError } from '../errors';
+import { searchFields, searchableModules } from './search-fields';
+
+/** Longer search text is refused: nobody types it, and every character is work for LIKE. */
+export const MAX_SEARCH_LENGTH = 100;
+
+export interface SearchGroup {
+  module: string;
+  /** Matching records the user may list. */
+  total: number;
+  records: RecordData[];
+}
+
+/**
+ * The filter global search uses in one module: a name, phone or other unified-search field whose
+ * value, or one of its words, starts with the text; or an e-mail address starting with it. The
+ * text follows Sugar's wildcard rules (`%` and `*` match anything, see like-pattern.ts), so
+ * `%Finch` or `Fi%ch` find "Blue Finch Bank" too.
+ */
+export function globalSearchFilter(module: ModuleDef, text: string): Filter {
+  const value = searchBoxText(text);
+  const { words, email } = searchFields(module);
+  const any: Filter = [];
+  for (const name of words) any.push({ [name]: { $starts: value } }, { [name]: { $contains: ` ${value}` } });
+  if (email) any.push({ [email]: { $starts: value } });
+  return [{ $or: any }];
+}
+
+/** The search text, checked: trimmed, not too long. Empty text finds nothing. */
+export function searchText(raw: unknown, parameter = 'q'): string {
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  if (text.length > MAX_SEARCH_LENGTH) throw new FilterError(`${parameter}: at most ${MAX_SEARCH_LENGTH} characters are searched, got ${text.length}`, { field: parameter, rule: 'maxLength' });
+  return text;
+}
+
+/** Searches across modules with the actor's rights: modules the actor may not list are left out, owner-only access sees its own records. */
+export class GlobalSearch {
+  constructor(private readonly engine: Engine, private readonly acl: AclPolicy) {}
+
+  /** Modules searched for this actor: the requested ones (all searchable by default) the actor may list. */
+  async modules(actor: Actor, requested?: string[]): Promise<ModuleDef[]> {
+    const all = searchableModules(this.engine.registry);
+    if (requested?.length) {
+      const unknown = requested.filter((name) => !all.some((m) => m.name === name));
+      if (unknown.length) throw new FilterError(`module_list: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not searchable (searchable: ${all.map((m) => m.name).join(', ')})`, { field: 'module_list', rule: 'enum' });
+    }
+    const chosen = requested?.length ? all.filter((m) => requested.includes(m.name)) : all;
+    const allowed: ModuleDef[] = [];
+    for (const module of chosen) if ((await this.acl.level(actor, module, 'list')) > 0) allowed.push(module);
+    return allowed;
+  }
+
+  count(actor: Actor, module: ModuleDef, text: string): Promise<number> {
+    return this.engine.records.count(actor, module.name, { filter: globalSearchFilter(module, text) });
+  }
+
+  async page(actor: Actor, module: ModuleDef, text: string, offset: number, maxNum: number): Promise<RecordData[]> {
+    const page = await this.engine.records.list(actor, module.name, {
+      filter: globalSearchFilter(module, text), offset, maxNum, fields: resultFields(module),
+      orderBy: [{ field: 'date_modified', direction: 'desc' }, { field: 'id', direction: 'asc' }],
+    });
+    return page.records;
+  }
+
+  /** Results grouped by module: each module's total and its newest `perModule` matches. */
+  async grouped(actor: Actor, rawText: string, options: { modules?: string[]; perModule?: number } = {}): Promise<SearchGroup[]> {
+    const text = searchText(rawText);
+    if (!text) return [];
+    const groups: SearchGroup[] = [];
+    for (const module of await this.modules(actor, options.modules)) {
+      const total = await this.count(actor, module, text);
+      if (!total) continue;
+      groups.push({ module: module.name, total, records: await this.page(actor, module, text, 0, options.perModule ?? 5) });
+    }
+    return groups;
+  }
+
+  /**
+   * One page across modules, as Sugar's /globalsearch answers: the matches of the first module,
+   * then the next, `maxNum` from `offset`, with the total over all modules.
+   */
+  async flat(actor: Actor, rawText: string, options: { modules?: string[]; offset: number; maxNum: number }): Promise<{ total: number; records: Array<{ module: string; record: RecordData }> }> {
+    const text = searchText(rawText);
+    if (!text) return { total: 0, records: [] };
+    const modules = await this.modules(actor, options.modules);
+    const counts = await Promise.all(modules.map((m) => this.count(actor, m, text)));
+    const total = counts.reduce((a, b) => a + b, 0);
+    const records: Array<{ module: string; record: RecordData }> = [];
+    let skip = options.offset;
+    for (const [i, module] of modules.entries()) {
+      const wanted = options.maxNum - records.length;
+      if (wanted <= 0) break;
+      if (skip >= counts[i]) { skip -= counts[i]; continue; }
+      for (const record of await this.page(actor, module, text, skip, wanted)) records.push({ module: module.name, record });
+      skip = 0;
+    }
+    return { total, records };
+  }
+}
+
+/** What a result shows: its name, the searched fields, the primary e-mail and who has it. */
+function resultFields(module: ModuleDef): string[] {
+  const { words } = searchFields(module);
+  const wanted = ['id', 'name', ...words, 'email1', 'assigned_user_id', 'assigned_user_name', 'date_modified'];
+  return [...new Set(wanted)].filter((name) => module.fields[name]);
+}
