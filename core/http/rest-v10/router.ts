@@ -4,6 +4,7 @@ import type { CrmServices } from '../../app/services';
 import { formatDateTime } from '../../records/time';
 import { v10Errors } from '../middleware/errors';
 import { bulkEndpoint } from './bulk';
+import { globalSearchRoutes } from './globalsearch';
 import { logoutEndpoint, requireToken, tokenEndpoint } from './auth';
 import { meEndpoint, metadataEndpoint } from './metadata';
 import { openApiDocument } from './openapi';
@@ -30,6 +31,7 @@ export function restV10Router(services: CrmServices): Router {
   authed.post('/me/password', passwordEndpoint(services));
   authed.get('/metadata', metadataEndpoint(services));
   if (services.sms) smsRoutes(authed, services, services.sms);
+  globalSearchRoutes(authed, services);
   recordRoutes(authed, services);
   router.use(authed.routes(), authed.allowedMethods());
   const routes = router.routes();
