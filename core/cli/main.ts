@@ -19,7 +19,7 @@ import { createLogger, silentLogger } from '../logger';
 import { loadRegistry } from '../metadata/registry';
 import { checkMetadata } from '../metadata/metadata-check';
 import { showModule } from '../metadata/show-module';
-import { formatImportReport, importSugar } from '../import/import-sugar';
+import { formatImportReport, importSugarSource } from '../import/import-sugar';
 import { RoleAdmin } from '../security/roles';
 import { loginPolicyFrom } from '../security/login-policy';
 import { LoginThrottle } from '../security/login-throttle';
@@ -120,12 +120,12 @@ program
 
 program
   .command('import:sugar <path>')
-  .description("read a SugarCRM/SuiteCRM installation, modules/<Module> folder or custom/ tree (PHP parsed, never run) into Cane's JSON overlay")
+  .description("read a SugarCRM/SuiteCRM installation, modules/<Module> folder, custom/ tree or Module Builder package (.zip or its folder; PHP parsed, never run) into Cane's JSON overlay")
   .option('--custom-dir <dir>', 'the overlay folder to write (default CANE_CUSTOM_DIR or ./custom)')
   .option('--dry-run', 'print what would be written, write nothing')
-  .action((source: string, opts: { customDir?: string; dryRun?: boolean }) => {
+  .action(async (source: string, opts: { customDir?: string; dryRun?: boolean }) => {
     try {
-      console.log(formatImportReport(importSugar(source, { customDir: opts.customDir ?? process.env.CANE_CUSTOM_DIR, dryRun: opts.dryRun })));
+      console.log(formatImportReport(await importSugarSource(source, { customDir: opts.customDir ?? process.env.CANE_CUSTOM_DIR, dryRun: opts.dryRun })));
     } catch (e) {
       console.error(`import:sugar: ${(e as Error).message}`);
       process.exitCode = 1;

@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { planImport } from './import-plan';
-import { locateSugarSource } from './sugar-source';
+import { layOutPackage, packageRootOf, type TreeOrigins } from './module-package';
+import { ImportProblems, locateSugarSource } from './sugar-source';
 import { writeOverlay, type FileOutcome } from './write-overlay';
+import { extractZip } from './zip-archive';
 import type { SkippedConstruct } from './php-evaluator';
 
 export interface ImportSugarOptions {
@@ -19,13 +23,56 @@ export interface ImportSugarResult {
   customDir: string;
 }
 
-/** `cane import:sugar`: a Sugar/SuiteCRM installation, module folder or custom/ tree into Cane's overlay; never runs PHP. */
+/**
+ * `cane import:sugar`: a Sugar/SuiteCRM installation, module folder, custom/ tree or Module Loader
+ * package (a folder with manifest.php) into Cane's overlay; never runs PHP.
+ */
 export function importSugar(sourcePath: string, options: ImportSugarOptions = {}): ImportSugarResult {
   const language = options.language ?? 'en_us';
   const customDir = path.resolve(options.customDir ?? 'custom');
+  const packageDir = fs.existsSync(path.join(sourcePath, 'manifest.php')) ? path.resolve(sourcePath) : undefined;
+  if (!packageDir) return importTree(sourcePath, customDir, language, options.dryRun === true);
+  const treeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-package-tree-'));
+  try {
+    const packageProblems = new ImportProblems(packageDir);
+    const origins = layOutPackage(packageDir, treeDir, packageProblems);
+    const result = importTree(treeDir, customDir, language, options.dryRun === true);
+    return {
+      ...result,
+      skipped: [...packageProblems.skipped, ...result.skipped.map((s) => ({ ...s, file: packagePath(s.file, origins) }))],
+      notPhp: [...packageProblems.notPhp, ...result.notPhp.map((f) => packagePath(f, origins))],
+    };
+  } finally {
+    fs.rmSync(treeDir, { recursive: true, force: true });
+  }
+}
+
+/** importSugar for any source, including a package archive (.zip from Module Builder's Publish). */
+export async function importSugarSource(sourcePath: string, options: ImportSugarOptions = {}): Promise<ImportSugarResult> {
+  if (!fs.existsSync(sourcePath)) throw new Error(`${sourcePath} does not exist`);
+  if (fs.statSync(sourcePath).isDirectory()) return importSugar(sourcePath, options);
+  const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-package-'));
+  try {
+    await extractZip(sourcePath, archiveDir);
+    const root = packageRootOf(archiveDir);
+    if (!root) throw new Error(`${sourcePath} holds no manifest.php: not a Sugar module package`);
+    return importSugar(root, options);
+  } finally {
+    fs.rmSync(archiveDir, { recursive: true, force: true });
+  }
+}
+
+function importTree(sourcePath: string, customDir: string, language: string, dryRun: boolean): ImportSugarResult {
   const plan = planImport(locateSugarSource(sourcePath, language), language);
-  const files = writeOverlay(customDir, plan.files, options.dryRun === true);
-  return { files, skipped: plan.problems.skipped, notPhp: plan.problems.notPhp, dryRun: options.dryRun === true, customDir };
+  const files = writeOverlay(customDir, plan.files, dryRun);
+  return { files, skipped: plan.problems.skipped, notPhp: plan.problems.notPhp, dryRun, customDir };
+}
+
+/** A file of the laid-out tree named as the package holds it. */
+function packagePath(treeFile: string, origins: TreeOrigins): string {
+  const origin = origins.filter((o) => treeFile === o.tree || treeFile.startsWith(`${o.tree}/`) || o.tree === '').sort((a, b) => b.tree.length - a.tree.length)[0];
+  if (!origin) return treeFile;
+  return path.join(origin.pkg, path.relative(origin.tree, treeFile) || '') || treeFile;
 }
 
 export function formatImportReport(result: ImportSugarResult): string {
