@@ -4,6 +4,7 @@ import { MetadataError } from '../errors';
 import { readJsonFile } from './json-file';
 import { deepMerge, isPlainObject } from './merge';
 import type { MetadataKind, MetadataSchemas } from './schema-validator';
+import { normalizeSugarShapes } from './sugar-shapes';
 import type { Dictionary, FieldDef, ModuleViews } from './types';
 
 export type ExtensionKind = 'Vardefs' | 'Language' | 'Layoutdefs' | 'Viewdefs';
@@ -44,6 +45,7 @@ export class ExtensionOverlay {
       for (const key of Object.keys(data)) {
         if (!['fields', 'relationships', 'indices'].includes(key)) throw new MetadataError(file, `/${key}`, 'additionalProperties', `unknown key '${key}'; a Vardefs fragment has fields, relationships and indices`);
       }
+      normalizeSugarShapes('vardefs-overlay', { [objectName]: data });
       this.check('vardefs-overlay', file, { [objectName]: data }, objectName);
       const fields: Record<string, FieldDef> = { ...(data.fields as Record<string, FieldDef> | undefined) };
       for (const [name, field] of Object.entries(fields)) {
@@ -67,8 +69,9 @@ export class ExtensionOverlay {
       const lang = LANGUAGE_FILE.exec(path.basename(file));
       if (!lang) throw new MetadataError(file, '', 'file_name', "a Language fragment is named '<language>.<name>.json', e.g. 'en_us.loyalty.json'");
       if (lang[1].toLowerCase() !== this.lang.toLowerCase()) continue;
-      this.check('mod-strings', file, data);
-      strings = { ...strings, ...(data as Record<string, string>) };
+      const labels = normalizeSugarShapes('mod-strings', data);
+      this.check('mod-strings', file, labels);
+      strings = { ...strings, ...(labels as Record<string, string>) };
     }
     return strings;
   }
@@ -79,7 +82,8 @@ export class ExtensionOverlay {
    * or replaces a whole panel) and columns to the list view (`{ListView: {<COLUMN>: {...}}}`).
    */
   applyViews(module: string, views: ModuleViews, fields: Record<string, FieldDef>): void {
-    for (const { file, data } of this.fragments(module, 'Layoutdefs')) {
+    for (const { file, data: fragment } of this.fragments(module, 'Layoutdefs')) {
+      const data = (normalizeSugarShapes('subpaneldefs', { [module]: fragment }) as Record<string, Record<string, unknown>>)[module];
       this.check('subpaneldefs', file, { [module]: data }, module);
       const setup = (data.subpanel_setup ?? {}) as Record<string, { get_subpanel_data: string }>;
       for (const [key, panel] of Object.entries(setup)) {
@@ -104,14 +108,18 @@ export class ExtensionOverlay {
       throw new MetadataError(file, `/${viewKey}`, 'type', "must be {\"panels\": {<panel>: {\"append\": [rows]} or [rows]}}");
     }
     const merged = { ...layout.panels };
-    for (const [panel, change] of Object.entries(panels)) {
+    for (const [panel, given] of Object.entries(panels)) {
       const pointer = `/${viewKey}/panels/${panel}`;
+      // PHP writes a list with explicit keys as {"0": …}: the same list.
+      const change = isPlainObject(given) && Object.keys(given).length > 0 && Object.keys(given).every((k) => /^\d+$/.test(k)) ? Object.values(given) : given;
       let rows: unknown;
       if (Array.isArray(change)) rows = change;
-      else if (isPlainObject(change) && Object.keys(change).length === 1 && Array.isArray(change.append)) {
+      else if (isPlainObject(change) && Object.keys(change).length === 1 && (Array.isArray(change.append) || isPlainObject(change.append))) {
         if (!merged[panel]) throw new MetadataError(file, `${pointer}/append`, 'panel', `${viewKey} of ${module} has no panel '${panel}'; give a list of rows to add a new panel`);
         rows = change.append;
       } else throw new MetadataError(file, pointer, 'type', 'must be a list of rows (a new or replaced panel) or {"append": [rows]}');
+      // Rows in Sugar's shapes (explicit keys, a bare cell as a row) read as a panel of the layout reads them.
+      rows = ((normalizeSugarShapes('viewdefs', { [module]: { [viewKey]: { panels: { [panel]: rows } } } }) as Record<string, Record<string, { panels: Record<string, unknown> }>>)[module][viewKey].panels[panel]);
       const checked = checkRows(file, `${pointer}${Array.isArray(change) ? '' : '/append'}`, rows, fields, module);
       merged[panel] = Array.isArray(change) ? checked : [...merged[panel], ...checked];
     }
@@ -120,6 +128,7 @@ export class ExtensionOverlay {
 
   private appendListColumns(module: string, views: ModuleViews, fields: Record<string, FieldDef>, file: string, body: unknown) {
     if (!views.list) throw new MetadataError(file, '/ListView', 'view', `${module} has no list layout to extend`);
+    body = (normalizeSugarShapes('listviewdefs', { [module]: body }) as Record<string, unknown>)[module];
     this.check('listviewdefs', file, { [module]: body }, module, '/ListView');
     for (const column of Object.keys(body as object)) {
       if (!fields[column.toLowerCase()]) throw new MetadataError(file, `/ListView/${column}`, 'field', `'${column.toLowerCase()}' is not a field of ${module}`);

@@ -35,7 +35,6 @@ describe('Extension fragments (custom/Extension/modules/<Module>/Ext)', () => {
       ['Vardefs', 'a.json', { fields: { new_c: { len: 5 } } }, "at /fields/new_c: new field 'new_c' needs a 'type' (required)"],
       ['Vardefs', 'a.json', { fields: { name: { len: 'long' } } }, 'at /fields/name/len:'],
       ['Language', 'loyalty.json', { LBL_X: 'x' }, ": a Language fragment is named '<language>.<name>.json'"],
-      ['Language', 'en_us.x.json', { LBL_X: 3 }, 'at /LBL_X: must be string (type)'],
       ['Viewdefs', 'a.json', { EditView: { panels: { lbl_contact_information: { append: [['no_such_field']] } } } }, "at /EditView/panels/lbl_contact_information/append/0/0: 'no_such_field' is not a field of Contacts (field)"],
       ['Viewdefs', 'a.json', { EditView: { panels: { lbl_nowhere: { append: [['title']] } } } }, "at /EditView/panels/lbl_nowhere/append: EditView of Contacts has no panel 'lbl_nowhere'"],
       ['Viewdefs', 'a.json', { SearchView: {} }, "at /SearchView: unknown view 'SearchView'"],
@@ -48,6 +47,31 @@ describe('Extension fragments (custom/Extension/modules/<Module>/Ext)', () => {
       fs.writeFileSync(path.join(folder, name), JSON.stringify(fragment));
       expect(() => loadRegistry({ customDir: dir })).toThrow(`${path.join(folder, name)}${message.startsWith(':') ? '' : ' '}${message}`);
     });
+  });
+
+  it('read fragments written in Sugar\'s PHP shapes as Sugar reads them', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-ext-'));
+    const write = (kind: string, name: string, data: unknown) => {
+      fs.mkdirSync(path.join(dir, 'Extension', 'modules', 'Contacts', 'Ext', kind), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'Extension', 'modules', 'Contacts', 'Ext', kind, name), JSON.stringify(data));
+    };
+    // What a mechanical PHP→JSON conversion writes: [] for an empty map, keyed rows, 0/1 flags, numbers as labels, arrays among labels.
+    write('Vardefs', 'shoe.json', {
+      fields: { shoe_size_c: { name: 'shoe_size_c', type: 'int', min: false, max: false, vname: 'LBL_SHOE_SIZE' } },
+      relationships: [],
+      indices: { 0: { name: 'idx_shoe_size', type: 'index', fields: 'shoe_size_c' } },
+    });
+    write('Language', 'en_us.shoe.json', { LBL_SHOE_SIZE: 'Shoe size', LBL_ANSWER: 42, shoe_sizes: ['S', 'M'] });
+    write('Layoutdefs', 'shoe.json', { subpanel_setup: { shoes: { order: '120', sort_order: 'DESC', module: 'Accounts', get_subpanel_data: 'accounts', top_buttons: { 0: { widget_class: 'SubPanelTopSelectButton' } } } } });
+    write('Viewdefs', 'shoe.json', { EditView: { panels: { lbl_contact_information: { append: { 0: { 0: 'shoe_size_c' } } } } }, ListView: { shoe_size_c: { label: 'LBL_SHOE_SIZE', default: 0 } } });
+    const contacts = loadRegistry({ customDir: dir }).module('Contacts');
+    expect(contacts.fields.shoe_size_c).toMatchObject({ type: 'int', source: 'custom_fields' });
+    expect(contacts.fields.shoe_size_c.min).toBeUndefined();
+    expect(contacts.strings).toMatchObject({ LBL_SHOE_SIZE: 'Shoe size', LBL_ANSWER: '42' });
+    expect(contacts.strings.shoe_sizes).toBeUndefined();
+    expect(contacts.views.subpanels!.subpanel_setup.shoes).toMatchObject({ order: 120, sort_order: 'desc', top_buttons: [{ widget_class: 'SubPanelTopSelectButton' }] });
+    expect(contacts.views.edit!.panels.lbl_contact_information.at(-1)).toEqual(['shoe_size_c']);
+    expect(contacts.views.list!.SHOE_SIZE_C).toEqual({ label: 'LBL_SHOE_SIZE', default: false });
   });
 
   it('names an Extension folder of a module that does not exist', () => {
