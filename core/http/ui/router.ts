@@ -9,6 +9,7 @@ import { loadActions } from '../../views/actions';
 import { registerHelpers } from '../../views/helpers';
 import { ThemeEngine } from '../../views/theme-engine';
 import { authPages } from './auth-pages';
+import { globalSearchPage } from './global-search-page';
 import { listPage } from './list-page';
 import { pluginsPage } from './plugins-page';
 import { recordPages } from './record-pages';
@@ -76,6 +77,7 @@ export function uiRouter(services: CrmServices, options: UiRouterOptions): Route
     const page = q ? await services.engine.records.list(ui.actor(ctx), module.name, { filter: [{ [field]: { $starts: q } }], maxNum: 10, fields: ['id', 'name'] }) : { records: [] };
     ctx.body = page.records.map((r) => ({ id: r.id, name: r.name ?? r.id }));
   });
+  globalSearchPage(pages, ui);
   smsPages(pages, ui);
   pluginsPage(pages, ui);
   workflowBuilderPage(pages, ui);
