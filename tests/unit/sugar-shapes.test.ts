@@ -108,7 +108,7 @@ describe('what would really break is still refused, naming file, pointer and rul
   it('a layout cell or subpanel naming nothing of the module', () => {
     const cell = refused({ 'modules/Accounts/metadata/detailviewdefs.json': { Accounts: { DetailView: { panels: { default: { 0: { 0: 'name', 1: 'nope' } } } } } } });
     expect([cell.pointer, cell.rule]).toEqual(['/Accounts/DetailView/panels/default/0/1', 'field']);
-    const member = refused({ 'modules/Accounts/metadata/subpaneldefs.json': { Accounts: { subpanel_setup: { history: { module: 'History', type: 'collection', collection_list: { x: { module: 'Notes', get_subpanel_data: 'notes' } } } } } } });
+    const member = refused({ 'modules/Accounts/metadata/subpaneldefs.json': { Accounts: { subpanel_setup: { history: { module: 'History', type: 'collection', collection_list: { x: { module: 'Notes', get_subpanel_data: 'sticky_notes' } } } } } } });
     expect([member.pointer, member.rule]).toEqual(['/Accounts/subpanel_setup/history/collection_list/x/get_subpanel_data', 'link']);
   });
 
