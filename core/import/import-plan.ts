@@ -108,9 +108,11 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
       (t) => readJsonFile(path.join(caneRoot, 'metadata', 'templates', t, 'vardefs.json')) as TemplateDef);
     for (const field of Object.values(withTemplates.fields ?? {})) if (typeof field.options === 'string') dropdownsUsed.add(field.options);
   }
+  const moduleDropdowns: JsonObject = {};
   for (const m of new Set([...importedNow, ...customised])) {
     const isImported = importedNow.includes(m);
-    const strings = moduleStrings(filesOf(m), isImported, problems);
+    const { strings, dropdowns } = moduleStrings(filesOf(m), isImported, problems);
+    for (const [name, options] of Object.entries(dropdowns)) moduleDropdowns[name] ??= options;
     if (strings && Object.keys(strings).length) files.set(`modules/${m}/language/${language}.json`, strings);
     for (const [file, content] of moduleLayouts(filesOf(m), isImported, problems, subpanelColumnsOf)) files.set(`modules/${m}/${file}`, content);
     if (!isImported) for (const [file, content] of extensionFragments(filesOf(m), problems, subpanelColumnsOf)) files.set(file, content);
@@ -122,7 +124,7 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
   }
   for (const [name, content] of joinTables) files.set(`metadata/relationships/${name}.json`, content);
 
-  const app = appLanguage(source, problems, dropdownsUsed, importedNow, caneRoot, language);
+  const app = appLanguage(source, problems, dropdownsUsed, moduleDropdowns, importedNow, caneRoot, language);
   if (app) files.set(`metadata/language/${language}.json`, app);
   return { files, problems };
 }
@@ -182,16 +184,20 @@ function joinTableFiles(source: SugarSource, problems: ImportProblems, touchesIm
 }
 
 /**
- * custom/metadata/language: the dropdowns imported fields use, every dropdown of the source's
+ * custom/metadata/language: the dropdowns imported fields use (from the application's lists, else from
+ * the module language files that define them), every dropdown of the source's
  * customisation files, and moduleList entries for imported modules (kept with Cane's own, since a
  * custom dropdown replaces the shipped one whole).
  */
-function appLanguage(source: SugarSource, problems: ImportProblems, used: Set<string>, imported: string[], caneRoot: string, language: string): JsonObject | undefined {
+function appLanguage(
+  source: SugarSource, problems: ImportProblems, used: Set<string>, moduleLists: JsonObject, imported: string[], caneRoot: string, language: string,
+): JsonObject | undefined {
   const base = problems.evaluate(source.appLanguageFiles.filter((f) => !source.customAppLanguageFiles.includes(f)));
   const custom = problems.evaluate(source.customAppLanguageFiles);
   const customLists = toJson(custom.vars.get('app_list_strings') ?? null);
   const baseLists = toJson(base.vars.get('app_list_strings') ?? null);
-  const lists = { ...(isObject(baseLists) ? baseLists : {}), ...(isObject(customLists) ? customLists : {}) };
+  // A dropdown only a module's language files define is used when the application's lists lack it.
+  const lists = { ...moduleLists, ...(isObject(baseLists) ? baseLists : {}), ...(isObject(customLists) ? customLists : {}) };
   const dropdowns: JsonObject = {};
   const wanted = new Set([...used, ...Object.keys(isObject(customLists) ? customLists : {})]);
   for (const name of wanted) {

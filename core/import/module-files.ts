@@ -114,12 +114,23 @@ export function moduleLayouts(
   return out;
 }
 
+/** A module's language: its labels, and the dropdowns its language files hold (arrays in $mod_strings, or $app_list_strings set there). */
+export interface ModuleLanguage {
+  strings?: JsonObject;
+  dropdowns: JsonObject;
+}
+
 /** $mod_strings of the module (shipped file when includeBase, custom/modules and Extension fragments). */
-export function moduleStrings(files: ModuleFiles, includeBase: boolean, problems: ImportProblems): JsonObject | undefined {
+export function moduleStrings(files: ModuleFiles, includeBase: boolean, problems: ImportProblems): ModuleLanguage {
   const list = files.languageFiles(includeBase).filter((f) => fs.existsSync(f));
-  if (!list.length) return undefined;
-  const strings = toJson(problems.evaluate(list).vars.get('mod_strings') ?? null);
-  return isObject(strings) ? stringsToCane(strings, (what, instead) => problems.note(list[0], what, instead)) : undefined;
+  if (!list.length) return { dropdowns: {} };
+  const scope = problems.evaluate(list);
+  const strings = toJson(scope.vars.get('mod_strings') ?? null);
+  const lists = toJson(scope.vars.get('app_list_strings') ?? null);
+  // Sugar's translate() looks in the module's $mod_strings before $app_list_strings, so a field's options may live there.
+  const dropdowns: JsonObject = { ...(isObject(strings) ? Object.fromEntries(Object.entries(strings).filter(([, v]) => isObject(v) || Array.isArray(v))) : {}), ...(isObject(lists) ? lists : {}) };
+  const labels = isObject(strings) ? Object.fromEntries(Object.entries(strings).filter(([, v]) => !isObject(v) && !Array.isArray(v))) : undefined;
+  return { strings: labels && stringsToCane(labels, (what, instead) => problems.note(list[0], what, instead)), dropdowns };
 }
 
 /** Columns of a module's $subpanel_layout (metadata/subpanels/<name>.php), if the source has it. */

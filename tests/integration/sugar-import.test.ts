@@ -101,8 +101,16 @@ describe('cane import:sugar', () => {
       fs.writeFileSync(path.join(source, file), text);
     };
     write('modules/Tickets/vardefs.php', `<?php
-$dictionary['Ticket'] = array('table' => 'tickets', 'fields' => array('odd' => array('name' => 'other', 'type' => 'varchar', 'len' => 20)));
+$dictionary['Ticket'] = array('table' => 'tickets', 'fields' => array(
+  'odd' => array('name' => 'other', 'type' => 'varchar', 'len' => 20),
+  'channel' => array('name' => 'channel', 'type' => 'enum', 'options' => 'ticket_channel_dom', 'len' => 20),
+  'origin' => array('name' => 'origin', 'type' => 'enum', 'options' => 'ticket_origin_dom', 'len' => 20),
+));
 VardefManager::createVardef('Tickets', 'Ticket', array('default', 'issue'));`);
+    // Dropdowns a module's own language file holds: Sugar's translate() finds them there.
+    write('modules/Tickets/language/en_us.lang.php', `<?php
+$mod_strings = array('LBL_CHANNEL' => 'Channel', 'ticket_channel_dom' => array('web' => 'Web', 'phone' => 'Phone'));
+$app_list_strings['ticket_origin_dom'] = array('inside' => 'Inside', 'outside' => 'Outside');`);
     write('modules/Configs/vardefs.php', "<?php\n$dictionary['Config'] = array('table' => 'config', 'fields' => array());");
     write('include/language/en_us.lang.php', `<?php
 $app_list_strings['ticket_type_dom'] = array('a' => 'A');
@@ -117,6 +125,10 @@ $app_list_strings['ticket_resolution_dom'] = array('' => '', 'fixed' => 'Fixed')
     expect(registry.module('Tickets').fields.odd.name).toBe('odd');
     expect(registry.module('Tickets').fields.status.options).toBe('ticket_status_dom');
     expect(registry.dropdown('ticket_resolution_dom')).toEqual({ '': '', fixed: 'Fixed' });
+    expect(registry.dropdown('ticket_channel_dom')).toEqual({ web: 'Web', phone: 'Phone' });
+    expect(registry.dropdown('ticket_origin_dom')).toEqual({ inside: 'Inside', outside: 'Outside' });
+    expect(registry.module('Tickets').strings.LBL_CHANNEL).toBe('Channel');
+    expect(report).not.toContain('ticket_channel_dom');
     expect(registry.modules.has('Configs')).toBe(false);
   });
 
