@@ -23,6 +23,12 @@ export function fieldLabelKeys(module: ModuleDef | undefined, field: string, cel
   return [cellLabel, vname, `LBL_${field.toUpperCase()}`].filter((k): k is string => Boolean(k));
 }
 
+/** A field's label as every page and API shows it: its strings, else words made from its key. */
+export function fieldLabel(registry: LabelSource, module: string, field: string, cellLabel?: string): string {
+  const keys = fieldLabelKeys(registry.modules.get(module), field, cellLabel);
+  return findLabel(registry, module, ...keys) ?? humanise(keys[0] ?? field);
+}
+
 /** Keys that may label a layout panel: the key itself, upper-cased, and LBL_PANEL_<KEY>. */
 export function panelLabelKeys(panel: string): string[] {
   const upper = panel.toUpperCase();
@@ -36,7 +42,7 @@ export function panelLabelKeys(panel: string): string[] {
 export function humanise(key: string): string {
   const words = key
     .replace(/^(LBL|LNK|lbl|lnk)_/, '')
-    .replace(/_c$/, '')
+    .replace(/_c$/i, '')
     .replace(/_id$/i, '')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .split(/[_\s]+/)

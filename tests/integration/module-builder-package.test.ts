@@ -123,6 +123,13 @@ describeEachServer('a module imported from a Module Builder package', (get) => {
     const related = (await server.call('GET', `/rest/v10/Contacts/${contact.id}/link/acme_widgets_contacts`, { token })).body;
     expect(related.records.map((r: { name: string }) => r.name)).toEqual(['Flange']);
 
+    // Labels never show a raw key: Module Builder leaves the id field of a relate without a string.
+    const v4Session = await server.v4Login('admin', 'secret-admin');
+    const described = await server.v4('get_module_fields', { session: v4Session, module_name: 'acme_Widgets', fields: ['account_id_c', 'unit_price', 'acme_widgets_contacts'] });
+    expect(described.module_fields.account_id_c.label).toBe('Account');
+    expect(described.module_fields.unit_price).toMatchObject({ type: 'currency', label: 'Unit Price', required: 1 });
+    expect(described.link_fields.acme_widgets_contacts).toMatchObject({ module: 'Contacts', relationship: 'acme_widgets_contacts' });
+
     const ui = session(server.url);
     await ui.login('admin', 'secret-admin');
     const list = await ui.request('GET', '/ui/acme_Widgets');

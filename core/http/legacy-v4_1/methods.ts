@@ -1,3 +1,4 @@
+import { fieldLabel } from '../../metadata/labels';
 import type { CrmServices } from '../../app/services';
 import { AccessDeniedError, CaneError, FilterError, NotFoundError, ValidationError } from '../../errors';
 import type { ModuleDef } from '../../metadata/registry';
@@ -192,7 +193,7 @@ export function legacyMethods(services: CrmServices) {
           type: field.type,
           group: field.group ?? '',
           id_name: field.id_name ?? '',
-          label: registry.label(module.name, field.vname ?? name).replace(/:$/, ''),
+          label: fieldLabel(registry, module.name, name),
           required: isTruthy(field.required) ? 1 : 0,
           options: dropdown ? Object.fromEntries(Object.entries(dropdown).map(([k, v]) => [k, { name: k, value: v }])) : {},
           related_module: field.module ?? '',

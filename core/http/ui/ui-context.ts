@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Context } from 'koa';
 import type { CrmServices } from '../../app/services';
 import type { ModuleDef } from '../../metadata/registry';
-import { fieldLabelKeys, findLabel, humanise, panelLabelKeys } from '../../metadata/labels';
+import { fieldLabel, findLabel, humanise, panelLabelKeys } from '../../metadata/labels';
 import { NotFoundError } from '../../errors';
 import type { Actor } from '../../records/actor';
 import { formatDateTime } from '../../records/time';
@@ -51,9 +51,7 @@ export class Ui {
   }
 
   fieldLabel(module: string, field: string, cellLabel?: string): string {
-    const def = this.services.engine.registry.modules.get(module);
-    const keys = fieldLabelKeys(def, field, cellLabel);
-    return findLabel(this.services.engine.registry, module, ...keys) ?? humanise(keys[0] ?? field);
+    return fieldLabel(this.services.engine.registry, module, field, cellLabel);
   }
 
   panelLabel(module: string, panel: string): string {
