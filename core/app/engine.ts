@@ -12,7 +12,7 @@ import { JobQueue } from '../jobs/job-queue';
 import { SchedulerRunner } from '../jobs/schedulers';
 import { registerBuiltinJobs } from '../jobs/builtin-jobs';
 import { jobQueueTable } from '../jobs/queue-table';
-import { shippedModuleHooks } from '../../modules';
+import { shippedModuleHooks, shippedModuleJobs, type ShippedServices } from '../../modules';
 import { WorkflowActionRegistry } from '../plugins/workflow-actions';
 
 export interface EngineOptions extends RegistryOptions {
@@ -63,7 +63,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     const syncPlan = options.sync === false ? undefined : await syncSchema(db, registry);
     const hooks = new HookRegistry((message) => log.error(message));
     const workflowActions = new WorkflowActionRegistry();
-    for (const [module, definitions] of Object.entries(shippedModuleHooks(registry, db, workflowActions))) {
+    const shipped: ShippedServices = {};
+    for (const [module, definitions] of Object.entries(shippedModuleHooks(registry, db, workflowActions, shipped))) {
       if (registry.modules.has(module)) for (const definition of definitions) hooks.register(module, definition);
     }
     const clock = options.clock ?? systemClock;
@@ -71,9 +72,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     const table = await jobQueueTable(db, options.jobQueueTable ?? process.env.CANE_JOB_QUEUE_TABLE);
     const jobs = new JobQueue(db, { clock, log, leaseSeconds: options.jobLeaseSeconds, table });
     registerBuiltinJobs(jobs, db, clock);
+    const records = new RecordService(context);
+    Object.assign(shipped, { jobs, records, clock });
+    shippedModuleJobs(jobs, db, registry, records);
     const schedulers = new SchedulerRunner(db, jobs, log);
     return {
-      registry, db, hooks, records: new RecordService(context), jobs, schedulers, context, syncPlan, workflowActions,
+      registry, db, hooks, records, jobs, schedulers, context, syncPlan, workflowActions,
       close: async () => {
         schedulers.stop();
         await schedulers.settled();

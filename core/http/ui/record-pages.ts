@@ -16,7 +16,7 @@ import { readFormData, type FormData } from './forms';
 import type { Ui } from './ui-context';
 
 const SUBPANEL_PAGE = 10;
-const SYSTEM_INPUTS = new Set(['csrf', 'date_modified', 'view', 'return_to']);
+const SYSTEM_INPUTS = new Set(['csrf', 'date_modified', 'view', 'return_to', 'return_module', 'return_id']);
 
 /** Fields a form may set: the cells of the layout that are not read-only. */
 function editableFields(module: ModuleDef, layout: PanelLayout | undefined): string[] {
@@ -129,15 +129,17 @@ export function recordPages(router: Router, ui: Ui): void {
   async function collectionSubpanel(ctx: Context, module: ModuleDef, record: RecordData, key: string, def: Record<string, unknown>) {
     const base = ui.base(ctx);
     const offset = Math.max(0, Number.parseInt(String(ctx.query[`sp_${key}`] ?? '0'), 10) || 0);
-    const links = Object.values((def.collection_list ?? {}) as Record<string, { get_subpanel_data?: string }>).map((m) => module.links[String(m.get_subpanel_data)]).filter(Boolean);
-    if (!links.length) return undefined;
+    const members = Object.values((def.collection_list ?? {}) as Record<string, { get_subpanel_data?: string; filter?: Array<Record<string, unknown>> }>)
+      .map((m) => ({ link: module.links[String(m.get_subpanel_data)], filter: m.filter }))
+      .filter((m) => m.link);
+    if (!members.length) return undefined;
     const rows: Array<{ target: ModuleDef; record: RecordData }> = [];
     let more = false;
-    for (const link of links) {
+    for (const { link, filter } of members) {
       const target = engine.registry.module(link.module);
       if (!target.fields.date_modified || !(await allowed(ctx, target, 'list'))) continue;
       // Enough of each member to fill this page of the merged list.
-      const page = await engine.records.listRelated(ui.actor(ctx), module.name, record.id, link.name, { maxNum: offset + SUBPANEL_PAGE, orderBy: [{ field: 'date_modified', direction: 'desc' }] });
+      const page = await engine.records.listRelated(ui.actor(ctx), module.name, record.id, link.name, { filter, maxNum: offset + SUBPANEL_PAGE, orderBy: [{ field: 'date_modified', direction: 'desc' }] });
       if (page.nextOffset > 0) more = true;
       rows.push(...page.records.map((r) => ({ target, record: r })));
     }
@@ -259,7 +261,7 @@ export function recordPages(router: Router, ui: Ui): void {
 
   // ---------------------------------------------------------------- edit, create, quick create
 
-  async function renderEdit(ctx: Context, module: ModuleDef, record: Record<string, unknown>, options: { id?: string; errors?: Record<string, string>; message?: string; raw?: Record<string, string>; dateModified?: string; quick?: boolean; status?: number }) {
+  async function renderEdit(ctx: Context, module: ModuleDef, record: Record<string, unknown>, options: { id?: string; errors?: Record<string, string>; message?: string; raw?: Record<string, string>; dateModified?: string; quick?: boolean; status?: number; back?: ReturnTarget }) {
     const fctx = await fieldContext(ctx, module);
     const layout = options.quick ? module.views.quickcreate ?? module.views.edit : module.views.edit;
     const actor = ui.actor(ctx);
@@ -274,7 +276,9 @@ export function recordPages(router: Router, ui: Ui): void {
       title: options.id ? `${ui.moduleLabel(module.name)}: ${String(record.name ?? options.id)}` : findLabel(engine.registry, module.name, 'LBL_NEW_FORM_TITLE') ?? `New ${ui.singular(module.name)}`,
       moduleName: module.name,
       action: options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}/edit` : `${base}/${module.name}/new${options.quick ? '?view=quick' : ''}`,
-      cancelHref: options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}` : `${base}/${module.name}`,
+      cancelHref: options.back ? returnHref(base, options.back) : options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}` : `${base}/${module.name}`,
+      returnModule: options.back?.module,
+      returnId: options.back?.id,
       dateModified: options.dateModified ?? '',
       panels,
       problems,
@@ -296,7 +300,8 @@ export function recordPages(router: Router, ui: Ui): void {
       record.assigned_user_id = ui.actor(ctx).id;
       record.assigned_user_name = ctx.state.user.user_name;
     }
-    await renderEdit(ctx, module, record, { quick: ctx.query.view === 'quick' });
+    await prefillParent(ctx, module, record);
+    await renderEdit(ctx, module, record, { quick: ctx.query.view === 'quick', back: returnTarget(ctx.query.return_module, ctx.query.return_id) });
   });
 
   router.get('/:module/:id/edit', async (ctx) => {
@@ -305,6 +310,31 @@ export function recordPages(router: Router, ui: Ui): void {
     await ui.services.acl.check(ui.actor(ctx), module, 'edit', record);
     await renderEdit(ctx, module, record, { id: record.id, dateModified: String(record.date_modified ?? '') });
   });
+
+  /**
+   * Sugar's "create from a record" (quick actions such as Log Call): ?parent_type=&parent_id= fill the
+   * flex relate when the user may see that record; a parent the user may not see is left empty.
+   */
+  async function prefillParent(ctx: Context, module: ModuleDef, record: Record<string, unknown>) {
+    const type = typeof ctx.query.parent_type === 'string' ? ctx.query.parent_type : '';
+    const id = typeof ctx.query.parent_id === 'string' ? ctx.query.parent_id : '';
+    const field = Object.values(module.fields).find((f) => f.type === 'parent' && f.type_name && f.id_name);
+    if (!field || !type || !id || !engine.registry.modules.has(type)) return;
+    const parent = await engine.records.retrieve(ui.actor(ctx), type, id).catch((err) => {
+      if (err instanceof NotFoundError || err instanceof AccessDeniedError) return undefined;
+      throw err;
+    });
+    if (!parent) return;
+    record[field.type_name!] = type;
+    record[field.id_name!] = parent.id;
+    record[field.name] = String(parent.name ?? parent.id);
+  }
+
+  /** Where Save and Cancel go back to (Sugar's return_module/return_id): a record of a known module. */
+  function returnTarget(module: unknown, id: unknown): ReturnTarget | undefined {
+    if (typeof module !== 'string' || typeof id !== 'string' || !id || id.length > 64) return undefined;
+    return engine.registry.modules.has(module) ? { module, id } : undefined;
+  }
 
   const save = (mode: 'create' | 'update') => async (ctx: Context) => {
     const module = ui.module(ctx.params.module);
@@ -317,20 +347,21 @@ export function recordPages(router: Router, ui: Ui): void {
     const { input, raw, unknown } = readRecordForm(module, editableFields(module, layout), form, fctx.timeZone);
     if (unknown.length) return refuse(ctx, `The form had fields that are not on it (${unknown.join(', ')}); nothing was changed.`, 422);
     const dateModified = form.get('date_modified') ?? '';
+    const back = returnTarget(form.get('return_module'), form.get('return_id'));
     try {
       const saved = mode === 'create'
         ? await engine.records.create(ui.actor(ctx), module.name, input)
         : await engine.records.update(ui.actor(ctx), module.name, id!, input, { expectedDateModified: dateModified ? parseDateTime(dateModified) ?? dateModified : undefined });
-      ctx.redirect(`${ui.base(ctx)}/${module.name}/${encodeURIComponent(saved.id)}?notice=${encodeURIComponent('Saved.')}`);
+      ctx.redirect(`${back ? returnHref(ui.base(ctx), back) : `${ui.base(ctx)}/${module.name}/${encodeURIComponent(saved.id)}`}?notice=${encodeURIComponent('Saved.')}`);
     } catch (err) {
       const record = { ...(id ? await engine.records.retrieve(ui.actor(ctx), module.name, id).catch(() => ({})) : {}), ...displayBack(module, input, form) };
       if (err instanceof ValidationError) {
         const errors: Record<string, string> = {};
         for (const p of err.problems) errors[fieldForProblem(module, p.field)] = p.message;
-        return renderEdit(ctx, module, record, { id, errors, raw, dateModified, quick, status: 422 });
+        return renderEdit(ctx, module, record, { id, errors, raw, dateModified, quick, status: 422, back });
       }
       if (err instanceof HookVeto) {
-        return renderEdit(ctx, module, record, { id, errors: err.field ? { [err.field]: err.message } : {}, message: err.field ? undefined : err.message, raw, dateModified, quick, status: 422 });
+        return renderEdit(ctx, module, record, { id, errors: err.field ? { [err.field]: err.message } : {}, message: err.field ? undefined : err.message, raw, dateModified, quick, status: 422, back });
       }
       if (err instanceof ConflictError) {
         const current = await engine.records.retrieve(ui.actor(ctx), module.name, id!);
@@ -346,6 +377,12 @@ export function recordPages(router: Router, ui: Ui): void {
   async function refuse(ctx: Context, message: string, status: number) {
     await ui.render(ctx, 'error', { title: 'Refused', message }, status);
   }
+}
+
+interface ReturnTarget { module: string; id: string }
+
+function returnHref(base: string, back: ReturnTarget): string {
+  return `${base}/${back.module}/${encodeURIComponent(back.id)}`;
 }
 
 /** The field a problem belongs beside: a relate id problem shows at its relate field. */
