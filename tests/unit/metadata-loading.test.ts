@@ -30,7 +30,7 @@ function loadError(files: Record<string, unknown>): MetadataError {
 
 describe('shipped metadata', () => {
   it('declares the modules of the foundation', () => {
-    expect([...registry.modules.keys()].sort()).toEqual(['ACLActions', 'ACLRoles', 'AOW_Actions', 'AOW_Conditions', 'AOW_Processed', 'AOW_WorkFlow', 'Accounts', 'ActivityLog', 'CampaignLog', 'Campaigns', 'Contacts', 'Leads', 'Opportunities', 'ProspectLists', 'Prospects', 'SMS', 'SMSTemplates', 'Schedulers', 'SchedulersJobs', 'Users']);
+    expect([...registry.modules.keys()].sort()).toEqual(['ACLActions', 'ACLRoles', 'AOW_Actions', 'AOW_Conditions', 'AOW_Processed', 'AOW_WorkFlow', 'Accounts', 'ActivityLog', 'Alerts', 'Calls', 'CampaignLog', 'Campaigns', 'Contacts', 'Leads', 'Meetings', 'Notes', 'Opportunities', 'ProspectLists', 'Prospects', 'SMS', 'SMSTemplates', 'Schedulers', 'SchedulersJobs', 'Tasks', 'Users']);
     for (const m of registry.modules.values()) {
       expect(Object.keys(m.views).sort()).toEqual(expect.arrayContaining(['detail', 'edit', 'list', 'quickcreate', 'search']));
       expect(m.strings.LBL_MODULE_NAME).toBeTruthy();
