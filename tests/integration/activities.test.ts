@@ -149,3 +149,25 @@ describeEachServer('activities', (get) => {
     expect(await crm.engine.db.knex(jobs.table).where({ name: `Reminder Calls ${none.id}` })).toHaveLength(0);
   });
 }, { clock });
+
+describeEachServer('activities in the demo data', (get) => {
+  it('shows calls, meetings, tasks and notes on the demo accounts, contacts and opportunities', async () => {
+    const browser = session(get().url);
+    await browser.login('admin', 'secret-admin');
+    const account = (await browser.request('GET', '/ui/Accounts/demo-account-01')).text;
+    expect(panel(account, 'activities')).toContain('Quote follow-up');
+    expect(panel(account, 'history')).toContain('Discovery call');
+    expect(panel(account, 'history')).toContain('Check the billing address');
+    expect(panel(account, 'history')).toContain('Decision process');
+    const deal = (await browser.request('GET', '/ui/Opportunities/demo-opportunity-01')).text;
+    expect(panel(deal, 'activities')).toContain('Send the 40-seat quote');
+    expect(panel(deal, 'history')).toContain('Product demo');
+    const contact = (await browser.request('GET', '/ui/Contacts/demo-contact-01')).text;
+    // invited to the call and the meeting, and named on the task and the note
+    expect(panel(contact, 'history')).toContain('Discovery call');
+    expect(panel(contact, 'history')).toContain('Product demo');
+    expect(panel(contact, 'activities')).toContain('Send the 40-seat quote');
+    const rows = await get().crm.engine.db.knex('calls_contacts').where({ call_id: 'demo-call-01', contact_id: 'demo-contact-01', deleted: 0 });
+    expect(rows.map((r: { accept_status: string }) => r.accept_status)).toEqual(['accept']);
+  });
+}, { demo: true });
