@@ -6,6 +6,8 @@ import { isStored } from '../metadata/field-types';
 export interface SearchFields {
   /** Text fields matched at the start of the value or of any word in it (names, phones). */
   words: string[];
+  /** The phone numbers among `words`: searched only when the text has a digit. */
+  phones: string[];
   /** The any-address e-mail field, matched at the start of an address; undefined when the module has none. */
   email?: string;
 }
@@ -26,7 +28,8 @@ export function searchFields(module: ModuleDef): SearchFields {
   if (module.fields.name?.db_concat_fields && !words.includes('name') && filterable(module, 'name')) words.unshift('name');
   if (!words.length && filterable(module, 'name')) words.push('name');
   const email = Object.values(module.fields).find((f) => f.cane_email === 'all')?.name;
-  return { words, email };
+  const phones = words.filter((name) => module.fields[name].type === 'phone');
+  return { words, phones, email };
 }
 
 /**
