@@ -7,18 +7,25 @@ import { SYSTEM } from '../../core/records/actor';
 
 /**
  * As SuiteCRM's Call and Meeting save do: a Contact or Lead chosen as the parent is also invited
- * (calls_contacts / calls_leads, meetings_…), so the activity shows on that person's subpanels.
+ * (calls_contacts / calls_leads, meetings_…), so the activity shows on that person's subpanels, and
+ * the assigned user of a new activity is on it as organizer (calls_users / meetings_users, accepted).
  */
 export function inviteParentHook(services: { records?: RecordService }): HookDefinition {
   const linkFor: Record<string, string> = { Contacts: 'contacts', Leads: 'leads' };
   return {
-    event: 'after_save', order: 5, label: 'Invite the parent contact or lead',
+    event: 'after_save', order: 5, label: 'Invite the parent contact or lead and the organizer',
     handler: async (bean) => {
+      const { records } = services;
+      if (!records) return;
+      const id = String(bean.id);
+      if (!bean.fetched_row && typeof bean.assigned_user_id === 'string' && bean.assigned_user_id) {
+        await records.link(SYSTEM, bean.module_dir, id, 'users', bean.assigned_user_id, { accept_status: 'accept' });
+      }
       const link = linkFor[String(bean.parent_type ?? '')];
       const parentId = typeof bean.parent_id === 'string' ? bean.parent_id : '';
-      if (!services.records || !link || !parentId) return;
+      if (!link || !parentId) return;
       if (bean.fetched_row && bean.fetched_row.parent_id === parentId && bean.fetched_row.parent_type === bean.parent_type) return;
-      await services.records.link(SYSTEM, bean.module_dir, String(bean.id), link, parentId);
+      await records.link(SYSTEM, bean.module_dir, id, link, parentId);
     },
   } satisfies HookDefinition<'after_save'> as HookDefinition;
 }

@@ -42,9 +42,9 @@ export function reminderDue(record: Record<string, unknown>, now: Date): Date | 
 const jobName = (module: string, id: string) => `Reminder ${module} ${id}`;
 
 /** Queued (not yet running) reminders of a record are marked done/cancelled. */
-async function cancelQueued(db: Database, jobs: JobQueue, module: string, id: string): Promise<void> {
+async function cancelQueued(db: Database, jobs: JobQueue, module: string, id: string, now: Date): Promise<void> {
   await db.knex(jobs.table).where({ name: jobName(module, id), status: 'queued', deleted: 0 })
-    .update({ status: 'done', resolution: 'cancelled', message: 'Reminder cancelled: the activity changed or was deleted', date_modified: formatDateTime(new Date()) });
+    .update({ status: 'done', resolution: 'cancelled', message: 'Reminder cancelled: the activity changed or was deleted', date_modified: formatDateTime(now) });
 }
 
 /**
@@ -56,13 +56,14 @@ export function reminderHooks(db: Database, services: ReminderServices): HookDef
     {
       event: 'after_save', order: 10, label: 'Queue the reminder',
       handler: async (bean, _event, args) => {
-        const { jobs, clock } = services;
+        const { jobs } = services;
         if (!jobs) return;
         const fields = ['date_start', 'reminder_time', 'status', 'assigned_user_id'];
         if (args.isUpdate && !fields.some((f) => f in args.dataChanges)) return;
         const id = String(bean.id);
-        await cancelQueued(db, jobs, bean.module_dir, id);
-        const due = reminderDue(bean, (clock ?? (() => new Date()))());
+        const now = (services.clock ?? (() => new Date()))();
+        await cancelQueued(db, jobs, bean.module_dir, id, now);
+        const due = reminderDue(bean, now);
         if (!due) return;
         const data: ReminderData = { module: bean.module_dir, id, due: formatDateTime(due) };
         await jobs.enqueue({ target: REMINDER_JOB, name: jobName(bean.module_dir, id), data, executeTime: due, retries: 3, assignedUserId: typeof bean.assigned_user_id === 'string' ? bean.assigned_user_id : undefined });
@@ -71,7 +72,7 @@ export function reminderHooks(db: Database, services: ReminderServices): HookDef
     {
       event: 'after_delete', order: 10, label: 'Cancel the reminder',
       handler: async (bean) => {
-        if (services.jobs) await cancelQueued(db, services.jobs, bean.module_dir, String(bean.id));
+        if (services.jobs) await cancelQueued(db, services.jobs, bean.module_dir, String(bean.id), (services.clock ?? (() => new Date()))());
       },
     } satisfies HookDefinition<'after_delete'> as HookDefinition,
   ];

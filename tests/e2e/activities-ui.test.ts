@@ -65,4 +65,18 @@ run('activities in Chromium', (get) => {
     await page.locator('#subpanel-activities').getByRole('link', { name: 'Send Quinn the brochure' }).waitFor();
     await shot('contact-activities');
   });
+
+  it('shows the quick actions and both panels in the dark theme', async () => {
+    await page.goto(url('/preferences'));
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.goto(url('/Accounts'));
+    await page.getByRole('link', { name: 'Quick Action Co' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Quick Action Co' }).waitFor();
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+    for (const name of ['Log Call', 'Schedule Meeting', 'Create Task']) await page.getByRole('link', { name }).waitFor();
+    await page.locator('#subpanel-history').getByRole('link', { name: 'Called about renewal' }).waitFor();
+    await shot('account-dark');
+  });
 });

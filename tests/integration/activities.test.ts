@@ -87,6 +87,8 @@ describeEachServer('activities', (get) => {
     await api('POST', '/Notes', { name: 'Pat prefers e-mail', parent_type: 'Contacts', parent_id: contact.id });
     expect((await api('GET', `/Contacts/${contact.id}/link/calls`)).body.records.map((r: { id: string }) => r.id)).toEqual([call.id]);
     expect((await api('GET', `/Leads/${lead.id}/link/meetings`)).body.records.map((r: { id: string }) => r.id)).toEqual([meeting.id]);
+    // the assigned user (here the admin who created them) is on the call as its accepted organizer
+    expect(await get().crm.engine.db.knex('calls_users').where({ call_id: call.id, deleted: 0 }).select('user_id', 'accept_status')).toEqual([{ user_id: '1', accept_status: 'accept' }]);
     const page = await detail('Contacts', contact.id);
     expect(panel(page, 'activities')).toContain('Call Pat');
     expect(panel(page, 'activities')).toContain('Follow up with Pat');
