@@ -62,7 +62,8 @@ export function reminderHooks(db: Database, services: ReminderServices): HookDef
         if (args.isUpdate && !fields.some((f) => f in args.dataChanges)) return;
         const id = String(bean.id);
         const now = (services.clock ?? (() => new Date()))();
-        await cancelQueued(db, jobs, bean.module_dir, id, now);
+        // a new record has no reminder queued yet
+        if (args.isUpdate) await cancelQueued(db, jobs, bean.module_dir, id, now);
         const due = reminderDue(bean, now);
         if (!due) return;
         const data: ReminderData = { module: bean.module_dir, id, due: formatDateTime(due) };
