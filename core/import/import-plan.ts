@@ -3,6 +3,7 @@ import path from 'node:path';
 import { packageRoot } from '../paths';
 import { readJsonFile } from '../metadata/json-file';
 import { applyTemplates } from '../metadata/templates';
+import { loadRegistry, type Registry } from '../metadata/registry';
 import type { Dictionary, TemplateDef } from '../metadata/types';
 import { toJson, type Json } from './php-array';
 import { PhpScope } from './php-evaluator';
@@ -59,6 +60,11 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
       problems.note(f.baseVardefs()[0], `no literal $dictionary for module ${m}`, 'module not imported');
       continue;
     }
+    if (typeof found.dictionary.table !== 'string') {
+      // Employees: `$dictionary['Employee'] = $dictionary['User']` after an include — PHP builds it from another module's.
+      problems.note(f.baseVardefs()[0], `module ${m}, whose $dictionary names no table (PHP builds it from another module's)`, 'module not imported');
+      continue;
+    }
     const call = scope.createVardefs.find((c) => c.module === m) ?? scope.createVardefs[0];
     vardefs.set(m, { module: m, ...found, templates: call ? knownTemplates(call.templates, caneRoot, (t) => problems.note(f.baseVardefs()[0], `the template '${t}' of createVardef`, 'left out: Cane has no such template')) : undefined });
   }
@@ -100,6 +106,7 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
   };
 
   const dropdownsUsed = new Set<string>();
+  const fieldsOf = new Map<string, Set<string>>();
   for (const v of vardefs.values()) {
     const body = dictionaryToCane(v.dictionary, v.templates, (what, instead) => problems.note(filesOf(v.module).baseVardefs()[0], what, instead));
     files.set(`modules/${v.module}/vardefs.json`, { [v.objectName]: body });
@@ -107,6 +114,7 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
     const withTemplates = applyTemplates(body as Dictionary, { module: v.module, objectName: v.objectName, table: String(body.table ?? v.module.toLowerCase()) },
       (t) => readJsonFile(path.join(caneRoot, 'metadata', 'templates', t, 'vardefs.json')) as TemplateDef);
     for (const field of Object.values(withTemplates.fields ?? {})) if (typeof field.options === 'string') dropdownsUsed.add(field.options);
+    fieldsOf.set(v.module, new Set(Object.keys(withTemplates.fields ?? {})));
   }
   const moduleDropdowns: JsonObject = {};
   for (const m of new Set([...importedNow, ...customised])) {
@@ -114,8 +122,14 @@ export function planImport(source: SugarSource, language = 'en_us', caneRoot = p
     const { strings, dropdowns } = moduleStrings(filesOf(m), isImported, problems);
     for (const [name, options] of Object.entries(dropdowns)) moduleDropdowns[name] ??= options;
     if (strings && Object.keys(strings).length) files.set(`modules/${m}/language/${language}.json`, strings);
-    for (const [file, content] of moduleLayouts(filesOf(m), isImported, problems, subpanelColumnsOf)) files.set(`modules/${m}/${file}`, content);
-    if (!isImported) for (const [file, content] of extensionFragments(filesOf(m), problems, subpanelColumnsOf)) files.set(file, content);
+    const fragments = isImported ? new Map<string, JsonObject>() : extensionFragments(filesOf(m), problems, subpanelColumnsOf);
+    // A shipped module's fields: Cane's own, those its Extension fragments add, and links to imported modules.
+    const known = fieldsOf.get(m) ?? new Set([
+      ...Object.keys(shippedFields(caneRoot, m)),
+      ...[...fragments.entries(), ...linkFragments.entries()].filter(([f]) => f.startsWith(`Extension/modules/${m}/Ext/Vardefs/`)).flatMap(([, c]) => Object.keys(isObject(c.fields) ? c.fields : {})),
+    ]);
+    for (const [file, content] of moduleLayouts(filesOf(m), isImported, problems, subpanelColumnsOf, known)) files.set(`modules/${m}/${file}`, content);
+    for (const [file, content] of fragments) files.set(file, content);
   }
   for (const [file, content] of linkFragments) files.set(file, content);
   for (const [file, content] of files) {
@@ -137,6 +151,13 @@ function dictionaryOf(scope: PhpScope, module: string): { objectName: string; di
   if (!objectName || !isObject(all[objectName])) return undefined;
   return { objectName, dictionary: all[objectName] as JsonObject };
 }
+
+/** The fields of a module Cane ships, templates and Extension fragments applied (its vardefs as the loader builds them). */
+function shippedFields(caneRoot: string, module: string): Record<string, unknown> {
+  if (!shippedRegistries.has(caneRoot)) shippedRegistries.set(caneRoot, loadRegistry({ root: caneRoot, customDir: path.join(caneRoot, 'no-custom-overlay'), warn: () => {} }));
+  return shippedRegistries.get(caneRoot)!.modules.get(module)?.fields ?? {};
+}
+const shippedRegistries = new Map<string, Registry>();
 
 /** Tables Cane declares outside modules (metadata/tables, metadata/relationships). */
 function caneOwnTables(caneRoot: string): Set<string> {

@@ -63,9 +63,15 @@ const PANEL_VIEWS = [
   { file: 'quickcreatedefs', key: 'QuickCreate' },
 ];
 
-/** The module's layouts as Cane's metadata/<view>.json files (relative path → content). */
+/**
+ * The module's layouts as Cane's metadata/<view>.json files (relative path → content). With
+ * `fields` (the module's field names), layout cells and list columns naming none of them are left
+ * out and reported: Sugar shows nothing there (a field of another edition, a copy-paste from
+ * another module, a typo), while Cane's loader refuses such a layout.
+ */
 export function moduleLayouts(
   files: ModuleFiles, includeBase: boolean, problems: ImportProblems, subpanelColumnsOf: (module: string, name: string) => string[] | undefined,
+  fields?: ReadonlySet<string>,
 ): Map<string, JsonObject> {
   const out = new Map<string, JsonObject>();
   const module = files.module;
@@ -91,11 +97,22 @@ export function moduleLayouts(
       note(`no $viewdefs['${module}']['${view.key}'] with literal content`, 'no layout written');
       continue;
     }
-    out.set(`metadata/${view.file}.json`, { [module]: { [view.key]: panelLayoutToCane(body, note) } });
+    const converted = panelLayoutToCane(body, note);
+    if (fields) withoutUnknownCells(converted, fields, (cell) => note(`the ${view.key} cell '${cell}', which names no field of ${module}`, 'left out (Sugar shows nothing there)'));
+    out.set(`metadata/${view.file}.json`, { [module]: { [view.key]: converted } });
   }
   const listFile = files.viewFile('listviewdefs.php', includeBase);
   const list = listFile && forModule(scopeFor(listFile).vars.get('listViewDefs'));
-  if (list) out.set('metadata/listviewdefs.json', { [module]: listViewToCane(list) });
+  if (list) {
+    const columns = listViewToCane(list);
+    for (const column of Object.keys(columns)) {
+      const computed = isObject(columns[column]) && ('related_fields' in (columns[column] as JsonObject) || 'customCode' in (columns[column] as JsonObject));
+      if (!fields || fields.has(column.toLowerCase()) || computed) continue;
+      problems.note(listFile, `the list column '${column}', which names no field of ${module}`, 'left out (Sugar shows it empty)');
+      delete columns[column];
+    }
+    out.set('metadata/listviewdefs.json', { [module]: columns });
+  }
   const searchFile = files.viewFile('searchdefs.php', includeBase);
   const search = searchFile && forModule(scopeFor(searchFile).vars.get('searchdefs'));
   if (search) out.set('metadata/searchdefs.json', { [module]: searchDefsToCane(search) });
@@ -112,6 +129,23 @@ export function moduleLayouts(
     }
   }
   return out;
+}
+
+/** Blanks (as '') the cells of a panel layout that name no field; a cell may be a name or {name, …}. */
+function withoutUnknownCells(layout: JsonObject, fields: ReadonlySet<string>, dropped: (cell: string) => void): void {
+  if (!isObject(layout.panels)) return;
+  for (const rows of Object.values(layout.panels)) {
+    if (!Array.isArray(rows)) continue;
+    for (const row of rows) {
+      if (!Array.isArray(row)) continue;
+      row.forEach((cell, i) => {
+        const name = typeof cell === 'string' ? cell : isObject(cell) && typeof cell.name === 'string' ? cell.name : undefined;
+        if (name === undefined || name === '' || fields.has(name) || (isObject(cell) && 'customCode' in cell)) return;
+        dropped(name);
+        row[i] = '';
+      });
+    }
+  }
 }
 
 /** A module's language: its labels, and the dropdowns its language files hold (arrays in $mod_strings, or $app_list_strings set there). */

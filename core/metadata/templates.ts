@@ -43,7 +43,8 @@ export function applyTemplates(
   scope: TemplateScope,
   loadTemplate: (name: string) => TemplateDef,
 ): Dictionary {
-  const names = templateNames(dictionary).map((n) => (n === 'default' ? 'basic' : n));
+  // Sugar's 'default' is 'basic'; a template named twice merges once (Sugar's keyed arrays merge by key).
+  const names = [...new Set(templateNames(dictionary).map((n) => (n === 'default' ? 'basic' : n)))];
   let fields: Record<string, FieldDef> = { ...(dictionary.fields ?? {}) };
   let indices: IndexDef[] = [...(dictionary.indices ?? [])];
   let relationships: Record<string, RelationshipMeta> = { ...(dictionary.relationships ?? {}) };

@@ -111,6 +111,16 @@ VardefManager::createVardef('Tickets', 'Ticket', array('default', 'issue'));`);
     write('modules/Tickets/language/en_us.lang.php', `<?php
 $mod_strings = array('LBL_CHANNEL' => 'Channel', 'ticket_channel_dom' => array('web' => 'Web', 'phone' => 'Phone'));
 $app_list_strings['ticket_origin_dom'] = array('inside' => 'Inside', 'outside' => 'Outside');`);
+    // Cells and columns naming no field of the module (another edition's team_name, a copy-paste): Sugar shows nothing there.
+    write('modules/Tickets/metadata/detailviewdefs.php', `<?php
+$viewdefs['Tickets']['DetailView'] = array('panels' => array('default' => array(array('name', 'team_name'), array(array('name' => 'odd'), array('name' => 'js', 'customCode' => '<b>x</b>')))));`);
+    write('modules/Tickets/metadata/listviewdefs.php', `<?php
+$listViewDefs['Tickets'] = array('NAME' => array('label' => 'LBL_NAME', 'default' => true), 'ANNUAL_REVENUE' => array('label' => 'LBL_REVENUE', 'default' => true));`);
+    // A module whose dictionary PHP copies from another module's (SuiteCRM's Employees from Users).
+    write('modules/Staff/vardefs.php', `<?php
+if (empty($dictionary['User'])) { include('modules/Users/vardefs.php'); }
+$dictionary['Staff'] = $dictionary['User'];
+$dictionary['Staff']['fields']['status']['massupdate'] = false;`);
     write('modules/Configs/vardefs.php', "<?php\n$dictionary['Config'] = array('table' => 'config', 'fields' => array());");
     write('include/language/en_us.lang.php', `<?php
 $app_list_strings['ticket_type_dom'] = array('a' => 'A');
@@ -130,6 +140,12 @@ $app_list_strings['ticket_resolution_dom'] = array('' => '', 'fixed' => 'Fixed')
     expect(registry.module('Tickets').strings.LBL_CHANNEL).toBe('Channel');
     expect(report).not.toContain('ticket_channel_dom');
     expect(registry.modules.has('Configs')).toBe(false);
+    expect(report).toContain("skipped: modules/Tickets/metadata/detailviewdefs.php: the DetailView cell 'team_name', which names no field of Tickets — left out (Sugar shows nothing there)");
+    expect(report).toContain("skipped: modules/Tickets/metadata/listviewdefs.php: the list column 'ANNUAL_REVENUE', which names no field of Tickets — left out (Sugar shows it empty)");
+    expect(registry.module('Tickets').views.detail?.panels.default).toEqual([['name', ''], [{ name: 'odd' }, { name: 'js', customCode: '<b>x</b>' }]]);
+    expect(Object.keys(registry.module('Tickets').views.list ?? {})).toEqual(['NAME']);
+    expect(report).toContain("skipped: modules/Staff/vardefs.php: module Staff, whose $dictionary names no table (PHP builds it from another module's) — module not imported");
+    expect(registry.modules.has('Staff')).toBe(false);
   });
 
   it('imports a single modules/<Module> folder', () => {
