@@ -71,6 +71,7 @@ describeEachServer('activities', (get) => {
     expect(row).toMatchObject({ accept_status: 'accept', required: '0' });
     const fromContact = await api('GET', `/Contacts/${jane.id}/link/calls`);
     expect(fromContact.body.records).toEqual([expect.objectContaining({ id: call.id, accept_status: 'accept' })]);
+    expect(panel(await detail('Calls', call.id), 'contacts')).toContain('Jane Invitee');
     // SuiteCRM's column default when a contact is linked without one
     const joe = (await api('POST', '/Contacts', { last_name: 'Default' })).body;
     await api('POST', `/Calls/${call.id}/link/contacts/${joe.id}`);
