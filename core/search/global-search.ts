@@ -4,7 +4,7 @@ import type { Actor } from '../records/actor';
 import type { RecordData } from '../records/read';
 import type { ModuleDef } from '../metadata/registry';
 import type { Filter } from '../query/filter-to-knex';
-import { searchBoxText } from '../query/like-pattern';
+import { LIKE_ESCAPE, likePattern, searchBoxText } from '../query/like-pattern';
 import { FilterError } from '../errors';
 import { isStored } from '../metadata/field-types';
 import type { OrderBy } from '../query/order-by';
@@ -20,20 +20,26 @@ export interface SearchGroup {
   records: RecordData[];
 }
 
+/** Beyond this many records matched by e-mail, the filter keeps the e-mail subquery instead of listing their ids. */
+const EMAIL_ID_LIMIT = 500;
+
 /**
  * The filter global search uses in one module: a name, phone or other unified-search field whose
  * value, or one of its words, starts with the text; or an e-mail address starting with it. The
  * text follows Sugar's wildcard rules (`%` and `*` match anything, see like-pattern.ts), so
- * `%Finch` or `Fi%ch` find "Blue Finch Bank" too.
+ * `%Finch` or `Fi%ch` find "Blue Finch Bank" too. `emailIds`, when known, are the records whose
+ * address matches: listing them (or leaving the e-mail out when there are none) lets the database
+ * answer the rest from the name index alone.
  */
-export function globalSearchFilter(module: ModuleDef, text: string): Filter {
+export function globalSearchFilter(module: ModuleDef, text: string, emailIds?: string[]): Filter {
   const value = searchBoxText(text);
   const { words, phones, email } = searchFields(module);
   // A phone number never matches text without a digit; leaving those fields out saves two LIKEs per row each.
   const fields = /\d/.test(value) ? words : words.filter((name) => !phones.includes(name));
   const any: Filter = [];
   for (const name of fields) any.push({ [name]: { $starts: value } }, { [name]: { $contains: ` ${value}` } });
-  if (email) any.push({ [email]: { $starts: value } });
+  if (email && emailIds === undefined) any.push({ [email]: { $starts: value } });
+  else if (emailIds?.length) any.push({ id: { $in: emailIds } });
   return [{ $or: any }];
 }
 
@@ -61,13 +67,25 @@ export class GlobalSearch {
     return allowed;
   }
 
-  count(actor: Actor, module: ModuleDef, text: string): Promise<number> {
-    return this.engine.records.count(actor, module.name, { filter: globalSearchFilter(module, text) });
+  /** The module's search filter, with the records matched by e-mail looked up first (see globalSearchFilter). */
+  async filter(module: ModuleDef, text: string): Promise<Filter> {
+    if (!searchFields(module).email) return globalSearchFilter(module, text);
+    const { knex } = this.engine.db;
+    const rows: Array<{ bean_id: string }> = await knex('email_addr_bean_rel as r').join('email_addresses as a', 'a.id', 'r.email_address_id')
+      .where({ 'r.bean_module': module.name, 'r.deleted': 0, 'a.deleted': 0 })
+      .whereRaw(`a.email_address LIKE ? ESCAPE '${LIKE_ESCAPE}'`, [likePattern(searchBoxText(text), 'starts', 'q')])
+      .distinct('r.bean_id').limit(EMAIL_ID_LIMIT + 1);
+    const ids = rows.map((r) => r.bean_id);
+    return globalSearchFilter(module, text, ids.length > EMAIL_ID_LIMIT ? undefined : ids);
   }
 
-  async page(actor: Actor, module: ModuleDef, text: string, offset: number, maxNum: number): Promise<RecordData[]> {
+  count(actor: Actor, module: ModuleDef, filter: Filter): Promise<number> {
+    return this.engine.records.count(actor, module.name, { filter });
+  }
+
+  async page(actor: Actor, module: ModuleDef, filter: Filter, offset: number, maxNum: number): Promise<RecordData[]> {
     const page = await this.engine.records.list(actor, module.name, {
-      filter: globalSearchFilter(module, text), offset, maxNum, fields: resultFields(module),
+      filter, offset, maxNum, fields: resultFields(module),
       orderBy: resultOrder(module),
     });
     return page.records;
@@ -79,9 +97,10 @@ export class GlobalSearch {
     if (!text) return [];
     const groups: SearchGroup[] = [];
     for (const module of await this.modules(actor, options.modules)) {
-      const total = await this.count(actor, module, text);
+      const filter = await this.filter(module, text);
+      const total = await this.count(actor, module, filter);
       if (!total) continue;
-      groups.push({ module: module.name, total, records: await this.page(actor, module, text, 0, options.perModule ?? 5) });
+      groups.push({ module: module.name, total, records: await this.page(actor, module, filter, 0, options.perModule ?? 5) });
     }
     return groups;
   }
@@ -94,7 +113,8 @@ export class GlobalSearch {
     const text = searchText(rawText);
     if (!text) return { total: 0, records: [] };
     const modules = await this.modules(actor, options.modules);
-    const counts = await Promise.all(modules.map((m) => this.count(actor, m, text)));
+    const filters = await Promise.all(modules.map((m) => this.filter(m, text)));
+    const counts = await Promise.all(modules.map((m, i) => this.count(actor, m, filters[i])));
     const total = counts.reduce((a, b) => a + b, 0);
     const records: Array<{ module: string; record: RecordData }> = [];
     let skip = options.offset;
@@ -102,7 +122,7 @@ export class GlobalSearch {
       const wanted = options.maxNum - records.length;
       if (wanted <= 0) break;
       if (skip >= counts[i]) { skip -= counts[i]; continue; }
-      for (const record of await this.page(actor, module, text, skip, wanted)) records.push({ module: module.name, record });
+      for (const record of await this.page(actor, module, filters[i], skip, wanted)) records.push({ module: module.name, record });
       skip = 0;
     }
     return { total, records };
