@@ -173,4 +173,18 @@ describeEachServer('activities in the demo data', (get) => {
     const rows = await get().crm.engine.db.knex('calls_contacts').where({ call_id: 'demo-call-01', contact_id: 'demo-contact-01', deleted: 0 });
     expect(rows.map((r: { accept_status: string }) => r.accept_status)).toEqual(['accept']);
   });
+
+  it('lists, shows and edits each activity module from its own pages', async () => {
+    const browser = session(get().url);
+    await browser.login('admin', 'secret-admin');
+    const pages: Array<[string, string, string]> = [['Calls', 'demo-call-01', 'Discovery call'], ['Meetings', 'demo-meeting-01', 'Product demo'], ['Tasks', 'demo-task-01', 'Send the 40-seat quote'], ['Notes', 'demo-note-01', 'Decision process']];
+    for (const [module, id, name] of pages) {
+      for (const path of [`/ui/${module}`, `/ui/${module}/${id}`, `/ui/${module}/${id}/edit`, `/ui/${module}/new`]) {
+        const page = await browser.request('GET', path);
+        expect([path, page.status]).toEqual([path, 200]);
+        if (!path.endsWith('/new')) expect(page.text).toContain(name);
+      }
+    }
+    expect((await browser.request('GET', '/ui/Alerts')).status).toBe(200);
+  });
 }, { demo: true });
