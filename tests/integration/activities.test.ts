@@ -97,6 +97,26 @@ describeEachServer('activities', (get) => {
     expect(panel(await detail('Leads', lead.id), 'history')).toContain('Meet the lead');
   });
 
+  it('keeps the way back to the parent when the quick-action form has errors, and ignores an unknown return module', async () => {
+    const account = (await api('POST', '/Accounts', { name: 'Form Co' })).body;
+    const browser = session(get().url);
+    const csrf = await browser.login('admin', 'secret-admin');
+    const form = await browser.request('GET', `/ui/Calls/new?parent_type=Accounts&parent_id=${account.id}&return_module=Accounts&return_id=${account.id}`);
+    expect(form.text).toContain('name="return_module" value="Accounts"');
+    expect(form.text).toContain('value="Form Co"');
+    const post = { csrf, name: 'No date', status: 'Planned', duration_hours: '0', parent_type: 'Accounts', parent_id: account.id, parent_name_label: 'Form Co', return_module: 'Accounts', return_id: account.id };
+    const refused = await browser.request('POST', '/ui/Calls/new', post);
+    expect(refused.status).toBe(422);
+    expect(refused.text).toContain('name="return_id" value="' + account.id + '"');
+    expect(refused.text).toContain(`href="/ui/Accounts/${account.id}"`);
+    const saved = await browser.request('POST', '/ui/Calls/new', { ...post, name: 'With date', date_start: '2026-09-02T10:00' });
+    expect(saved.status).toBe(302);
+    expect(saved.location).toBe(`/ui/Accounts/${account.id}?notice=Saved.`);
+    // a return module that does not exist is not a way out: the new record's page is shown
+    const odd = await browser.request('POST', '/ui/Calls/new', { ...post, name: 'Odd return', date_start: '2026-09-02T10:00', return_module: 'Nowhere' });
+    expect(odd.location).toMatch(/^\/ui\/Calls\/[0-9a-f-]{36}\?notice=Saved\.$/);
+  });
+
   it('refuses bad input naming the field and rule', async () => {
     const missing = await api('POST', '/Calls', { name: 'No start', duration_hours: 0 });
     expect(missing.status).toBe(422);
