@@ -1,8 +1,6 @@
-import type { Knex } from 'knex';
 import type { Engine } from '../app/engine';
 import { AccessDeniedError, NotFoundError, ValidationError } from '../errors';
 import type { Job } from '../jobs/job-queue';
-import { deterministicId } from '../jobs/schedulers';
 import type { Actor } from '../records/actor';
 import { emit, type Logger } from '../records/context';
 import { dateFromDb, formatDateTime, parseDateTime, type Clock } from '../records/time';
@@ -10,13 +8,14 @@ import crypto from 'node:crypto';
 import { SYSTEM } from '../records/actor';
 import { CAMPAIGN_STATUS, CampaignRuns, type RunState } from './campaign-runs';
 import { actorFor, type UserRow } from '../security/authenticate';
-import type { Refusal, RefusalCode } from './compose';
-import { RECIPIENT_MODULES } from './phone-index';
+import { CampaignMembers, type CampaignList, type Member, type MemberCursor } from './campaign-members';
+import { CampaignPageWriter } from './campaign-launch';
 import { resendOf } from './send-key';
 import type { SmsService } from './sms-service';
 
 export const CAMPAIGN_JOB = 'sms.campaign';
-const PAGE = 200;
+/** Members queued per page (one transaction each). */
+export const DEFAULT_LAUNCH_PAGE = 1000;
 
 interface CampaignJobData {
   campaign_id: string;
@@ -32,44 +31,28 @@ export interface LaunchOptions {
   send_at?: string;
 }
 
-export interface CampaignList {
-  id: string;
-  name: string;
-  list_type: string;
-  members: number;
-}
+export type { CampaignList, Member };
 
-interface Member {
-  module: string;
-  id: string;
-  listId: string;
-}
-
-/** campaign_log activity per refusal, in Sugar's vocabulary (an SMS number stands where Sugar has an e-mail address). */
-const REFUSAL_ACTIVITY: Record<RefusalCode, string> = {
-  opted_out: 'blocked',
-  duplicate: 'blocked',
-  invalid_number: 'invalid number',
-  no_number: 'invalid number',
-  not_found: 'send error',
-  not_recipient: 'send error',
-  template: 'send error',
-  body: 'send error',
-};
+/** Told after each page a launch queues: progress for a CLI or a log. */
+export type LaunchProgress = (run: { done: number; total: number | null; queued: number; refused: number }) => void;
 
 /**
  * SMS campaigns, the way Sugar queues e-mail campaigns: the members of the campaign's `default`
  * and `seed` target lists (only `test` lists for a test send), less the members of its `exempt`
- * lists, each reached once per number. Launching queues a job that sends page by page through
- * SmsService; every message and refusal is written to campaign_log with an id derived from the
- * campaign and the target, so a relaunch or a rerun after a crash neither sends nor counts twice.
+ * lists, each reached once per number. Launching queues a job that walks the members a page at a
+ * time (keyset on module and record id, never the whole list in memory) and writes each page's SMS
+ * rows, dispatch jobs and campaign_log rows set-wise in one transaction that also moves the run's
+ * cursor; a rerun after a crash goes on after the last page committed, and message keys derived
+ * from the campaign and number keep a relaunch or a second worker from sending or counting twice.
  */
 export class SmsCampaigns {
   /** Where each campaign's send stands (scheduled, sending, paused, cancelled, complete). */
   readonly runs: CampaignRuns;
+  readonly memberLists: CampaignMembers;
 
-  constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger) {
+  constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger, private readonly pageSize = DEFAULT_LAUNCH_PAGE) {
     this.runs = new CampaignRuns(engine.db, clock);
+    this.memberLists = new CampaignMembers(engine.db.knex);
     engine.jobs.register(CAMPAIGN_JOB, async (job, context) => ({ message: await this.run(job, context.signal) }));
   }
 
@@ -80,15 +63,17 @@ export class SmsCampaigns {
   async overview(actor: Actor, campaignId: string, chosenTemplateId?: string) {
     const campaign = await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
     const lists = await this.lists(campaignId);
-    const members = await this.members(campaignId, false, lists);
-    const testMembers = await this.members(campaignId, true, lists);
+    const sending = CampaignMembers.split(lists, false);
+    const testing = CampaignMembers.split(lists, true);
+    const members = await this.memberLists.count(sending.sending, sending.exempt);
+    const testMembers = await this.memberLists.count(testing.sending, testing.exempt);
     const templates = (await this.engine.records.list(actor, 'SMSTemplates', { fields: ['id', 'name', 'template_type'], orderBy: [{ field: 'name', direction: 'asc' }], maxNum: 200 })).records
       .map((t) => ({ id: t.id, name: String(t.name ?? t.id), template_type: String(t.template_type ?? '') }));
     const lastUsed = await this.engine.db.knex('sms').where({ campaign_id: campaignId, deleted: 0 }).whereNotNull('template_id').orderBy('date_entered', 'desc').first('template_id');
     const templateId = chosenTemplateId || lastUsed?.template_id || undefined;
     const template = templates.find((t) => t.id === templateId) ?? null;
     // The text for the first of the first members that can receive it (some may have no number or have opted out).
-    const sample = members.slice(0, 20).map((m) => ({ module: m.module, id: m.id }));
+    const sample = (await this.memberLists.page(sending.sending, sending.exempt, null, 20)).map((m) => ({ module: m.module, id: m.id }));
     let preview: unknown = null;
     let previewError: string | null = null;
     if (templateId && sample.length) {
@@ -100,21 +85,21 @@ export class SmsCampaigns {
     }
     const perMessage = (preview as { segments?: number } | null)?.segments ?? null;
     const price = this.sms.config.segmentPrice;
-    const segments = perMessage === null ? null : perMessage * members.length;
+    const segments = perMessage === null ? null : perMessage * members;
     const run = await this.runs.get(campaignId);
     return {
       campaign: { id: campaign.id, name: campaign.name, campaign_type: campaign.campaign_type, status: campaign.status },
-      run: run ? { state: run.state, send_at: run.sendAt } : null,
+      run: run ? { state: run.state, send_at: run.sendAt, progress: { ...run.progress, queued_all: run.queuedAll } } : null,
       // What a launch would cost, from the first member's text (members' texts may differ a little).
-      estimate: { recipients: members.length, segments_per_message: perMessage, segments, cost: price && segments !== null ? Math.round(price.amount * segments * 10000) / 10000 : null, price_unit: price?.unit ?? null },
+      estimate: { recipients: members, segments_per_message: perMessage, segments, cost: price && segments !== null ? Math.round(price.amount * segments * 10000) / 10000 : null, price_unit: price?.unit ?? null },
       template,
       templates,
       lists,
-      members: members.length,
-      test_members: testMembers.length,
+      members,
+      test_members: testMembers,
       preview,
       preview_error: previewError,
-      problems: this.launchProblems(campaign, templateId, members.length),
+      problems: this.launchProblems(campaign, templateId, members),
       results: await this.results(campaignId),
     };
   }
@@ -127,8 +112,8 @@ export class SmsCampaigns {
     await this.engine.context.access.check(actor, sms, 'massupdate');
     const campaign = await this.engine.records.retrieve(actor, 'Campaigns', campaignId);
     const test = options.test === true;
-    const members = await this.members(campaignId, test);
-    const problems = this.launchProblems(campaign, options.template_id, members.length, test);
+    const members = await this.count(campaignId, test);
+    const problems = this.launchProblems(campaign, options.template_id, members, test);
     if (options.template_id) {
       const found = await this.engine.records.retrieve(actor, 'SMSTemplates', options.template_id).catch((err) => {
         if (err instanceof NotFoundError) return undefined;
@@ -160,13 +145,13 @@ export class SmsCampaigns {
       }, trx);
       await emit(this.engine.context.outbox, trx, {
         event: 'campaign.launch', module: 'Campaigns', id: campaignId, isUpdate: true, changes: {}, actorId: actor.id,
-        record: { id: campaignId, name: campaign.name, campaign_type: campaign.campaign_type, template_id: options.template_id, members: members.length, test, job_id: id, send_at: sendAt ?? null, date_modified: formatDateTime(this.clock()) },
+        record: { id: campaignId, name: campaign.name, campaign_type: campaign.campaign_type, template_id: options.template_id, members, test, job_id: id, send_at: sendAt ?? null, date_modified: formatDateTime(this.clock()) },
       });
       return id;
     });
     if (!test) await this.setStatus(campaignId, state);
-    this.log.info({ campaign: campaignId, job: jobId, members: members.length, test }, 'SMS campaign queued');
-    return { job_id: jobId, members: members.length, test, ...(sendAt ? { send_at: sendAt } : {}) };
+    this.log.info({ campaign: campaignId, job: jobId, members, test }, 'SMS campaign queued');
+    return { job_id: jobId, members, test, ...(sendAt ? { send_at: sendAt } : {}) };
   }
 
   /** A send whose members are all queued and none of whose messages waits any more is complete. */
@@ -239,45 +224,14 @@ export class SmsCampaigns {
   }
 
   /** The target lists linked to the campaign, with their member counts. */
-  async lists(campaignId: string): Promise<CampaignList[]> {
-    const knex = this.engine.db.knex;
-    const rows = await knex('prospect_list_campaigns as plc')
-      .join('prospect_lists as pl', 'pl.id', 'plc.prospect_list_id')
-      .where({ 'plc.campaign_id': campaignId, 'plc.deleted': 0, 'pl.deleted': 0 })
-      .select('pl.id', 'pl.name', 'pl.list_type')
-      .orderBy('pl.name');
-    const counts = new Map<string, number>();
-    if (rows.length) {
-      const counted = await knex('prospect_lists_prospects').whereIn('prospect_list_id', rows.map((r: { id: string }) => r.id)).andWhere('deleted', 0)
-        .groupBy('prospect_list_id').select('prospect_list_id').count({ n: '*' });
-      for (const c of counted as Array<Record<string, unknown>>) counts.set(String(c.prospect_list_id), Number(c.n));
-    }
-    return rows.map((r: { id: string; name: string; list_type: string }) => ({ id: r.id, name: r.name, list_type: r.list_type || 'default', members: counts.get(r.id) ?? 0 }));
+  lists(campaignId: string): Promise<CampaignList[]> {
+    return this.memberLists.lists(campaignId);
   }
 
-  /** Members to send to, in a stable order, each record once, exempt-list members removed. */
-  async members(campaignId: string, test: boolean, lists?: CampaignList[]): Promise<Member[]> {
-    lists ??= await this.lists(campaignId);
-    const sending = lists.filter((l) => (test ? l.list_type === 'test' : l.list_type === 'default' || l.list_type === 'seed')).map((l) => l.id);
-    const exempt = lists.filter((l) => l.list_type === 'exempt').map((l) => l.id);
-    if (!sending.length) return [];
-    const knex = this.engine.db.knex;
-    const rows = await knex('prospect_lists_prospects as m')
-      .whereIn('m.prospect_list_id', sending).andWhere('m.deleted', 0).whereIn('m.related_type', RECIPIENT_MODULES)
-      .modify((q: Knex.QueryBuilder) => {
-        if (exempt.length) q.whereNotExists(knex('prospect_lists_prospects as x').whereIn('x.prospect_list_id', exempt).andWhere('x.deleted', 0).whereRaw('x.related_id = m.related_id').whereRaw('x.related_type = m.related_type'));
-      })
-      .select('m.related_type', 'm.related_id', 'm.prospect_list_id')
-      .orderBy([{ column: 'm.related_type' }, { column: 'm.related_id' }, { column: 'm.prospect_list_id' }]);
-    const seen = new Set<string>();
-    const members: Member[] = [];
-    for (const r of rows) {
-      const key = `${r.related_type}:${r.related_id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      members.push({ module: String(r.related_type), id: String(r.related_id), listId: String(r.prospect_list_id) });
-    }
-    return members;
+  /** How many members a send (or a test send) reaches: each record once, exempt-list members left out. */
+  async count(campaignId: string, test: boolean): Promise<number> {
+    const { sending, exempt } = CampaignMembers.split(await this.lists(campaignId), test);
+    return this.memberLists.count(sending, exempt);
   }
 
   private async run(job: Job, signal: AbortSignal): Promise<string> {
@@ -286,51 +240,79 @@ export class SmsCampaigns {
     if (!user || user.status === 'Inactive') throw new Error(`the user who launched the campaign (${data.user_id}) is no longer active`);
     const actor = actorFor(user);
     await this.engine.records.retrieve(actor, 'Campaigns', data.campaign_id);
-    const templateId = data.template_id;
-    if (!data.test) {
-      const run = await this.runs.get(data.campaign_id);
-      // Paused, cancelled, or superseded by a resume: this job has nothing left to do.
-      if (run && run.jobId !== job.id) return `not sent by this job: the campaign's send is ${run.state} under job ${run.jobId}`;
-      if (run && (run.state === 'paused' || run.state === 'cancelled')) return `not sent: the campaign's send is ${run.state}`;
-      if (run?.state === 'scheduled' && (await this.runs.move(data.campaign_id, ['scheduled'], 'sending'))) await this.setStatus(data.campaign_id, 'sending');
+    if (data.test) return this.testSend(job, actor, data, signal);
+    const run = await this.runs.get(data.campaign_id);
+    if (!run) return 'not sent: the campaign has no send under way';
+    // Paused, cancelled, or superseded by a resume: this job has nothing left to do.
+    if (run.jobId !== job.id) return `not sent by this job: the campaign's send is ${run.state} under job ${run.jobId}`;
+    if (run.state === 'paused' || run.state === 'cancelled') return `not sent: the campaign's send is ${run.state}`;
+    if (run.state === 'scheduled' && (await this.runs.move(data.campaign_id, ['scheduled'], 'sending'))) await this.setStatus(data.campaign_id, 'sending');
+    return this.queueMembers(data.campaign_id, job.id, actor, data.template_id, signal);
+  }
+
+  /**
+   * Queues the members of the send that job `jobId` runs, page after page from the run's cursor.
+   * Each page commits in one transaction that first moves the cursor by compare-and-set (this job,
+   * still sending, cursor where this worker read it), so a page is written once even with two
+   * workers on one campaign, and a crash loses at most the page being written, which the rerun
+   * writes again. The CLI calls this directly to show progress; a worker that picks the job up
+   * afterwards finds nothing left.
+   */
+  async queueMembers(campaignId: string, jobId: string, actor: Actor, templateId: string, signal?: AbortSignal, onProgress?: LaunchProgress): Promise<string> {
+    const knex = this.engine.db.knex;
+    const writer = await CampaignPageWriter.forTemplate(this.engine, this.sms, this.clock, actor, campaignId, templateId);
+    const { sending, exempt } = CampaignMembers.split(await this.lists(campaignId), false);
+    const total = await this.memberLists.count(sending, exempt);
+    const started = await this.runs.get(campaignId);
+    if (!started || started.jobId !== jobId) return 'not sent by this job: the send moved to another job';
+    await knex('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId })
+      .update({ members_total: total, date_queue_started: formatDateTime(this.clock()), members_at_start: started.progress.done, date_modified: formatDateTime(this.clock()) });
+    for (;;) {
+      if (signal?.aborted) throw new Error('stopped; the rest is queued when the job runs again');
+      const run = await this.runs.get(campaignId);
+      if (!run || run.jobId !== jobId) return `stopped: the campaign's send is now under job ${run?.jobId ?? 'none'}`;
+      if (run.state === 'paused' || run.state === 'cancelled') return `${run.state} after ${run.progress.queued} messages queued`;
+      if (run.state !== 'sending' || run.queuedAll) break;
+      const page = await this.memberLists.page(sending, exempt, run.cursor, this.pageSize);
+      if (!page.length) {
+        await knex('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId }).update({ queued_all: 1, date_modified: formatDateTime(this.clock()) });
+        break;
+      }
+      const prepared = await writer.prepare(page);
+      const last: MemberCursor = { module: page[page.length - 1].module, id: page[page.length - 1].id };
+      const outcome = await knex.transaction(async (trx) => {
+        const now = formatDateTime(this.clock());
+        const moved = await trx('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId, state: 'sending' })
+          .modify((q) => (run.cursor ? q.where({ cursor_module: run.cursor.module, cursor_id: run.cursor.id }) : q.whereNull('cursor_id')))
+          .update({ cursor_module: last.module, cursor_id: last.id, members_done: trx.raw('members_done + ?', [page.length]), date_modified: now });
+        if (moved !== 1) return undefined; // another worker wrote this page, or the send was paused: look again
+        const written = await writer.write(trx, prepared);
+        await trx('cane_sms_campaign_runs').where({ campaign_id: campaignId })
+          .update({ messages_queued: trx.raw('messages_queued + ?', [written.queued]), members_refused: trx.raw('members_refused + ?', [written.refused]) });
+        return written;
+      });
+      if (outcome) onProgress?.({ done: run.progress.done + page.length, total, queued: run.progress.queued + outcome.queued, refused: run.progress.refused + outcome.refused });
     }
-    const members = await this.members(data.campaign_id, data.test);
+    await this.completeIfDone(campaignId);
+    const { progress } = (await this.runs.get(campaignId))!;
+    return `${progress.done} members: ${progress.queued} messages queued, ${progress.refused} refused`;
+  }
+
+  /** A test send reaches the test lists again each time, through the ordinary send path, and stays out of the campaign's results and log. */
+  private async testSend(job: Job, actor: Actor, data: CampaignJobData, signal: AbortSignal): Promise<string> {
+    const { sending, exempt } = CampaignMembers.split(await this.lists(data.campaign_id), true);
+    let members = 0;
     let queued = 0;
     let refused = 0;
-    for (let i = 0; i < members.length; i += PAGE) {
+    for await (const page of this.memberLists.all(sending, exempt, this.pageSize)) {
       if (signal.aborted) throw new Error('stopped; the rest is sent when the job runs again');
-      const state = data.test ? undefined : (await this.runs.get(data.campaign_id))?.state;
-      if (state === 'paused' || state === 'cancelled') return `${state} after ${queued} messages queued`;
-      const page = members.slice(i, i + PAGE);
       const records = page.map((m) => ({ module: m.module, id: m.id }));
-      // Each test send reaches its test lists again and stays out of the campaign's results and log.
-      const result = data.test
-        ? await this.sms.send(actor, { records, template_id: templateId, campaign_id: data.campaign_id, idempotency_key: `campaign-test:${job.id}` }, 'campaign_test')
-        : await this.sms.send(actor, { records, template_id: templateId, campaign_id: data.campaign_id }, 'campaign');
-      if (!data.test) await this.logPage(data.campaign_id, page, result.records, result.refused);
+      const result = await this.sms.send(actor, { records, template_id: data.template_id, campaign_id: data.campaign_id, idempotency_key: `campaign-test:${job.id}` }, 'campaign_test');
+      members += page.length;
       queued += result.records.length;
       refused += result.refused.length;
     }
-    if (!data.test) {
-      await this.engine.db.knex('cane_sms_campaign_runs').where({ campaign_id: data.campaign_id, job_id: job.id }).update({ queued_all: 1 });
-      await this.completeIfDone(data.campaign_id);
-    }
-    return `${members.length} members: ${queued} messages queued, ${refused} refused`;
-  }
-
-  /** campaign_log rows for one page: `targeted` for each message, Sugar's refusal activities for the rest. */
-  private async logPage(campaignId: string, page: Member[], messages: Array<Record<string, unknown>>, refusals: Refusal[]): Promise<void> {
-    const listOf = new Map(page.map((m) => [`${m.module}:${m.id}`, m.listId]));
-    const now = formatDateTime(this.clock());
-    const row = (activity: string, module: string, id: string, extra: Record<string, unknown>) => ({
-      id: deterministicId(`campaign_log:${campaignId}:${activity}:${module}:${id}`), campaign_id: campaignId, target_id: id, target_type: module,
-      activity_type: activity, activity_date: now, list_id: listOf.get(`${module}:${id}`) ?? null, hits: 0, archived: 0, deleted: 0, date_modified: now, ...extra,
-    });
-    const rows = [
-      ...messages.map((m) => row('targeted', String(m.parent_type), String(m.parent_id), { target_tracker_key: m.id, related_id: m.id, related_type: 'SMS', more_information: m.to_number })),
-      ...refusals.filter((r) => r.module && r.id).map((r) => row(REFUSAL_ACTIVITY[r.code], r.module!, r.id!, { more_information: r.code })),
-    ];
-    if (rows.length) await this.engine.db.knex('campaign_log').insert(rows).onConflict('id').ignore();
+    return `${members} members: ${queued} messages queued, ${refused} refused`;
   }
 
   /** Results from the messages themselves (real delivery receipts) and the campaign log. */

@@ -25,7 +25,7 @@ export interface SendRequest {
 }
 
 /** Why a recipient was refused, for counting (the reason says it for people). */
-export type RefusalCode = 'invalid_number' | 'no_number' | 'not_found' | 'not_recipient' | 'duplicate' | 'opted_out' | 'template' | 'body';
+export type RefusalCode = 'invalid_number' | 'no_number' | 'not_found' | 'not_recipient' | 'duplicate' | 'opted_out' | 'frequency_cap' | 'template' | 'body';
 
 export interface Refusal {
   to?: string;

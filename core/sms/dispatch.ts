@@ -48,9 +48,9 @@ type SmsRow = Record<string, any> & { id: string; status: string; to_number: str
 
 const RECONCILE_ROUNDS = 5;
 /** Messages the frequency cap counts and limits: marketing and automation, not a person's one-off send. */
-const CAPPED_SOURCES = ['campaign', 'workflow'];
+export const CAPPED_SOURCES = ['campaign', 'workflow'];
 /** Statuses of messages that went (or are going) out. */
-const COUNTED_STATUSES = ['sending', 'accepted', 'sent', 'delivered', 'undelivered', 'unknown'];
+export const COUNTED_STATUSES = ['sending', 'accepted', 'sent', 'delivered', 'undelivered', 'unknown'];
 
 /**
  * Sends one queued SMS exactly once: the row (with its unique send_key) exists before the provider

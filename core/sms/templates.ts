@@ -47,7 +47,7 @@ export function compileSmsTemplate(body: string): Compiled {
 const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this']);
 
 /** A relate field named `<x>_name` (or `<x>`) with an id field makes `{{x.field}}` reach the related record. */
-function relation(module: ModuleDef, head: string): { idField: string; module: string } | undefined {
+export function relation(module: ModuleDef, head: string): { idField: string; module: string } | undefined {
   for (const name of [`${head}_name`, head]) {
     const f = module.fields[name];
     if (f?.type === 'relate' && f.id_name && f.module) return { idField: f.id_name, module: f.module };
