@@ -4,9 +4,11 @@
  *     twilio client sending the same messages with the same concurrency;
  *  2. the rate held against a configured limit (BENCH_SMS_RATE segments/s for BENCH_SMS_SECONDS);
  *  3. status-callback handling latency through HTTP, beside a bare signature-checking handler;
- *  4. a campaign launch: target-list members queued per second, beside a bulk send of the same records.
+ *  4. a campaign launch: time to queue BENCH_SMS_MEMBERS target-list members, members per second and
+ *     RSS growth, beside a bulk send of other records (bench/sms/launch.ts).
  *
- *   npm run bench:sms      (BENCH_SMS_MESSAGES=2000, BENCH_SMS_RATE=50, BENCH_SMS_SECONDS=30, BENCH_SMS_MEMBERS=2000)
+ *   npm run bench:sms      (BENCH_SMS_MESSAGES=2000, BENCH_SMS_RATE=50, BENCH_SMS_SECONDS=30, BENCH_SMS_MEMBERS=2000,
+ *                           BENCH_SMS_PARTS=dispatch,rate,callbacks,launch)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +20,7 @@ import { TwilioProvider } from '../../core/sms/providers/twilio';
 import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio, postSignedForm } from '../../tests/helpers/fake-twilio';
 import { startServer } from '../../tests/helpers/crm';
 import { scratchDatabase } from '../scratch-database';
+import { benchLaunch, numbers } from './launch';
 
 const MESSAGES = Number(process.env.BENCH_SMS_MESSAGES ?? 2000);
 const RATE = Number(process.env.BENCH_SMS_RATE ?? 50);
@@ -25,6 +28,8 @@ const SECONDS = Number(process.env.BENCH_SMS_SECONDS ?? 30);
 const CALLBACKS = Number(process.env.BENCH_SMS_CALLBACKS ?? 1000);
 const MEMBERS = Number(process.env.BENCH_SMS_MEMBERS ?? 2000);
 const CONCURRENCY = 16;
+/** Which parts to run (comma-separated): dispatch, rate, callbacks, launch; default all. */
+const parts = new Set((process.env.BENCH_SMS_PARTS ?? 'dispatch,rate,callbacks,launch').split(',').map((p) => p.trim()));
 const PUBLIC_URL = 'http://crm.bench.test';
 
 const pct = (values: number[], p: number) => {
@@ -33,7 +38,6 @@ const pct = (values: number[], p: number) => {
 };
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 /** Valid US numbers (exchange 200–999), distinct per offset. */
-const numbers = (n: number, offset: number) => Array.from({ length: n }, (_, i) => { const k = offset + i; return `+1415${200 + Math.floor(k / 10_000)}${String(k % 10_000).padStart(4, '0')}`; });
 
 async function until(done: () => Promise<boolean>, timeoutMs: number) {
   const end = Date.now() + timeoutMs;
@@ -54,6 +58,7 @@ async function run(kind: string) {
   const knex = crm.engine.db.knex;
   try {
     // 1. throughput, throttling off
+    if (parts.has('dispatch')) {
     const enqueueStart = performance.now();
     const targets = numbers(MESSAGES, 0);
     for (let i = 0; i < targets.length; i += 500) {
@@ -79,6 +84,7 @@ async function run(kind: string) {
     const raw = (MESSAGES / bareMs) * 1000;
     console.log(`[${kind}] enqueue ${MESSAGES}: ${fmt((MESSAGES / enqueueMs) * 1000, 0)} msg/s (checks, render, SMS row, job row)`);
     console.log(`[${kind}] dispatch, throttling off, ${CONCURRENCY} workers: ${fmt(cane, 0)} msg/s vs bare twilio client ${fmt(raw, 0)} msg/s (ratio ${fmt(cane / raw, 2)}); enqueue→fake end to end ${fmt((MESSAGES / (enqueueMs + sendMs)) * 1000, 0)} msg/s`);
+    }
 
     // 2. the rate held against a limit (a fresh service with throttling on, same database)
     await crm.close();
@@ -86,6 +92,7 @@ async function run(kind: string) {
       database: scratch.db, logger: silentLogger, customDir: '/nonexistent', adminPassword: 'bench-admin-pw', plugins: false, publicUrl: PUBLIC_URL,
       sms: { config: { provider: 'twilio', accountSid: FAKE_ACCOUNT_SID, authToken: FAKE_AUTH_TOKEN, from: '+15005550006', apiBaseUrl: fake.url, rate: RATE }, reconcileDelaySeconds: 5 },
     });
+    if (parts.has('rate')) {
     const count = RATE * SECONDS;
     const before = fake.messages.length;
     const rateTargets = numbers(count, 1_500_000);
@@ -100,8 +107,10 @@ async function run(kind: string) {
     for (let s = stamps[0]; s + 1000 <= stamps[stamps.length - 1]; s += 1000) perSecond.push(stamps.filter((t) => t >= s && t < s + 1000).length);
     const worst = Math.max(...perSecond.map((n) => Math.abs(n - RATE)));
     console.log(`[${kind}] throttled at ${RATE} segments/s for ${count} messages: held ${fmt(achieved, 2)}/s over ${fmt(elapsed)} s (deviation ${fmt(((achieved - RATE) / RATE) * 100, 2)}%); per-second counts min ${Math.min(...perSecond)} max ${Math.max(...perSecond)}, worst second off by ${worst}`);
+    }
 
     // 3. status callbacks through HTTP vs a bare handler that only checks the signature
+    if (parts.has('callbacks')) {
     const listening = await startServer(throttled);
     const sids = (await knex('sms').whereNotNull('provider_message_id').limit(CALLBACKS).select('provider_message_id')).map((r: { provider_message_id: string }) => r.provider_message_id);
     const timings: number[] = [];
@@ -131,39 +140,10 @@ async function run(kind: string) {
     }
     bareServer.close();
     console.log(`[${kind}] status callback (${sids.length}, sequential): p50 ${fmt(pct(timings, 50), 2)} ms, p99 ${fmt(pct(timings, 99), 2)} ms vs bare signature check p50 ${fmt(pct(bareTimings, 50), 2)} ms, p99 ${fmt(pct(bareTimings, 99), 2)} ms (p99 ratio ${fmt(pct(timings, 99) / pct(bareTimings, 99), 2)})`);
+    }
 
-    // 4. campaign launch: members queued per second, beside a bulk send of the same records
-    const system = SYSTEM;
-    const contacts = numbers(MEMBERS * 2, 2_000_000);
-    const list = await throttled.records.create(system, 'ProspectLists', { name: 'Bench list', list_type: 'default' });
-    const template = await throttled.records.create(system, 'SMSTemplates', { name: 'Bench', body: 'Hi {{first_name}}, bench offer. Reply STOP to opt out.' });
-    const campaign = await throttled.records.create(system, 'Campaigns', { name: 'Bench campaign', campaign_type: 'SMS', status: 'Active', end_date: '2030-01-01' });
-    await throttled.records.link(system, 'Campaigns', campaign.id, 'prospectlists', list.id);
-    const inList: Array<{ module: string; id: string }> = [];
-    const outside: Array<{ module: string; id: string }> = [];
-    for (let i = 0; i < MEMBERS * 2; i++) {
-      const c = await throttled.records.create(system, 'Contacts', { first_name: `Bench${i}`, last_name: 'Member', phone_mobile: contacts[i] });
-      if (i % 2) outside.push({ module: 'Contacts', id: c.id });
-      else {
-        inList.push({ module: 'Contacts', id: c.id });
-        await throttled.records.link(system, 'ProspectLists', list.id, 'contacts', c.id);
-      }
-    }
-    const admin = { type: 'user', id: '1', isAdmin: true } as const;
-    const launchStart = performance.now();
-    await throttled.sms!.campaigns.launch(admin, campaign.id, { template_id: template.id });
-    while (await throttled.engine.jobs.runOnce(1)) {
-      if (Number((await knex('job_queue').where({ target: 'function::sms.campaign', status: 'done' }).count({ n: '*' }).first())?.n) >= 1) break;
-    }
-    const launchMs = performance.now() - launchStart;
-    const queuedByCampaign = Number((await knex('sms').where('campaign_id', campaign.id).count({ n: '*' }).first())?.n);
-    if (queuedByCampaign !== MEMBERS) throw new Error(`campaign queued ${queuedByCampaign} of ${MEMBERS}`);
-    const bulkStart = performance.now();
-    for (let i = 0; i < outside.length; i += 200) await throttled.sms!.send(admin, { records: outside.slice(i, i + 200), template_id: template.id }, 'bulk');
-    const bulkMs = performance.now() - bulkStart;
-    const launchRate = (MEMBERS / launchMs) * 1000;
-    const bulkRate = (MEMBERS / bulkMs) * 1000;
-    console.log(`[${kind}] campaign launch, ${MEMBERS} list members: ${fmt(launchRate, 0)} members/s queued (members query, checks, render, SMS and job rows, campaign_log) vs bulk send of ${MEMBERS} records ${fmt(bulkRate, 0)} records/s (ratio ${fmt(launchRate / bulkRate, 2)})`);
+    // 4. campaign launch: members queued per second and RSS growth, beside a bulk send
+    if (parts.has('launch')) await benchLaunch(kind, throttled, MEMBERS);
     await throttled.close();
   } finally {
     await fake.close();

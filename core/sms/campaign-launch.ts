@@ -13,10 +13,11 @@ import { consentRefusal } from './consent';
 import { CAPPED_SOURCES, COUNTED_STATUSES, DISPATCH_JOB } from './dispatch';
 import { normalisePhone } from './phone';
 import { DEFAULT_PHONE_FIELD, RECIPIENT_MODULES } from './phone-index';
-import { bodyProblem, describeBody, type BodyFacts } from './segments';
+import { bodyProblem, encodingAndSegments } from './segments';
 import { sendKey } from './send-key';
 import type { SmsService } from './sms-service';
-import { compileSmsTemplate, relation, templateFieldProblems, TemplateProblem } from './templates';
+import { BLOCK_HELPERS, compileSmsTemplate, relation, templateFieldProblems, TemplateProblem } from './templates';
+import { fieldColumn, recordRows } from '../records/custom-fields';
 import { relatedLink } from './webhooks';
 
 /** campaign_log activity per refusal, in Sugar's vocabulary (an SMS number stands where Sugar has an e-mail address). */
@@ -36,12 +37,14 @@ export const REFUSAL_ACTIVITY: Record<RefusalCode, string> = {
 const INSERT_CHUNK = 500;
 /** Related records (a template's {{assigned_user.first_name}}) kept between pages; cleared when full so memory stays flat. */
 const RELATED_CACHE = 5000;
+/** Field types whose stored value is what a record read answers, so the page can be read from the table directly. */
+const PLAIN_TYPES = new Set(['varchar', 'name', 'phone', 'text', 'enum', 'id', 'url', 'char']);
 
 interface Candidate {
   member: Member;
   to: string;
   body: string;
-  facts: BodyFacts;
+  facts: { encoding: string; segments: number };
   accountId?: string;
 }
 
@@ -113,11 +116,20 @@ export class CampaignPageWriter {
         members.forEach((member) => refused.push({ member, code: 'not_recipient' }));
         continue;
       }
-      const records = await this.records(module, members.map((m) => m.id), this.fieldsFor(module, phoneField));
+      const ids = members.map((m) => m.id);
+      const records = await this.records(module, ids, this.fieldsFor(module, phoneField));
+      const indexed = await this.indexedNumbers(moduleName, phoneField, ids);
+      const accounts = module.columns.includes('account_id') ? undefined : await this.linkedAccounts(module, ids);
+      if (accounts) for (const [id, accountId] of accounts) { const r = records.get(id); if (r) records.set(id, { ...r, account_id: accountId }); }
       for (const member of members) {
         const record = records.get(member.id);
         if (!record) {
           refused.push({ member, code: 'not_found' });
+          continue;
+        }
+        const known = indexed.get(member.id);
+        if (known && sameDigits(record[phoneField], known)) {
+          found.push({ member, to: known, record });
           continue;
         }
         const phone = normalisePhone(record[phoneField], this.sms.config.defaultRegion);
@@ -162,7 +174,7 @@ export class CampaignPageWriter {
         continue;
       }
       const accountId = typeof f.record.account_id === 'string' && f.record.account_id && f.member.module !== 'Accounts' ? f.record.account_id : undefined;
-      candidates.push({ member: f.member, to: f.to, body: text, facts: describeBody(text), accountId });
+      candidates.push({ member: f.member, to: f.to, body: text, facts: encodingAndSegments(text), accountId });
     }
     return { candidates, refused };
   }
@@ -242,6 +254,30 @@ export class CampaignPageWriter {
     };
   }
 
+  /** Each record's account through its `account_id` relate field's link (Contacts: accounts_contacts), one query. */
+  private async linkedAccounts(module: ModuleDef, ids: string[]): Promise<Map<string, string>> {
+    const accounts = new Map<string, string>();
+    const field = module.fields.account_id;
+    const rel = typeof field?.link === 'string' ? module.links[field.link]?.relationship : undefined;
+    if (!rel?.join_table || !rel.join_key_lhs || !rel.join_key_rhs) return accounts;
+    const [mine, theirs] = rel.lhs_module === module.name ? [rel.join_key_lhs, rel.join_key_rhs] : [rel.join_key_rhs, rel.join_key_lhs];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.engine.db.knex(rel.join_table).whereIn(mine, ids.slice(i, i + 1000)).andWhere('deleted', 0).select(mine, theirs);
+      for (const r of rows) accounts.set(String(r[mine]), String(r[theirs]));
+    }
+    return accounts;
+  }
+
+  /** The E.164 numbers the phone index holds for the records' field (kept with every save; sms:reindex after a bulk import). */
+  private async indexedNumbers(module: string, field: string, ids: string[]): Promise<Map<string, string>> {
+    const numbers = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.engine.db.knex('sms_phone_index').where({ module, field }).whereIn('record_id', ids.slice(i, i + 1000)).select('record_id', 'phone_e164');
+      for (const r of rows) numbers.set(String(r.record_id), String(r.phone_e164));
+    }
+    return numbers;
+  }
+
   /** Numbers that already had as many capped (campaign or workflow) messages in the window as the cap allows; this campaign's own are found by key instead. */
   private async cappedNumbers(numbers: string[]): Promise<Set<string>> {
     const cap = this.sms.config.frequencyCap;
@@ -260,8 +296,10 @@ export class CampaignPageWriter {
 
   /** The fields the page needs: the number, the template's fields and relate ids, the name and account. */
   private fieldsFor(module: ModuleDef, phoneField: string): string[] {
-    const fields = new Set(['id', 'name', phoneField, 'account_id', 'assigned_user_id']);
+    const fields = new Set(['id', phoneField]);
+    if (module.columns.includes('account_id')) fields.add('account_id');
     for (const parts of compileSmsTemplate(this.body).paths) {
+      if (BLOCK_HELPERS.has(parts[0])) continue;
       fields.add(parts[0]);
       if (parts.length > 1) {
         const rel = relation(module, parts[0]);
@@ -271,9 +309,25 @@ export class CampaignPageWriter {
     return [...fields].filter((f) => f === 'id' || module.fields[f]);
   }
 
-  /** The page's records the launcher may view, by id. */
+  /**
+   * The page's records the launcher may view, by id. When every field the page needs is stored as
+   * read (text, enum, phone, ids) and no after_retrieve hook may change it, one query under the
+   * launcher's view scope reads them; otherwise a record list does (computed names, dates …).
+   */
   private async records(module: ModuleDef, ids: string[], fields: string[]): Promise<Map<string, RecordData>> {
     const found = new Map<string, RecordData>();
+    const plain = !this.engine.context.hooks.has(module.name, 'after_retrieve')
+      && fields.every((f) => f === 'id' || (module.columns.includes(f) && PLAIN_TYPES.has(module.fields[f].dbType ?? module.fields[f].type)));
+    if (plain) {
+      const t = module.table;
+      for (let i = 0; i < ids.length; i += 1000) {
+        const query = recordRows(this.engine.db.knex, module).clearSelect().select(`${t}.id`, ...fields.filter((f) => f !== 'id').map((f) => fieldColumn(module, t, f)))
+          .whereIn(`${t}.id`, ids.slice(i, i + 1000)).andWhere(`${t}.deleted`, 0);
+        await this.engine.context.access.scope(this.actor, module, 'view', query, t);
+        for (const row of await query) found.set(String(row.id), row as RecordData);
+      }
+      return found;
+    }
     for (let i = 0; i < ids.length; i += 1000) {
       const { records } = await this.engine.records.list(this.actor, module.name, { filter: [{ id: { $in: ids.slice(i, i + 1000) } }], fields, maxNum: 1000 });
       for (const r of records) found.set(r.id, r);
@@ -326,6 +380,16 @@ export class CampaignPageWriter {
     for (const [key, value] of Object.entries(data)) if (value === null) data[key] = '';
     return compiled.render(data);
   }
+}
+
+/**
+ * Whether the stored number is the indexed one: its digits (national zeros dropped) end the E.164
+ * digits. An index row left behind by a direct table write then falls back to parsing the number.
+ */
+function sameDigits(raw: unknown, e164: string): boolean {
+  if (typeof raw !== 'string') return false;
+  const digits = raw.replace(/\D/g, '').replace(/^0+/, '');
+  return digits.length >= 6 && e164.replace(/\D/g, '').endsWith(digits);
 }
 
 async function insertChunks(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>, ignoreExisting = false): Promise<void> {

@@ -39,3 +39,22 @@ export function bodyProblem(body: unknown): string | undefined {
   if (length > MAX_BODY_CHARACTERS) return `has ${length} characters; the most an SMS may have is ${MAX_BODY_CHARACTERS}`;
   return undefined;
 }
+
+/** GSM-7 basic characters that are plain ASCII (the backtick is not GSM-7). */
+const GSM_ASCII = /^[\n\r !"#$%&'()*+,\-./0-9:;<=>?@A-Z_a-z]*$/;
+/** GSM-7 extension characters: each takes two septets. */
+const GSM_EXTENSION = /[\^{}\\[\]~|]/g;
+
+/**
+ * Encoding and segments of a message, quickly: text of plain GSM-7 ASCII that fits one segment is
+ * counted here (most campaign texts), anything else by describeBody (which costs ~0.3 ms a text).
+ */
+export function encodingAndSegments(body: string): { encoding: 'GSM-7' | 'UCS-2'; segments: number } {
+  if (body.length <= 160) {
+    const plain = body.replace(GSM_EXTENSION, '');
+    const septets = plain.length + (body.length - plain.length) * 2;
+    if (septets <= 160 && GSM_ASCII.test(plain)) return { encoding: 'GSM-7', segments: 1 };
+  }
+  const facts = describeBody(body);
+  return { encoding: facts.encoding, segments: facts.segments };
+}

@@ -44,7 +44,7 @@ export function compileSmsTemplate(body: string): Compiled {
   return compiled;
 }
 
-const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this']);
+export const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this']);
 
 /** A relate field named `<x>_name` (or `<x>`) with an id field makes `{{x.field}}` reach the related record. */
 export function relation(module: ModuleDef, head: string): { idField: string; module: string } | undefined {
