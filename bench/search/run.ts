@@ -103,8 +103,9 @@ async function sqlStudy(url: string): Promise<void> {
       console.log(`${name.padEnd(30)} ${String(n).padStart(6)} rows  count ${count.toFixed(2).padStart(7)} ms | page ${page.toFixed(2).padStart(7)} ms | plan: ${await plan(knex, kind, countSql, bindings)}`);
     }
     if (kind === 'mysql') {
-      const built = await median(0, () => knex.raw('ALTER TABLE accounts ADD FULLTEXT INDEX ft_bench_accounts_name (name)'));
-      console.log(`FULLTEXT index on accounts.name built in ${(built / 1000).toFixed(1)} s`);
+      const building = Date.now();
+      await knex.raw('ALTER TABLE accounts ADD FULLTEXT INDEX ft_bench_accounts_name (name)');
+      console.log(`FULLTEXT index on accounts.name built in ${((Date.now() - building) / 1000).toFixed(1)} s`);
       const match = `MATCH(name) AGAINST(? IN BOOLEAN MODE)`;
       const countSql = `SELECT COUNT(*) AS n FROM accounts WHERE deleted = 0 AND ${match}`;
       const pageSql = `SELECT id, name FROM accounts WHERE deleted = 0 AND ${match} ORDER BY name, id LIMIT 21`;
