@@ -100,6 +100,10 @@ describeEachServer('global search', (get) => {
     expect(headings).toEqual(['Accounts 2', 'Contacts 1', 'Leads 1', 'Opportunities 1']);
     expect(page.text).toContain('5 matches in 4 modules.');
     expect(page.text).toMatch(/<a href="\/ui\/Accounts\/[\w-]+">Blue Finch Bank<\/a> <span class="search-detail"><span class="visually-hidden">Office Phone: <\/span>\+1 415 555 0100<\/span>/);
+    // More matches than a group shows: a link to the module's list searching names that contain the text.
+    for (let i = 0; i < 10; i++) await get().call('POST', '/rest/v10/Accounts', { token: admin, body: { name: `Zebra Finch ${i}` } });
+    const many = await ui.request('GET', '/ui/search?q=finch');
+    expect(many.text).toContain('<a href="/ui/Accounts?advanced&#x3D;1&amp;s_name&#x3D;finch&amp;s_name_match&#x3D;contains">2 more in Accounts</a>');
     const nothing = await ui.request('GET', '/ui/search?q=zzzz');
     expect(nothing.text).toContain('Nothing matches “zzzz” in the modules you may see.');
     expect((await ui.request('GET', `/ui/search?q=${'y'.repeat(101)}`)).status).toBe(422);
