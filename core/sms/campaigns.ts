@@ -34,7 +34,7 @@ export interface LaunchOptions {
 export type { CampaignList, Member };
 
 /** Told after each page a launch queues: progress for a CLI or a log. */
-export type LaunchProgress = (run: { done: number; total: number | null; queued: number; refused: number }) => void;
+export type LaunchProgress = (run: { done: number; total: number | null; queued: number; refused: number }) => void | Promise<void>;
 
 /**
  * SMS campaigns, the way Sugar queues e-mail campaigns: the members of the campaign's `default`
@@ -291,7 +291,7 @@ export class SmsCampaigns {
           .update({ messages_queued: trx.raw('messages_queued + ?', [written.queued]), members_refused: trx.raw('members_refused + ?', [written.refused]) });
         return written;
       });
-      if (outcome) onProgress?.({ done: run.progress.done + page.length, total, queued: run.progress.queued + outcome.queued, refused: run.progress.refused + outcome.refused });
+      if (outcome) await onProgress?.({ done: run.progress.done + page.length, total, queued: run.progress.queued + outcome.queued, refused: run.progress.refused + outcome.refused });
     }
     await this.completeIfDone(campaignId);
     const { progress } = (await this.runs.get(campaignId))!;

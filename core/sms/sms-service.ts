@@ -42,6 +42,8 @@ export interface SmsServiceOptions {
   /** Replaces the provider the configuration names (tests, other gateways). */
   provider?: SmsProvider;
   reconcileDelaySeconds?: number;
+  /** Members a campaign launch queues per page, in one transaction (default 1000; SMS_LAUNCH_PAGE). */
+  launchPageSize?: number;
 }
 
 /**
@@ -82,7 +84,7 @@ export class SmsService {
     };
     engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch, this.inboundEvent);
     engine.jobs.register(DISPATCH_JOB, async (job, context) => ({ message: await this.dispatcher.run(job.data as DispatchJobData, context.signal) }));
-    this.campaigns = new SmsCampaigns(engine, this, clock, log);
+    this.campaigns = new SmsCampaigns(engine, this, clock, log, options.launchPageSize ?? (Number(process.env.SMS_LAUNCH_PAGE) || undefined));
   }
 
   /** Builds the phone index on a database that has records but no index yet. */

@@ -1,6 +1,7 @@
 import { createCrm, type Crm, type CrmOptions } from '../../core/app/create-crm';
 import { silentLogger } from '../../core/logger';
 import type { SmsConfig } from '../../core/sms/config';
+import type { SmsServiceOptions } from '../../core/sms/sms-service';
 import { client, startServer, type TestServer } from './crm';
 import { describeEachKind } from './databases';
 import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio } from './fake-twilio';
@@ -22,13 +23,13 @@ export function twilioConfig(fake: FakeTwilio, extra: Partial<SmsConfig> = {}): 
 }
 
 /** describe() once per database with a demo Cane whose real twilio client talks to a local fake Twilio. */
-export function describeSms(title: string, body: (get: () => SmsTestBed) => void, options: Partial<CrmOptions> = {}, config: Partial<SmsConfig> = {}): void {
+export function describeSms(title: string, body: (get: () => SmsTestBed) => void, options: Partial<CrmOptions> = {}, config: Partial<SmsConfig> = {}, service: Omit<SmsServiceOptions, 'config'> = {}): void {
   describeEachKind(title, async (db) => {
     const fake = await FakeTwilio.start();
     const crm = await createCrm({
       database: db, customDir: '/nonexistent', logger: silentLogger, adminPassword: 'secret-admin', secret: 'test-secret', demo: true,
       plugins: false, publicUrl: PUBLIC_URL,
-      sms: { config: twilioConfig(fake, config), reconcileDelaySeconds: 0 }, ...options,
+      sms: { config: twilioConfig(fake, config), reconcileDelaySeconds: 0, ...service }, ...options,
     });
     const listening = await startServer(crm);
     const server = client(crm, listening.url);

@@ -1,0 +1,106 @@
+import { SYSTEM } from '../../core/records/actor';
+import { describeSms } from '../helpers/sms';
+
+/** Pages of 7 members, so a launch of a few dozen crosses many pages and the boundary between modules. */
+const PAGE = 7;
+
+describeSms('SMS campaign launch: set-based pages, progress, two launches or workers at once', (get) => {
+  const records = () => get().crm.records;
+  const knex = () => get().crm.engine.db.knex;
+  const api = async (method: string, path: string, body?: unknown) => get().server.call(method, `/rest/v10${path}`, { token: get().token, body });
+  const admin = { type: 'user', id: '1', isAdmin: true } as const;
+
+  /** A campaign to `contacts` Contacts and `leads` Leads (distinct numbers), plus an exempt Contact and a Lead sharing a Contact's number. */
+  async function campaignTo(name: string, contacts: number, leads: number) {
+    const template = (await records().create(SYSTEM, 'SMSTemplates', { name, body: `${name}: hello {{last_name}}`, template_type: 'marketing' })).id;
+    const campaign = (await records().create(SYSTEM, 'Campaigns', { name, campaign_type: 'SMS', status: 'Planning', end_date: '2027-12-31' })).id;
+    const list = (await records().create(SYSTEM, 'ProspectLists', { name: `${name} list`, list_type: 'default' })).id;
+    const exempt = (await records().create(SYSTEM, 'ProspectLists', { name: `${name} exempt`, list_type: 'exempt' })).id;
+    await records().link(SYSTEM, 'Campaigns', campaign, 'prospectlists', list);
+    await records().link(SYSTEM, 'Campaigns', campaign, 'prospectlists', exempt);
+    const number = (i: number) => `+1415557${name.length}${String(i).padStart(3, '0')}`;
+    for (let i = 0; i < contacts; i++) {
+      const c = await records().create(SYSTEM, 'Contacts', { last_name: `${name} C${i}`, phone_mobile: number(i) });
+      await records().link(SYSTEM, 'ProspectLists', list, 'contacts', c.id);
+    }
+    for (let i = 0; i < leads; i++) {
+      const l = await records().create(SYSTEM, 'Leads', { last_name: `${name} L${i}`, phone_mobile: number(500 + i) });
+      await records().link(SYSTEM, 'ProspectLists', list, 'leads', l.id);
+    }
+    const left = await records().create(SYSTEM, 'Contacts', { last_name: `${name} exempt`, phone_mobile: number(900) });
+    await records().link(SYSTEM, 'ProspectLists', list, 'contacts', left.id);
+    await records().link(SYSTEM, 'ProspectLists', exempt, 'contacts', left.id);
+    const twin = await records().create(SYSTEM, 'Leads', { last_name: `${name} twin`, phone_mobile: number(0) });
+    await records().link(SYSTEM, 'ProspectLists', list, 'leads', twin.id);
+    return { campaign, template, numbers: [...Array.from({ length: contacts }, (_, i) => number(i)), ...Array.from({ length: leads }, (_, i) => number(500 + i))] };
+  }
+
+  const sentPerNumber = (prefix: string) => {
+    const counts = new Map<string, number>();
+    for (const m of get().fake.messages.filter((x) => x.body.startsWith(prefix))) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
+    return counts;
+  };
+
+  test('a launch over many pages reaches each number once, logs each member, and shows its progress', async () => {
+    const { campaign, template, numbers } = await campaignTo('Paged', 30, 12);
+    const launched = await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template });
+    expect(launched).toMatchObject({ status: 202, body: { members: 43 } });
+    await get().drain();
+    const counts = sentPerNumber('Paged:');
+    expect([...counts.keys()].sort()).toEqual([...numbers].sort());
+    expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+    const log = await knex()('campaign_log').where('campaign_id', campaign).select('activity_type', 'more_information');
+    expect(log.filter((r: { activity_type: string }) => r.activity_type === 'targeted')).toHaveLength(42);
+    expect(log.filter((r: { activity_type: string }) => r.activity_type !== 'targeted')).toEqual([{ activity_type: 'blocked', more_information: 'duplicate' }]);
+    const overview = (await api('GET', `/Campaigns/${campaign}/sms`)).body;
+    expect(overview.run).toMatchObject({ state: 'complete', progress: { total: 43, done: 43, queued: 42, refused: 1, queued_all: true } });
+  });
+
+  test('two launches at once: one is refused, each member is queued once', async () => {
+    const { campaign, template, numbers } = await campaignTo('Twice', 20, 0);
+    const answers = await Promise.all([1, 2].map(() => api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template })));
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 422]);
+    expect(answers.find((a) => a.status === 422)!.body.fields).toMatchObject([{ field: 'status', rule: 'running' }]);
+    await get().drain();
+    expect((await knex()('sms').where('campaign_id', campaign).count({ n: '*' }).first())).toMatchObject({ n: 20 });
+    const counts = sentPerNumber('Twice:');
+    expect(counts.size).toBe(numbers.length);
+    expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+  });
+
+  test('two workers running the same launch at once (a lease taken over) write each page once', async () => {
+    const { campaign, template } = await campaignTo('Racing', 25, 10);
+    const campaigns = get().crm.sms!.campaigns;
+    const { job_id } = await campaigns.launch(admin, campaign, { template_id: template });
+    await Promise.all([1, 2, 3].map(() => campaigns.queueMembers(campaign, job_id, admin, template)));
+    const rows = await knex()('sms').where('campaign_id', campaign).select('to_number');
+    expect(rows).toHaveLength(35);
+    expect(new Set(rows.map((r: { to_number: string }) => r.to_number)).size).toBe(35);
+    expect(await knex()('campaign_log').where('campaign_id', campaign).count({ n: '*' }).first()).toMatchObject({ n: 36 });
+    const ids: string[] = await knex()('sms').where('campaign_id', campaign).pluck('id');
+    const dispatchJobs = await knex()(get().crm.engine.jobs.table).where('target', 'function::sms.dispatch').whereIn('data', ids.map((id) => JSON.stringify({ id }))).count({ n: '*' }).first();
+    expect(dispatchJobs).toMatchObject({ n: 35 });
+    expect((await campaigns.runs.get(campaign))!.progress).toMatchObject({ total: 36, done: 36, queued: 35, refused: 1 });
+    await get().drain();
+    expect([...sentPerNumber('Racing:').values()].filter((n) => n !== 1)).toEqual([]);
+  });
+
+  test('a paused launch stops between pages and a resume goes on after the last page queued', async () => {
+    const { campaign, template, numbers } = await campaignTo('Halves', 20, 0);
+    const campaigns = get().crm.sms!.campaigns;
+    const { job_id } = await campaigns.launch(admin, campaign, { template_id: template });
+    let pages = 0;
+    await campaigns.queueMembers(campaign, job_id, admin, template, undefined, async () => {
+      if (++pages === 2) await campaigns.pause(admin, campaign);
+    });
+    const paused = (await campaigns.runs.get(campaign))!;
+    expect(paused.state).toBe('paused');
+    expect(paused.progress.done).toBe(2 * PAGE);
+    await campaigns.resume(admin, campaign);
+    await get().drain();
+    const counts = sentPerNumber('Halves:');
+    expect(counts.size).toBe(numbers.length);
+    expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+    expect((await campaigns.runs.get(campaign))!).toMatchObject({ state: 'complete', progress: { done: 21 } });
+  });
+}, {}, {}, { launchPageSize: PAGE });
