@@ -22,10 +22,14 @@ function filterable(module: ModuleDef, name: string): boolean {
  * name (first and last together, so 'Ada Lovelace' matches) and any e-mail address.
  */
 export function searchFields(module: ModuleDef): SearchFields {
-  const words = Object.values(module.fields)
+  let words = Object.values(module.fields)
     .filter((f) => f.unified_search && !f.cane_email && filterable(module, f.name))
     .map((f) => f.name);
-  if (module.fields.name?.db_concat_fields && !words.includes('name') && filterable(module, 'name')) words.unshift('name');
+  const concat = module.fields.name?.db_concat_fields;
+  if (concat && filterable(module, 'name')) {
+    // The full name's value and word starts already cover its parts' (first_name, last_name).
+    words = ['name', ...words.filter((w) => w !== 'name' && !concat.includes(w))];
+  }
   if (!words.length && filterable(module, 'name')) words.push('name');
   const email = Object.values(module.fields).find((f) => f.cane_email === 'all')?.name;
   const phones = words.filter((name) => module.fields[name].type === 'phone');
