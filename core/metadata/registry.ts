@@ -80,6 +80,8 @@ class RegistryBuilder {
   private readonly schemas: MetadataSchemas;
   private readonly warn: (message: string) => void;
   private readonly templateCache = new Map<string, TemplateDef>();
+  /** convertdefs.json of the modules that have one. */
+  private readonly convertFiles = new Map<string, string>();
   /** Which file each field of each module came from, for error messages. */
   private readonly fieldOrigin = new Map<string, string>();
   private readonly studioFields: NonNullable<RegistryOptions['studioFields']>;
@@ -130,6 +132,7 @@ class RegistryBuilder {
       modules.set(d.module, this.buildModule(d, relationships, moduleNames, appListStrings));
     }
     this.checkTables(modules, joinTables);
+    this.checkConversions(modules);
 
     const tables: TableDef[] = [];
     for (const m of modules.values()) {
@@ -389,7 +392,29 @@ class RegistryBuilder {
       (views as Record<string, unknown>)[spec.view] = layout;
     }
     this.extensions.applyViews(module, views, fields);
+    const convertFile = [path.join(this.custom, 'modules', module, 'metadata', 'convertdefs.json'), path.join(this.root, 'modules', module, 'metadata', 'convertdefs.json')].find((f) => fs.existsSync(f));
+    const convert = convertFile ? this.readOptional('convertdefs', convertFile) : undefined;
+    if (convert) {
+      views.convert = convert as ModuleViews['convert'];
+      this.convertFiles.set(module, convertFile!);
+    }
     return views;
+  }
+
+  /** Conversion layouts name modules and fields that exist: checked once every module is built. */
+  private checkConversions(modules: Map<string, ModuleDef>): void {
+    for (const [name, file] of this.convertFiles) {
+      const source = modules.get(name)!;
+      for (const [target, { ConvertLead: def }] of Object.entries(source.views.convert ?? {})) {
+        const into = modules.get(target);
+        if (!into) throw new MetadataError(file, `/${target}`, 'module', `${name} converts into '${target}', which is not a module`);
+        checkLayoutFields(file, `/${target}/ConvertLead`, 'edit', def as unknown as Record<string, unknown>, into.fields, target, this.warn);
+        for (const [to, from] of Object.entries(def.field_map ?? {})) {
+          if (!into.fields[to]) throw new MetadataError(file, `/${target}/ConvertLead/field_map/${to}`, 'field', `'${to}' is not a field of ${target}`);
+          if (!source.fields[from]) throw new MetadataError(file, `/${target}/ConvertLead/field_map/${to}`, 'field', `'${from}' is not a field of ${name}`);
+        }
+      }
+    }
   }
 
   private auditTable(m: ModuleDef): TableDef {

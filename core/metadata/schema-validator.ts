@@ -5,7 +5,7 @@ import { MetadataError } from '../errors';
 
 export type MetadataKind =
   | 'vardefs' | 'vardefs-overlay' | 'join-table' | 'template' | 'listviewdefs' | 'viewdefs'
-  | 'searchdefs' | 'subpaneldefs' | 'mod-strings' | 'app-strings';
+  | 'searchdefs' | 'subpaneldefs' | 'mod-strings' | 'app-strings' | 'convertdefs';
 
 /** Compiles the JSON Schemas of metadata/schemas once and checks metadata files against them. */
 export class MetadataSchemas {
@@ -16,7 +16,7 @@ export class MetadataSchemas {
     for (const file of fs.readdirSync(schemaDir).filter((f) => f.endsWith('.schema.json'))) {
       ajv.addSchema(JSON.parse(fs.readFileSync(path.join(schemaDir, file), 'utf8')));
     }
-    const kinds: MetadataKind[] = ['vardefs', 'vardefs-overlay', 'join-table', 'template', 'listviewdefs', 'viewdefs', 'searchdefs', 'subpaneldefs', 'mod-strings', 'app-strings'];
+    const kinds: MetadataKind[] = ['vardefs', 'vardefs-overlay', 'join-table', 'template', 'listviewdefs', 'viewdefs', 'searchdefs', 'subpaneldefs', 'mod-strings', 'app-strings', 'convertdefs'];
     for (const kind of kinds) this.validators.set(kind, ajv.getSchema(`cane:${kind}`)!);
   }
 

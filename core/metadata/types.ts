@@ -102,4 +102,19 @@ export interface ModuleViews {
   quickcreate?: PanelLayout;
   search?: { templateMeta?: Record<string, unknown>; layout: Record<string, Record<string, Record<string, unknown>>> };
   subpanels?: { subpanel_setup: Record<string, Record<string, unknown>> };
+  /** Lead conversion (metadata/convertdefs.json): the records a record of this module converts into, by module. */
+  convert?: Record<string, { ConvertLead: ConvertDef }>;
+}
+
+/** One module of a conversion: Sugar's $viewdefs[<Module>]['ConvertLead']. */
+export interface ConvertDef {
+  copyData?: boolean;
+  required?: boolean;
+  select?: string;
+  default_action?: 'create' | 'select';
+  relationship?: string;
+  /** Target field -> field of the converted record, besides same-named fields when copyData. */
+  field_map?: Record<string, string>;
+  templateMeta?: Record<string, unknown>;
+  panels: Record<string, Array<Array<string | null | { name: string; label?: string }>>>;
 }

@@ -122,7 +122,7 @@ plugin has several) and may be reset at any time: keep state in records.
 Events: \`before_save\` (inline in every create/update, may patch or veto), \`after_save\`,
 \`after_delete\`, \`after_restore\`, \`after_relationship_add\`, \`after_relationship_delete\`, \`user.login\`
 (module \`Users\`), \`export\`, \`sms.status\` and \`sms.inbound\` (module \`SMS\`), \`campaign.launch\` (module
-\`Campaigns\`). Each after-event is written in the transaction of its change.
+\`Campaigns\`), \`lead.convert\` (module \`Leads\`). Each after-event is written in the transaction of its change.
 
 Permissions: \`read:<Module>\` (find/get), \`write:<Module>\` (create/update any field, link, patch),
 \`write:<Module>#<field>\` (create/update/patch that field only), \`send:sms\`, \`lists:write\`,
@@ -241,6 +241,8 @@ After-events and schedules:
   (\`direction: "inbound"\`, \`from_number\`, \`body\`, \`parent_type\`/\`parent_id\` of the matched record …).
 - \`campaign.launch\` (module \`Campaigns\`, \`id\` the campaign): \`record\` is
   \`{ id, name, campaign_type, template_id, members, test, job_id, date_modified }\`, plus \`actorId\`.
+- \`lead.convert\` (module \`Leads\`, \`id\` the lead): \`record\` is
+  \`{ id, contact_id, account_id, opportunity_id, date_modified }\` (null for a module not converted into), plus \`actorId\`.
 - Schedules: \`{ "module": "*", "event": "schedule", "id": "", "isUpdate": false, "record": { "fired_at": "YYYY-MM-DD HH:MM:SS" }, "changes": {}, "eventId": "…" }\`.
 - Datetimes are UTC \`YYYY-MM-DD HH:MM:SS\`.
 

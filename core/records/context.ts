@@ -29,7 +29,7 @@ export const allowAll: AccessPolicy = { scope: () => undefined, check: () => und
 
 /** A change, as the outbox sees it inside the transaction that makes it. */
 export interface OutboxEvent {
-  event: 'after_save' | 'after_delete' | 'after_restore' | 'after_relationship_add' | 'after_relationship_delete' | 'user.login' | 'export' | 'sms.status' | 'sms.inbound' | 'campaign.launch';
+  event: 'after_save' | 'after_delete' | 'after_restore' | 'after_relationship_add' | 'after_relationship_delete' | 'user.login' | 'export' | 'sms.status' | 'sms.inbound' | 'campaign.launch' | 'lead.convert';
   module: string;
   id: string;
   isUpdate: boolean;

@@ -9,6 +9,7 @@ import { logoutEndpoint, requireToken, tokenEndpoint } from './auth';
 import { meEndpoint, metadataEndpoint } from './metadata';
 import { openApiDocument } from './openapi';
 import { passwordEndpoint } from './password';
+import { leadConvertRoutes } from './lead-convert';
 import { recordRoutes } from './records';
 import { smsRoutes } from './sms';
 
@@ -32,6 +33,7 @@ export function restV10Router(services: CrmServices): Router {
   authed.get('/metadata', metadataEndpoint(services));
   if (services.sms) smsRoutes(authed, services, services.sms);
   globalSearchRoutes(authed, services);
+  leadConvertRoutes(authed, services);
   recordRoutes(authed, services);
   router.use(authed.routes(), authed.allowedMethods());
   const routes = router.routes();
