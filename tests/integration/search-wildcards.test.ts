@@ -79,6 +79,11 @@ describeEachServer('search wildcards', (get) => {
     expect(await listed({ advanced: '1', s_name: 'finch', s_name_match: 'contains' })).toEqual(['Blue Finch Bank', 'Finch Partners', 'Fincham Ltd']);
     const form = await ui.request('GET', '/ui/Accounts?advanced=1&s_name=finch&s_name_match=contains');
     expect(form.text).toMatch(/<select name="s_name_match" aria-label="Name: match" class="match"><option value="starts">starts with<\/option><option value="contains" selected>contains<\/option><\/select>/);
+    // Any e-mail address of the record, from its start or, chosen, anywhere.
+    expect((await get().call('PUT', `/rest/v10/Accounts/${(await v10([{ name: 'Red Robin' }])).body.records[0].id}`, { token, body: { email1: 'hello@robin-birds.example' } })).status).toBe(200);
+    expect(await listed({ advanced: '1', s_email: 'hello@rob' })).toEqual(['Red Robin']);
+    expect(await listed({ advanced: '1', s_email: 'robin-birds' })).toEqual([]);
+    expect(await listed({ advanced: '1', s_email: 'robin-birds', s_email_match: 'contains' })).toEqual(['Red Robin']);
     // The basic search has no such choice: it matches the start, or wherever the user puts a wildcard.
     expect((await ui.request('GET', '/ui/Accounts')).text).not.toContain('s_name_match');
   });
