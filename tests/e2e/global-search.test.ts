@@ -62,6 +62,18 @@ run('global search in Chromium', (get) => {
     await page.getByText('Nothing matches “no such thing” in the modules you may see.').waitFor();
   });
 
+  it('lets the advanced list search match names that contain the text', async () => {
+    await page.goto(`${get().url}/ui/Accounts?advanced=1`);
+    const form = page.getByRole('search', { name: 'Search Accounts' });
+    await form.getByRole('textbox', { name: 'Name', exact: true }).fill('finch');
+    await form.getByRole('combobox', { name: 'Name: match' }).selectOption('contains');
+    await form.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/s_name_match=contains/);
+    const names = await page.locator('table.list tbody a').allTextContents();
+    expect(names.filter((n) => /Finch|Robin/.test(n)).sort()).toEqual(['Blue Finch Bank', 'Finch Partners']);
+    await shot('list-search-contains');
+  });
+
   it('reads well in the dark theme', async () => {
     await page.goto(`${get().url}/ui/preferences`);
     await page.getByLabel('Theme').selectOption('dark');
