@@ -30,8 +30,3 @@ export function likePattern(value: string, mode: LikeMode, field = 'value'): str
 export function searchBoxText(text: string): string {
   return text.trim().replace(/\*/g, '%');
 }
-
-/** True when the search-box text carries a wildcard the user typed. */
-export function hasWildcard(text: string): boolean {
-  return /[%*]/.test(text);
-}
