@@ -94,7 +94,7 @@ export class GlobalSearch {
     return page.records;
   }
 
-  /** Results grouped by module: each module's total and its newest `perModule` matches. */
+  /** Results grouped by module: each module's total and its first `perModule` matches by name. */
   async grouped(actor: Actor, rawText: string, options: { modules?: string[]; perModule?: number } = {}): Promise<SearchGroup[]> {
     const text = searchText(rawText);
     if (!text) return [];
