@@ -133,7 +133,11 @@ export class LeadConversion {
       }),
       finish: async () => undefined,
     }));
-    await this.records.together(plans, 'all');
+    await this.records.together(plans, 'all').catch((err) => {
+      // The batch names the entry ("entry 2: …"); the problems already name the module and field.
+      const fields = err instanceof CaneError ? (err.details?.fields as Array<{ field: string; rule: string; message: string }> | undefined) : undefined;
+      throw fields?.length ? new ValidationError('Leads', fields) : err;
+    });
 
     if (transfer && contact) await this.moveActivities(actor, leadId, contact);
     const converted: ConvertedRecord[] = [];
@@ -146,7 +150,10 @@ export class LeadConversion {
     const values: Record<string, unknown> = {};
     if (def.copyData) {
       for (const [name, field] of Object.entries(target.fields) as Array<[string, ModuleDef['fields'][string]]>) {
-        if (NOT_COPIED.has(name) || field.source === 'non-db' && !field.cane_email || !leads.fields[name] || field.type === 'link') continue;
+        const from = leads.fields[name];
+        // Values the lead stores (or its e-mail addresses), never ones computed for display such as its full name.
+        const stored = (f: typeof field) => f.source !== 'non-db' || Boolean(f.cane_email);
+        if (NOT_COPIED.has(name) || !from || field.type === 'link' || !stored(field) || !stored(from)) continue;
         const value = lead[name];
         if (value !== null && value !== undefined && value !== '') values[name] = value;
       }

@@ -22,6 +22,8 @@ export interface ActionDef {
   modules?: string[];
   /** Check `acl` on this module instead of the one shown (Send SMS needs a right on SMS). */
   aclModule?: string;
+  /** Hidden on a record whose field holds one of these values (Convert Lead on a converted lead). */
+  hide_when?: Record<string, unknown[]>;
   /** A mass action that posts the selected rows to this URL instead of the list's own handler. */
   formAction?: string;
 }

@@ -1,4 +1,5 @@
 import { describeEachServer } from '../helpers/crm';
+import { session } from '../helpers/ui-session';
 
 /** Issue 16, item 2: converting a lead as Sugar does, through REST v10, on SQLite and MariaDB. */
 describeEachServer('lead conversion', (get) => {
@@ -88,5 +89,46 @@ describeEachServer('lead conversion', (get) => {
     expect(badOpportunity.body.error_message).toContain('modules.Opportunities.');
     expect([await count('Contacts'), await count('Accounts'), await count('Opportunities')]).toEqual(before);
     expect((await server.call('GET', `/rest/v10/Leads/${created.id}`, { token })).body).toMatchObject({ status: 'In Process', converted: false });
+  });
+
+  it('converts from the lead page: a Convert button, a form proposing the records, errors beside the fields, then the contact', async () => {
+    const server = get();
+    const token = await server.login('admin', 'secret-admin');
+    const created = (await server.call('POST', '/rest/v10/Leads', { token, body: { ...lead, last_name: 'Mensah', account_name: 'Kestrel Freight', opportunity_name: '' } })).body;
+    const ui = session(server.url);
+    await ui.login('admin', 'secret-admin');
+    const detail = await ui.request('GET', `/ui/Leads/${created.id}`);
+    expect(detail.text).toContain(`/ui/Leads/${created.id}/convert`);
+    expect(detail.text).toContain('Convert Lead');
+
+    const page = await ui.request('GET', `/ui/Leads/${created.id}/convert`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('name="Contacts.last_name" value="Mensah"');
+    expect(page.text).toContain('name="Accounts.name" value="Kestrel Freight"');
+    expect(page.text).toMatch(/name="Accounts.action" value="create" checked/);
+    expect(page.text).toMatch(/name="Opportunities.action" value="skip" checked/);
+    const csrf = ui.csrfIn(page.text);
+    const form = { csrf, 'Contacts.action': 'create', 'Contacts.first_name': 'Kofi', 'Contacts.last_name': '', 'Accounts.action': 'create', 'Accounts.name': 'Kestrel Freight', 'Opportunities.action': 'skip', transfer_activities: '1' };
+
+    const refused = await ui.request('POST', `/ui/Leads/${created.id}/convert`, form);
+    expect(refused.status).toBe(422);
+    expect(refused.text).toContain('Nothing was converted');
+    expect(refused.text).toContain('href="#f-Contacts.last_name"');
+    expect(refused.text).toContain('name="Contacts.first_name" value="Kofi"');
+    expect((await server.call('GET', `/rest/v10/Leads/${created.id}`, { token })).body.converted).toBe(false);
+
+    const done = await ui.request('POST', `/ui/Leads/${created.id}/convert`, { ...form, 'Contacts.last_name': 'Mensah' });
+    expect(done.status).toBe(302);
+    expect(done.location).toMatch(/\/ui\/Contacts\/[0-9a-f-]{36}\?notice=Lead%20converted/);
+    const contact = await ui.request('GET', done.location.replace(server.url, ''));
+    expect(contact.text).toContain('Kofi');
+    const convertedLead = (await server.call('GET', `/rest/v10/Leads/${created.id}`, { token })).body;
+    expect(convertedLead).toMatchObject({ status: 'Converted', converted: true });
+    expect((await server.call('GET', `/rest/v10/Accounts/${convertedLead.account_id}`, { token })).body.name).toBe('Kestrel Freight');
+    // the button is gone, and the page says it was converted
+    expect((await ui.request('GET', `/ui/Leads/${created.id}`)).text).not.toContain(`/ui/Leads/${created.id}/convert`);
+    const again = await ui.request('GET', `/ui/Leads/${created.id}/convert`);
+    expect(again.status).toBe(409);
+    expect(again.text).toContain('Open the contact');
   });
 });

@@ -19,7 +19,7 @@ const SUBPANEL_PAGE = 10;
 const SYSTEM_INPUTS = new Set(['csrf', 'date_modified', 'view', 'return_to', 'return_module', 'return_id']);
 
 /** Fields a form may set: the cells of the layout that are not read-only. */
-function editableFields(module: ModuleDef, layout: PanelLayout | undefined): string[] {
+export function editableFields(module: ModuleDef, layout: PanelLayout | undefined): string[] {
   const names: string[] = [];
   for (const rows of Object.values(layout?.panels ?? {})) {
     for (const row of rows) for (const cell of row) {
@@ -71,6 +71,7 @@ export function recordPages(router: Router, ui: Ui): void {
     for (const id of [...new Set(ids)]) {
       const action = ui.actions.detail[id];
       if (!action?.href || !appliesTo(action, module)) continue;
+      if (Object.entries(action.hide_when ?? {}).some(([field, values]) => values.includes(record[field] as never))) continue;
       const guarded = action.aclModule && engine.registry.modules.has(action.aclModule) ? engine.registry.module(action.aclModule) : undefined;
       if (action.aclModule && !guarded) continue;
       if (!(await (guarded ? allowed(ctx, guarded, action.acl) : allowed(ctx, module, action.acl, record)))) continue;

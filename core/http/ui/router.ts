@@ -12,6 +12,7 @@ import { authPages } from './auth-pages';
 import { globalSearchPage } from './global-search-page';
 import { listPage } from './list-page';
 import { pluginsPage } from './plugins-page';
+import { leadConvertPage } from './lead-convert-page';
 import { recordPages } from './record-pages';
 import { smsPages } from './sms-pages';
 import { UiSessions } from './session';
@@ -82,6 +83,7 @@ export function uiRouter(services: CrmServices, options: UiRouterOptions): Route
   pluginsPage(pages, ui);
   workflowBuilderPage(pages, ui);
   listPage(pages, ui);
+  leadConvertPage(pages, ui);
   recordPages(pages, ui);
   router.use(pages.routes());
   return router;
