@@ -24,9 +24,25 @@ const LANGUAGE_FILE = /^([a-z]{2}_[a-z]{2})\.[^/]+\.json$/i;
  */
 export class ExtensionOverlay {
   private readonly base: string;
+  private readonly application: string;
 
   constructor(customDir: string, private readonly lang: string, private readonly schemas: MetadataSchemas) {
     this.base = path.join(customDir, 'Extension', 'modules');
+    this.application = path.join(customDir, 'Extension', 'application', 'Ext', 'Language');
+  }
+
+  /**
+   * Application language fragments (custom/Extension/application/Ext/Language/<lang>.<name>.json) of
+   * the current language, in file-name order: `{app_strings, app_list_strings}` whose labels and
+   * dropdown options are merged one by one, as Sugar's `$app_list_strings['x']['key'] = …` lines are.
+   */
+  applicationLanguageFiles(): string[] {
+    if (!fs.existsSync(this.application)) return [];
+    return fs.readdirSync(this.application).filter((f) => f.endsWith('.json')).sort().flatMap((f) => {
+      const lang = LANGUAGE_FILE.exec(f);
+      if (!lang) throw new MetadataError(path.join(this.application, f), '', 'file_name', "an application Language fragment is named '<language>.<name>.json', e.g. 'en_us.regions.json'");
+      return lang[1].toLowerCase() === this.lang.toLowerCase() ? [path.join(this.application, f)] : [];
+    });
   }
 
   /** Modules that have an Extension folder. */

@@ -159,10 +159,15 @@ class RegistryBuilder {
     };
     const overlay = (this.readOptional('app-strings', path.join(this.custom, 'metadata', 'language', `${this.lang}.json`)) ?? {}) as typeof shipped;
     // A custom dropdown replaces the shipped one whole, as Sugar's dropdown editor writes it.
-    return {
-      appStrings: { ...shipped.app_strings, ...overlay.app_strings },
-      appListStrings: { ...shipped.app_list_strings, ...overlay.app_list_strings } as Record<string, Record<string, string>>,
-    };
+    const appStrings = { ...shipped.app_strings, ...overlay.app_strings };
+    const appListStrings = { ...shipped.app_list_strings, ...overlay.app_list_strings } as Record<string, Record<string, string>>;
+    // Extension fragments then change single labels and options (a new option keeps the others).
+    for (const file of this.extensions.applicationLanguageFiles()) {
+      const fragment = (this.readOptional('app-strings', file) ?? {}) as typeof shipped;
+      Object.assign(appStrings, fragment.app_strings);
+      for (const [name, options] of Object.entries(fragment.app_list_strings ?? {})) appListStrings[name] = { ...appListStrings[name], ...options };
+    }
+    return { appStrings, appListStrings };
   }
 
   // ---------------------------------------------------------------- vardefs

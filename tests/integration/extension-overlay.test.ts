@@ -74,6 +74,23 @@ describe('Extension fragments (custom/Extension/modules/<Module>/Ext)', () => {
     expect(contacts.views.list!.SHOE_SIZE_C).toEqual({ label: 'LBL_SHOE_SIZE', default: false });
   });
 
+  it('add single dropdown options and labels application-wide (custom/Extension/application/Ext/Language)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-ext-'));
+    const folder = path.join(dir, 'Extension', 'application', 'Ext', 'Language');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'en_us.fintech.json'), JSON.stringify({ app_list_strings: { industry_dom: { Fintech: 'Fintech' }, region_dom: { north: 'North' } }, app_strings: { LBL_REGION: 'Region' } }));
+    fs.writeFileSync(path.join(folder, 'en_us.later.json'), JSON.stringify({ app_list_strings: { industry_dom: { Fintech: 'Financial technology' } } }));
+    fs.writeFileSync(path.join(folder, 'fr_fr.fintech.json'), JSON.stringify({ app_list_strings: { industry_dom: { Fintech: 'Technologie financière' } } }));
+    const shipped = loadRegistry({ customDir: '/nonexistent' }).dropdown('industry_dom')!;
+    const registry = loadRegistry({ customDir: dir });
+    // the shipped options stay, the new one comes after them, the later file wins
+    expect(registry.dropdown('industry_dom')).toEqual({ ...shipped, Fintech: 'Financial technology' });
+    expect(registry.dropdown('region_dom')).toEqual({ north: 'North' });
+    expect(registry.appStrings.LBL_REGION).toBe('Region');
+    fs.writeFileSync(path.join(folder, 'regions.json'), '{}');
+    expect(() => loadRegistry({ customDir: dir })).toThrow(`${path.join(folder, 'regions.json')}: an application Language fragment is named '<language>.<name>.json'`);
+  });
+
   it('names an Extension folder of a module that does not exist', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cane-ext-'));
     fs.mkdirSync(path.join(dir, 'Extension', 'modules', 'Contactz', 'Ext', 'Vardefs'), { recursive: true });
