@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import assert from 'node:assert';
 import http from 'node:http';
-import { scaffoldPlugin, pluginTests } from '../plugins/scaffold';
-import { PluginTestKit } from '../plugins/test-kit';
+import type { PluginTestKit } from '../plugins/test-kit';
 import path from 'node:path';
 import { PluginHost } from '../plugins/plugin-host';
 import type { PluginAdmin } from '../plugins/plugin-admin';
@@ -19,7 +18,6 @@ import { createLogger, silentLogger } from '../logger';
 import { loadRegistry } from '../metadata/registry';
 import { checkMetadata } from '../metadata/metadata-check';
 import { showModule } from '../metadata/show-module';
-import { formatImportReport, importSugarSource } from '../import/import-sugar';
 import { RoleAdmin } from '../security/roles';
 import { loginPolicyFrom } from '../security/login-policy';
 import { LoginThrottle } from '../security/login-throttle';
@@ -29,6 +27,7 @@ import { randomPassword } from '../security/passwords';
 import { OAuth2ClientStore, type ClientGrant } from '../security/oauth2-clients';
 import { SmsService } from '../sms/sms-service';
 import { SenderThrottle } from '../sms/throttle';
+import { launchCampaignFromCli, type CampaignLaunchCliOptions } from '../sms/campaign-cli';
 import { systemClock } from '../records/time';
 
 const program = new Command();
@@ -125,6 +124,8 @@ program
   .option('--dry-run', 'print what would be written, write nothing')
   .action(async (source: string, opts: { customDir?: string; dryRun?: boolean }) => {
     try {
+      // Loaded here: the PHP parser is needed by this command only, not at every start.
+      const { formatImportReport, importSugarSource } = await import('../import/import-sugar');
       console.log(formatImportReport(await importSugarSource(source, { customDir: opts.customDir ?? process.env.CANE_CUSTOM_DIR, dryRun: opts.dryRun })));
     } catch (e) {
       console.error(`import:sugar: ${(e as Error).message}`);
@@ -188,6 +189,20 @@ program
       for (const sender of senders) await throttle.setRate(sender, rate);
       console.log(senders.length ? `${senders.join(', ')}: ${rate} segments per second` : 'no sender has sent yet; SMS_RATE applies to the first');
     });
+  });
+
+program
+  .command('campaign:launch <campaign_id>')
+  .description('launch an SMS campaign and queue its members here with a progress line (workers send them)')
+  .option('--template <template_id>', 'the SMS template to send (default: the one the campaign last sent)')
+  .option('--user <user_name>', 'launch as this user (default: the first active administrator)')
+  .action(async (campaignId: string, opts: CampaignLaunchCliOptions) => {
+    try {
+      await withQuietEngine(async (engine) => console.log(await launchCampaignFromCli(engine, campaignId, opts)));
+    } catch (e) {
+      console.error(`campaign:launch: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
   });
 
 program
@@ -343,7 +358,8 @@ plugin.command('settings <plugin_id> [values...]').description("show or set a pl
     if (values.length) console.log(`settings of ${id} saved`);
   });
 });
-plugin.command('new <name>').description('scaffold a plugin with a test in CANE_PLUGINS_DIR (or --dir)').option('--dir <dir>').action((name: string, opts: { dir?: string }) => {
+plugin.command('new <name>').description('scaffold a plugin with a test in CANE_PLUGINS_DIR (or --dir)').option('--dir <dir>').action(async (name: string, opts: { dir?: string }) => {
+  const { scaffoldPlugin } = await import('../plugins/scaffold');
   const dir = scaffoldPlugin(path.resolve(opts.dir ?? process.env.CANE_PLUGINS_DIR ?? 'cane-plugins'), name);
   console.log(`created ${dir}\nrun its tests with: cane plugin test ${dir}`);
 });
@@ -359,6 +375,8 @@ plugin.command('test <dir>').description("run a plugin's test/*.test.js against 
     }
     if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new CaneError('bad_settings', `--settings: ${opts.settings} must hold a JSON object of setting → value`, 400);
   }
+  // The developer kit is loaded by this command only, not at every start.
+  const [{ pluginTests }, { PluginTestKit }] = await Promise.all([import('../plugins/scaffold'), import('../plugins/test-kit')]);
   let failed = 0;
   let passed = 0;
   for (const { file, cases } of pluginTests(path.resolve(dir))) {

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import type { Knex } from 'knex';
 import { CaneError, NotFoundError, ValidationError } from '../errors';
 import type { ModuleDef } from '../metadata/registry';
@@ -31,7 +31,9 @@ export interface ConvertedRecord {
   created: boolean;
 }
 
-const validateInput = new Ajv({ allErrors: true }).compile({
+let compiledInput: ValidateFunction | undefined;
+/** The body's shape, compiled on the first conversion (not at start). */
+const validateInput = () => (compiledInput ??= new Ajv({ allErrors: true }).compile({
   type: 'object',
   required: ['modules'],
   additionalProperties: false,
@@ -39,7 +41,7 @@ const validateInput = new Ajv({ allErrors: true }).compile({
     modules: { type: 'object', minProperties: 1, additionalProperties: { type: 'object' } },
     transfer_activities: { type: 'boolean' },
   },
-});
+}));
 
 /**
  * Sugar's lead conversion (LeadConvertApi / SuiteCRM's ConvertLead view): the modules of the lead's
@@ -70,8 +72,9 @@ export class LeadConversion {
   }
 
   async convert(actor: Actor, leadId: string, input: unknown): Promise<ConvertedRecord[]> {
-    if (!validateInput(input)) {
-      const e = validateInput.errors![0];
+    const validate = validateInput();
+    if (!validate(input)) {
+      const e = validate.errors![0];
       const field = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : (e.params as { missingProperty?: string }).missingProperty ?? 'body';
       throw new ValidationError('Leads', [{ field, rule: e.keyword, message: e.message ?? 'is not valid' }]);
     }

@@ -24,8 +24,10 @@ export interface UserRow {
   [column: string]: unknown;
 }
 
-// A real bcrypt hash to compare against when the user does not exist, so timing does not tell.
-const DUMMY_HASH = bcrypt.hashSync('cane-dummy', 10);
+// A real bcrypt hash to compare against when the user does not exist, so timing does not tell;
+// made on the first such login rather than at start (hashing takes about 100 ms).
+let dummyHash: Promise<string> | undefined;
+const DUMMY_HASH = () => (dummyHash ??= bcrypt.hash('cane-dummy', 10));
 
 /**
  * Checks user name and password against Sugar's users table. Before the password is looked at, the
@@ -67,7 +69,7 @@ export class Authenticator {
   private async check(userName: string, password: string, isMd5: boolean): Promise<UserRow | undefined> {
     const user: UserRow | undefined = userName ? await this.db.knex('users').where({ user_name: userName, deleted: 0 }).first() : undefined;
     const md5 = isMd5 ? password.toLowerCase() : md5Hex(password);
-    const ok = user ? await verifyPassword(md5, user.user_hash) : (await bcrypt.compare(md5, DUMMY_HASH), false);
+    const ok = user ? await verifyPassword(md5, user.user_hash) : (await bcrypt.compare(md5, await DUMMY_HASH()), false);
     return ok ? user : undefined;
   }
 
