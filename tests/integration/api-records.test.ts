@@ -119,6 +119,8 @@ describeEachServer('REST v10 records', (get) => {
     const openapi = await get().call('GET', '/rest/v10/openapi.json');
     expect(openapi.body.openapi).toBe('3.0.3');
     expect(openapi.body.paths['/Accounts/{id}'].put).toBeDefined();
+    expect(openapi.body.paths['/Leads/{id}/convert'].post.requestBody.content['application/json'].schema.required).toEqual(['modules']);
+    expect(openapi.body.paths['/globalsearch'].get.parameters.map((p: { name: string }) => p.name)).toContain('q');
     expect(openapi.body.components.schemas.Accounts.properties.industry.enum).toContain('Banking');
     expect(openapi.body.components.schemas.Users.properties).not.toHaveProperty('user_hash');
   });

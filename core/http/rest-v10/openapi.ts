@@ -84,6 +84,29 @@ export function openApiDocument(registry: Registry, serverUrl = '/rest/v10'): Re
   paths['/ping'] = { get: { tags: ['System'], responses: { 200: { description: '"pong"' } } } };
   paths['/me'] = { get: { tags: ['System'], responses: { 200: { description: 'current user' } } } };
   paths['/metadata'] = { get: { tags: ['System'], responses: { 200: { description: 'modules, fields, views, dropdowns, labels' } } } };
+  const json = (schema: unknown) => ({ description: 'OK', content: { 'application/json': { schema } } });
+  const q = (name: string, type: string, description: string) => ({ name, in: 'query', schema: { type }, description });
+  paths['/globalsearch'] = {
+    get: {
+      tags: ['Search'], summary: 'Search names, e-mail addresses and phones across modules (Sugar 7 globalsearch)',
+      parameters: [q('q', 'string', "text; % and * are wildcards"), q('module_list', 'string', 'comma-separated modules'), q('max_num', 'integer', 'page size'), q('offset', 'integer', 'first result')],
+      responses: responses(json({ type: 'object', properties: { next_offset: { type: 'integer' }, total: { type: 'integer' }, records: { type: 'array', items: { type: 'object' } } } })),
+    },
+  };
+  if (registry.modules.get('Leads')?.views.convert) {
+    const lead = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+    paths['/Leads/{id}/convert'] = {
+      get: { tags: ['Leads'], summary: 'What converting the lead would create: fields copied from it and likely duplicates, per module', parameters: [lead], responses: responses(json({ type: 'object' })) },
+      post: {
+        tags: ['Leads'], summary: 'Convert the lead (Sugar LeadConvertApi); 409 lead_converted if it was converted before', parameters: [lead],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['modules'], properties: {
+          modules: { type: 'object', description: 'by module (Contacts, Accounts, Opportunities): the fields of a new record, or {"id"} of an existing one', additionalProperties: { type: 'object' } },
+          transfer_activities: { type: 'boolean', description: "move the lead's calls, meetings, tasks and notes to the contact" },
+        } } } } },
+        responses: responses(json({ type: 'object', properties: { modules: { type: 'array', items: { type: 'object' } } } })),
+      },
+    };
+  }
   return {
     openapi: '3.0.3',
     info: { title: 'Cane REST v10 (SugarCRM-compatible)', version: '10' },
