@@ -11,6 +11,7 @@ const dir = pluginDir([{
       { module: 'SMS', event: 'sms.status', handler: 'seen' },
       { module: 'SMS', event: 'sms.inbound', handler: 'seen' },
       { module: 'Campaigns', event: 'campaign.launch', handler: 'seen' },
+      { module: 'Leads', event: 'lead.convert', handler: 'seen' },
       { module: 'Accounts', event: 'after_restore', handler: 'seen' },
       { module: 'Users', event: 'after_save', handler: 'seen' },
     ],
@@ -20,13 +21,14 @@ const dir = pluginDir([{
     const e = ctx.event;
     const detail = e.event === 'sms.status' ? e.changes.status.before + '>' + e.record.status
       : e.event === 'campaign.launch' ? e.record.members + ' members, job ' + (e.record.job_id ? 'queued' : 'missing')
+      : e.event === 'lead.convert' ? 'contact ' + e.record.contact_id + ' account ' + e.record.account_id + ' by ' + e.actorId
       : e.event === 'after_save' ? 'keys ' + Object.keys(e.record).filter((k) => /hash/.test(k)).join(',') + ' actor ' + e.actorId
       : e.record.direction || e.record.deleted;
     await ctx.crm.records.create('Leads', { last_name: 'event', description: [e.event, e.module, e.id, detail].join(' ') });
   } } });`,
 }]);
 
-describeSms('plugin events beyond saves: sms.status, sms.inbound, campaign.launch, after_restore', (get) => {
+describeSms('plugin events beyond saves: sms.status, sms.inbound, campaign.launch, lead.convert, after_restore', (get) => {
   const seen = async () => (await get().crm.records.list(SYSTEM, 'Leads', { filter: [{ last_name: 'event' }], maxNum: 100 })).records.map((l) => String(l.description));
   const settle = async () => { for (let i = 0; i < 5; i++) await get().drain(); };
 
@@ -58,6 +60,16 @@ describeSms('plugin events beyond saves: sms.status, sms.inbound, campaign.launc
     await crm.sms!.campaigns.launch({ type: 'user', id: '1', isAdmin: true }, campaign.id, { template_id: template.id });
     await settle();
     expect(await seen()).toContain(`campaign.launch Campaigns ${campaign.id} 1 members, job queued`);
+  });
+
+  test('a lead conversion reaches lead.convert hooks with the records it made', async () => {
+    const { server, token } = get();
+    const lead = (await server.call('POST', '/rest/v10/Leads', { token, body: { last_name: 'Convertible', account_name: 'Event Co' } })).body;
+    const res = await server.call('POST', `/rest/v10/Leads/${lead.id}/convert`, { token, body: { modules: { Contacts: {}, Accounts: {} } } });
+    expect(res.status).toBe(200);
+    const made = Object.fromEntries(res.body.modules.map((r: { _module: string; id: string }) => [r._module, r.id]));
+    await settle();
+    expect(await seen()).toContain(`lead.convert Leads ${lead.id} contact ${made.Contacts} account ${made.Accounts} by 1`);
   });
 
   test('a restored record reaches after_restore hooks; user events never carry the password hash', async () => {
