@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AccessDeniedError, CaneError, ConflictError, HookVeto, NotFoundError, ValidationError } from '../../errors';
-import type { ModuleDef } from '../../metadata/registry';
+import type { LinkDef, ModuleDef } from '../../metadata/registry';
 import type { PanelLayout } from '../../metadata/types';
 import { cellLabel, cellName } from '../../metadata/layout-cells';
 import { findLabel } from '../../metadata/labels';
@@ -117,7 +117,7 @@ export function recordPages(router: Router, ui: Ui): void {
         linkAction: canRelink && !link.one ? `${base}/${module.name}/${encodeURIComponent(record.id)}/link/${link.name}` : undefined,
         targetModule: target.name,
         targetLabel: ui.singular(target.name),
-        createHref: canEdit && (await allowed(ctx, target, 'edit')) ? `${base}/${target.name}/new?view=quick` : undefined,
+        createHref: canEdit && (await allowed(ctx, target, 'edit')) ? `${base}/${target.name}/new?${new URLSearchParams({ view: 'quick', return_module: module.name, return_id: record.id, return_link: link.name })}` : undefined,
       });
     }
     return result;
@@ -217,6 +217,7 @@ export function recordPages(router: Router, ui: Ui): void {
       moduleName: module.name,
       recordName: String(record.name ?? record.id),
       recordHref: `${ui.base(ctx)}/${module.name}/${encodeURIComponent(record.id)}`,
+      crumbLeaf: ui.label(undefined, 'LBL_CHANGE_LOG'),
       entries: entries.map((e) => ({
         field: ui.fieldLabel(module.name, e.field_name),
         before: show(e.field_name, e.before_value),
@@ -262,7 +263,7 @@ export function recordPages(router: Router, ui: Ui): void {
 
   // ---------------------------------------------------------------- edit, create, quick create
 
-  async function renderEdit(ctx: Context, module: ModuleDef, record: Record<string, unknown>, options: { id?: string; errors?: Record<string, string>; message?: string; raw?: Record<string, string>; dateModified?: string; quick?: boolean; status?: number; back?: ReturnTarget }) {
+  async function renderEdit(ctx: Context, module: ModuleDef, record: Record<string, unknown>, options: { id?: string; errors?: Record<string, string>; message?: string; raw?: Record<string, string>; dateModified?: string; quick?: boolean; status?: number; back?: ReturnTarget; backLink?: string }) {
     const fctx = await fieldContext(ctx, module);
     const layout = options.quick ? module.views.quickcreate ?? module.views.edit : module.views.edit;
     const actor = ui.actor(ctx);
@@ -276,7 +277,10 @@ export function recordPages(router: Router, ui: Ui): void {
     await ui.render(ctx, 'edit', {
       title: options.id ? `${ui.moduleLabel(module.name)}: ${String(record.name ?? options.id)}` : findLabel(engine.registry, module.name, 'LBL_NEW_FORM_TITLE') ?? `New ${ui.singular(module.name)}`,
       moduleName: module.name,
-      action: options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}/edit` : `${base}/${module.name}/new${options.quick ? '?view=quick' : ''}`,
+      action: options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}/edit` : `${base}/${module.name}/new${query({ view: options.quick ? 'quick' : undefined, return_link: options.back && options.backLink ? options.backLink : undefined })}`,
+      recordName: options.id ? String(record.name ?? options.id) : undefined,
+      recordHref: options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}` : undefined,
+      crumbLeaf: options.id ? 'Edit' : 'Create',
       cancelHref: options.back ? returnHref(base, options.back) : options.id ? `${base}/${module.name}/${encodeURIComponent(options.id)}` : `${base}/${module.name}`,
       returnModule: options.back?.module,
       returnId: options.back?.id,
@@ -302,7 +306,10 @@ export function recordPages(router: Router, ui: Ui): void {
       record.assigned_user_name = ctx.state.user.user_name;
     }
     await prefillParent(ctx, module, record);
-    await renderEdit(ctx, module, record, { quick: ctx.query.view === 'quick', back: returnTarget(ctx.query.return_module, ctx.query.return_id) });
+    const back = returnTarget(ctx.query.return_module, ctx.query.return_id);
+    const backLink = back ? subpanelLink(module, back, ctx.query.return_link) : undefined;
+    if (back && backLink) await prefillRelate(ctx, module, record, back, backLink);
+    await renderEdit(ctx, module, record, { quick: ctx.query.view === 'quick', back, backLink: backLink?.name });
   });
 
   router.get('/:module/:id/edit', async (ctx) => {
@@ -331,6 +338,37 @@ export function recordPages(router: Router, ui: Ui): void {
     record[field.name] = String(parent.name ?? parent.id);
   }
 
+  /** The parent's link a subpanel "Create" came from (?return_link=), when it leads to the module being created. */
+  function subpanelLink(module: ModuleDef, back: ReturnTarget, name: unknown) {
+    if (typeof name !== 'string') return undefined;
+    const parent = engine.registry.module(back.module);
+    const link = Object.hasOwn(parent.links, name) ? parent.links[name] : undefined;
+    return link && link.module === module.name ? link : undefined;
+  }
+
+  /**
+   * Subpanel "Create" (Contacts from an Account's Contacts subpanel): the relate field of the same
+   * relationship (Contacts.account_name / account_id) shows the parent; saving also links explicitly,
+   * so relationships without such a field are linked too.
+   */
+  async function prefillRelate(ctx: Context, module: ModuleDef, record: Record<string, unknown>, back: ReturnTarget, link: LinkDef) {
+    const field = relateFieldOf(module, back, link);
+    if (!field) return;
+    const parent = await engine.records.retrieve(ui.actor(ctx), back.module, back.id).catch((err) => {
+      if (err instanceof NotFoundError || err instanceof AccessDeniedError) return undefined;
+      throw err;
+    });
+    if (!parent) return;
+    record[field.id_name!] = parent.id;
+    record[field.name] = String(parent.name ?? parent.id);
+  }
+
+  /** The relate field holding the parent of a subpanel's relationship (Contacts.account_name for Accounts' contacts). */
+  function relateFieldOf(module: ModuleDef, back: ReturnTarget, link: LinkDef) {
+    const reverse = Object.values(module.links).find((l) => l.relationship.name === link.relationship.name && l.module === back.module);
+    return reverse && Object.values(module.fields).find((f) => f.type === 'relate' && f.link === reverse.name && f.id_name && f.module === back.module);
+  }
+
   /** Where Save and Cancel go back to (Sugar's return_module/return_id): a record of a known module. */
   function returnTarget(module: unknown, id: unknown): ReturnTarget | undefined {
     if (typeof module !== 'string' || typeof id !== 'string' || !id || id.length > 64) return undefined;
@@ -349,20 +387,33 @@ export function recordPages(router: Router, ui: Ui): void {
     if (unknown.length) return refuse(ctx, `The form had fields that are not on it (${unknown.join(', ')}); nothing was changed.`, 422);
     const dateModified = form.get('date_modified') ?? '';
     const back = returnTarget(form.get('return_module'), form.get('return_id'));
+    const backLink = mode === 'create' && back ? subpanelLink(module, back, ctx.query.return_link) : undefined;
     try {
       const saved = mode === 'create'
         ? await engine.records.create(ui.actor(ctx), module.name, input)
         : await engine.records.update(ui.actor(ctx), module.name, id!, input, { expectedDateModified: dateModified ? parseDateTime(dateModified) ?? dateModified : undefined });
+      if (back && backLink) {
+        // A relate field on the form links by itself, to the parent or to whatever the user chose instead.
+        const relate = relateFieldOf(module, back, backLink);
+        if (!relate || input[relate.id_name!] === undefined) {
+          const refused = await engine.records.link(ui.actor(ctx), back.module, back.id, backLink.name, saved.id).then(() => undefined, (e: unknown) => {
+            if (e instanceof CaneError && e.status < 500) return e.message;
+            throw e;
+          });
+          if (refused) return ctx.redirect(`${ui.base(ctx)}/${module.name}/${encodeURIComponent(saved.id)}?notice=${encodeURIComponent(`Saved, but not linked to the ${ui.singular(back.module)}: ${refused}`)}`);
+        }
+        return ctx.redirect(`${returnHref(ui.base(ctx), back)}?notice=${encodeURIComponent(`${ui.singular(module.name)} '${String(saved.name ?? saved.id)}' created and linked.`)}#subpanel-${backLink.name}`);
+      }
       ctx.redirect(`${back ? returnHref(ui.base(ctx), back) : `${ui.base(ctx)}/${module.name}/${encodeURIComponent(saved.id)}`}?notice=${encodeURIComponent('Saved.')}`);
     } catch (err) {
       const record = { ...(id ? await engine.records.retrieve(ui.actor(ctx), module.name, id).catch(() => ({})) : {}), ...displayBack(module, input, form) };
       if (err instanceof ValidationError) {
         const errors: Record<string, string> = {};
         for (const p of err.problems) errors[fieldForProblem(module, p.field)] = p.message;
-        return renderEdit(ctx, module, record, { id, errors, raw, dateModified, quick, status: 422, back });
+        return renderEdit(ctx, module, record, { id, errors, raw, dateModified, quick, status: 422, back, backLink: backLink?.name });
       }
       if (err instanceof HookVeto) {
-        return renderEdit(ctx, module, record, { id, errors: err.field ? { [err.field]: err.message } : {}, message: err.field ? undefined : err.message, raw, dateModified, quick, status: 422, back });
+        return renderEdit(ctx, module, record, { id, errors: err.field ? { [err.field]: err.message } : {}, message: err.field ? undefined : err.message, raw, dateModified, quick, status: 422, back, backLink: backLink?.name });
       }
       if (err instanceof ConflictError) {
         const current = await engine.records.retrieve(ui.actor(ctx), module.name, id!);
@@ -381,6 +432,11 @@ export function recordPages(router: Router, ui: Ui): void {
 }
 
 interface ReturnTarget { module: string; id: string }
+
+function query(params: Record<string, string | undefined>): string {
+  const defined = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
+  return defined.length ? `?${new URLSearchParams(defined)}` : '';
+}
 
 function returnHref(base: string, back: ReturnTarget): string {
   return `${base}/${back.module}/${encodeURIComponent(back.id)}`;

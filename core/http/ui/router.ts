@@ -13,6 +13,7 @@ import { globalSearchPage } from './global-search-page';
 import { listPage } from './list-page';
 import { pluginsPage } from './plugins-page';
 import { leadConvertPage } from './lead-convert-page';
+import { loadMenuGroups } from './menu-groups';
 import { recordPages } from './record-pages';
 import { smsPages } from './sms-pages';
 import { UiSessions } from './session';
@@ -32,7 +33,7 @@ export function uiRouter(services: CrmServices, options: UiRouterOptions): Route
   const sessions = new UiSessions(services, options.secret, options.secure);
   const actions = loadActions(packageRoot(), services.engine.registry, options.customDir);
   const defaultTheme = options.defaultTheme && themes.has(options.defaultTheme) ? options.defaultTheme : 'default';
-  const ui = new Ui(services, themes, sessions, actions, { defaultTheme, defaultTimeZone: options.defaultTimeZone ?? 'UTC' });
+  const ui = new Ui(services, themes, sessions, actions, { defaultTheme, defaultTimeZone: options.defaultTimeZone ?? 'UTC', menu: loadMenuGroups(packageRoot(), options.customDir) });
 
   const router = new Router({ prefix: '/ui' });
   router.use(sessions.load());

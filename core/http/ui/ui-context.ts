@@ -9,27 +9,37 @@ import { formatDateTime } from '../../records/time';
 import type { ActionRegistry } from '../../views/actions';
 import type { ThemeEngine } from '../../views/theme-engine';
 import { isTimeZone } from '../../views/time-zone';
+import { packageRoot } from '../../paths';
 import { accessibleModules } from '../rest-v10/metadata';
+import { buildMenu, groupOf, loadMenuGroups, type MenuGroups } from './menu-groups';
 import type { UiSessions } from './session';
 
 export interface UiOptions {
   /** Theme for users who have not chosen one (CANE_THEME, default 'default'). */
   defaultTheme: string;
   defaultTimeZone: string;
+  /** The header's menu groups (metadata/menu-groups.json unless given). */
+  menu?: MenuGroups;
 }
+
+interface Crumb { label: string; href?: string }
 
 /** Modules shown only under their parent record, never in the menu. */
 const CHILD_MODULES = new Set(['ACLActions', 'SchedulersJobs', 'AOW_Conditions', 'AOW_Actions', 'AOW_Processed']);
 
 /** What every UI page handler uses. */
 export class Ui {
+  readonly menu: MenuGroups;
+
   constructor(
     readonly services: CrmServices,
     readonly themes: ThemeEngine,
     readonly sessions: UiSessions,
     readonly actions: ActionRegistry,
     readonly options: UiOptions,
-  ) {}
+  ) {
+    this.menu = options.menu ?? loadMenuGroups(packageRoot());
+  }
 
   base(ctx: Context): string {
     return `${(ctx as Context & { mountPath?: string }).mountPath ?? ''}/ui`;
@@ -92,9 +102,12 @@ export class Ui {
     const base = this.base(ctx);
     const user = ctx.state.user as { id: string; user_name: string; first_name?: string; last_name?: string } | undefined;
     const prefs = user ? await this.preferences(user.id) : { theme: this.options.defaultTheme, timeZone: this.options.defaultTimeZone };
-    const nav = user ? (await this.navigableModules(ctx)).map((m) => ({ name: m, label: this.moduleLabel(m), href: `${base}/${m}`, current: model.moduleName === m })) : [];
     const actor = ctx.state.actor as Actor | undefined;
-    if (user && actor?.type === 'user' && actor.isAdmin && this.services.plugins) nav.push({ name: 'Plugins', label: 'Plugins', href: `${base}/plugins`, current: model.moduleName === 'Plugins' });
+    const isAdmin = actor?.type === 'user' && actor.isAdmin === true;
+    const moduleName = typeof model.moduleName === 'string' ? model.moduleName : undefined;
+    const navGroups = user && actor
+      ? buildMenu(this.menu, await accessibleModules(this.services, actor), { isAdmin, base, current: moduleName, label: (m) => this.moduleLabel(m), services: { plugins: Boolean(this.services.plugins) } })
+      : [];
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'");
@@ -106,11 +119,33 @@ export class Ui {
       base,
       csrf: ctx.state.csrf,
       user: user ? { name: [user.first_name, user.last_name].filter(Boolean).join(' ') || user.user_name, userName: user.user_name } : undefined,
-      nav,
+      navGroups,
+      breadcrumbs: user ? this.breadcrumbs(base, moduleName, model) : [],
+      faviconUrl: `${base}/assets/${prefs.theme}/favicon.svg`,
       theme: prefs.theme,
       themeCss: `${base}/assets/${prefs.theme}/theme.css`,
       scriptUrl: `${base}/assets/${prefs.theme}/ui.js`,
       appTitle: 'Cane',
     });
+  }
+
+  /**
+   * Group › Module › Record (› Edit) for pages of a module; the last crumb is the page itself.
+   * Pages set recordName (and recordHref when the record is not the page) and crumbLeaf.
+   */
+  private breadcrumbs(base: string, moduleName: string | undefined, model: Record<string, unknown>): Crumb[] {
+    if (!moduleName) return [];
+    const known = this.services.engine.registry.modules.has(moduleName);
+    const group = groupOf(this.menu, moduleName);
+    if (!known && !group?.pages?.some((p) => p.label === moduleName)) return [];
+    const crumbs: Crumb[] = [];
+    if (group) crumbs.push({ label: group.label });
+    crumbs.push({ label: known ? this.moduleLabel(moduleName) : moduleName, href: known ? `${base}/${moduleName}` : undefined });
+    if (typeof model.recordName === 'string') crumbs.push({ label: model.recordName, href: typeof model.recordHref === 'string' ? model.recordHref : undefined });
+    if (typeof model.crumbLeaf === 'string') crumbs.push({ label: model.crumbLeaf });
+    // The page itself is not a link.
+    const last = crumbs[crumbs.length - 1];
+    crumbs[crumbs.length - 1] = { label: last.label };
+    return crumbs.length > 1 ? crumbs : [];
   }
 }
