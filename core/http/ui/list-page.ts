@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { stringify } from 'csv-stringify/sync';
-import { AccessDeniedError, CaneError, ValidationError } from '../../errors';
+import { AccessDeniedError, CaneError, NotFoundError, ValidationError } from '../../errors';
 import type { ModuleDef } from '../../metadata/registry';
 import { isStored, valueKind } from '../../metadata/field-types';
 import type { Filter } from '../../query/filter-to-knex';
@@ -111,7 +111,12 @@ export function listPage(router: Router, ui: Ui): void {
       if (!a.href || !appliesTo(a, module) || (await level(a)) < 75) continue;
       listButtons.push({ id, label: ui.label(module.name, a.label), href: fillHref(a.href, { base, module: module.name }), primary: a.primary });
     }
-    const targetLists = massActions.some((a) => a.id === 'add_to_list') ? await engine.db.knex('prospect_lists').where({ deleted: 0 }).orderBy('name').limit(200).select('id', 'name') : [];
+    const addToList = massActions.find((a) => a.id === 'add_to_list');
+    // The lists this user may see; none is chosen until the user picks one (no list by accident).
+    const targetLists = addToList && engine.registry.modules.has('ProspectLists')
+      ? (await engine.records.list(actor, 'ProspectLists', { orderBy: [{ field: 'name', direction: 'asc' }], maxNum: 200, fields: ['id', 'name'] })).records.map((r) => ({ id: r.id, name: String(r.name ?? r.id) }))
+      : [];
+    const noticeList = typeof ctx.query.notice_list === 'string' && targetLists.find((l) => l.id === ctx.query.notice_list);
     await ui.render(ctx, 'list', {
       title: ui.moduleLabel(module.name),
       moduleName: module.name,
@@ -144,11 +149,15 @@ export function listPage(router: Router, ui: Ui): void {
         nextHref: page.nextOffset > 0 ? keep({ offset: String(page.nextOffset) }) : undefined,
       },
       massActions,
+      massButtons: massActions.filter((a) => a.id !== 'add_to_list'),
+      addToList,
+      newTargetListHref: `${base}/ProspectLists/new`,
       massUpdateFields,
       targetLists,
       massAction: `${base}/${module.name}/mass`,
       returnTo: ctx.originalUrl,
-      notice: typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined,
+      notice: typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 300) : undefined,
+      noticeLink: noticeList ? { href: `${base}/ProspectLists/${encodeURIComponent(noticeList.id)}`, label: `Open '${noticeList.name}'` } : undefined,
     });
   });
 
@@ -156,17 +165,20 @@ export function listPage(router: Router, ui: Ui): void {
     const module = ui.module(ctx.params.module);
     const actor = ui.actor(ctx);
     const form = await readFormData(ctx, ui.services.bodyLimit);
-    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) return refuse(ctx, 'The form had no valid security token; nothing was changed. Reload the page and try again.', 403);
+    const back = safeReturn(ui, ctx, form, module);
+    const refuse = (message: string, status: number) => ui.render(ctx, 'error', { title: 'Refused', message, links: [{ href: back, label: `Back to ${ui.moduleLabel(module.name)}` }] }, status);
+    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) return refuse('The form had no valid security token; nothing was changed. Reload the page and try again.', 403);
     const action = form.get('action') ?? '';
     const def = ui.actions.mass[action];
-    if (!def || !appliesTo(def, module)) return refuse(ctx, `Unknown action '${action}'; nothing was changed.`, 422);
+    if (!def || !appliesTo(def, module)) return refuse(`Unknown action '${action}'; nothing was changed.`, 422);
     const ids = form.all('ids').filter((id) => /^[\w.-]{1,36}$/.test(id));
-    const back = safeReturn(ui, ctx, form, module);
     if (action === 'export') return exportCsv(ctx, ui, module, ids);
     if (!ids.length) return ctx.redirect(withNotice(back, 'Select at least one record first.'));
     try {
       await ui.services.acl.check(actor, module, def.acl);
       let done = 0;
+      let outcome = action === 'delete' ? ': deleted' : ': done';
+      let noticeList: string | undefined;
       const failed: string[] = [];
       // Records the user may not change are reported and skipped; the rest commit in one transaction.
       const together = async (plan: (id: string) => Promise<PlannedWrite<unknown>>) => {
@@ -182,23 +194,28 @@ export function listPage(router: Router, ui: Ui): void {
         await together((id) => engine.records.planSave(actor, module.name, id, values));
       } else if (action === 'add_to_list') {
         const listId = form.get('prospect_list_id') ?? '';
+        if (!listId) return ctx.redirect(withNotice(back, 'Choose a target list first; nothing was added.'));
         const lists = engine.registry.module('ProspectLists');
         const link = Object.values(lists.links).find((l) => l.module === module.name);
-        if (!link) return refuse(ctx, `${module.name} records cannot be added to target lists.`, 422);
+        if (!link) return refuse(`${module.name} records cannot be added to target lists.`, 422);
+        const list = await engine.records.retrieve(actor, 'ProspectLists', listId, { fields: ['id', 'name'] }).catch((e) => {
+          if (e instanceof NotFoundError) return undefined;
+          throw e;
+        });
+        if (!list) return ctx.redirect(withNotice(back, 'That target list no longer exists; nothing was added.'));
+        outcome = ` added to '${String(list.name ?? list.id)}'`;
+        noticeList = list.id;
         for (const id of ids) await engine.records.link(actor, 'ProspectLists', listId, link.name, id).then(() => done++, (e) => failed.push(messageOf(e)));
       } else {
-        return refuse(ctx, `Action '${action}' is not handled here.`, 422);
+        return refuse(`Action '${action}' is not handled here.`, 422);
       }
-      ctx.redirect(withNotice(back, `${done} of ${ids.length} records: ${action === 'delete' ? 'deleted' : 'done'}${failed.length ? `; ${failed.length} refused: ${[...new Set(failed)].join('; ')}` : ''}`));
+      const result = withNotice(back, `${done} of ${ids.length} records${outcome}${failed.length ? `; ${failed.length} refused: ${[...new Set(failed)].join('; ')}` : ''}`);
+      ctx.redirect(noticeList ? withParam(result, 'notice_list', noticeList) : result);
     } catch (err) {
-      if (err instanceof AccessDeniedError) return refuse(ctx, err.message, 403);
+      if (err instanceof AccessDeniedError) return refuse(err.message, 403);
       throw err;
     }
   });
-
-  async function refuse(ctx: Context, message: string, status: number) {
-    await ui.render(ctx, 'error', { title: 'Refused', message }, status);
-  }
 }
 
 function messageOf(err: unknown): string {
@@ -228,7 +245,14 @@ function safeReturn(ui: Ui, ctx: Context, form: FormData, module: ModuleDef): st
 
 function withNotice(url: string, notice: string): string {
   const u = new URL(url, 'http://x');
+  u.searchParams.delete('notice_list');
   u.searchParams.set('notice', notice);
+  return `${u.pathname}${u.search}`;
+}
+
+function withParam(url: string, name: string, value: string): string {
+  const u = new URL(url, 'http://x');
+  u.searchParams.set(name, value);
   return `${u.pathname}${u.search}`;
 }
 
