@@ -134,6 +134,23 @@ program
   });
 
 program
+  .command('import <module> <file>')
+  .description("import records from a CSV file (Sugar's import: columns mapped by their header, duplicates by name, e-mail or phone)")
+  .option('--map <file>', 'a JSON object of column header -> field name (default: suggested from the header)')
+  .option('--duplicates <mode>', 'skip, update or create records that match an existing one', 'skip')
+  .option('--target-list <id>', 'add everyone imported to this target list')
+  .option('--sms-consent', "record SMS consent (opted in, source 'import') for the imported phone numbers")
+  .action(async (module: string, file: string, opts: import('../record-import/import-cli').ImportCliOptions) => {
+    try {
+      const { importFromCli } = await import('../record-import/import-cli');
+      await withQuietEngine(async (engine) => console.log(await importFromCli(engine, module, file, opts, (line) => process.stderr.write(line))));
+    } catch (e) {
+      console.error(`import: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
   .command('jobs:work')
   .description('run the job queue worker (and schedulers) without the HTTP server')
   .option('--once', 'run due jobs once and exit')
@@ -145,6 +162,7 @@ program
     const sms = new SmsService(engine, {}, log, systemClock);
     await sms.start();
     const plugins = await startPluginHost(engine, {}, pluginSettingsFile(process.env.CANE_PLUGIN_SETTINGS), sms, log, systemClock);
+    (await import('../record-import/import-job')).registerRecordImportJob(engine);
     const close = async () => {
       await plugins.close();
       await engine.close();
