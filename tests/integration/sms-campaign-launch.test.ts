@@ -1,5 +1,6 @@
 import { SYSTEM } from '../../core/records/actor';
 import { describeSms } from '../helpers/sms';
+import { session } from '../helpers/ui-session';
 
 /** Pages of 7 members, so a launch of a few dozen crosses many pages and the boundary between modules. */
 const PAGE = 7;
@@ -54,6 +55,10 @@ describeSms('SMS campaign launch: set-based pages, progress, two launches or wor
     expect(log.filter((r: { activity_type: string }) => r.activity_type !== 'targeted')).toEqual([{ activity_type: 'blocked', more_information: 'duplicate' }]);
     const overview = (await api('GET', `/Campaigns/${campaign}/sms`)).body;
     expect(overview.run).toMatchObject({ state: 'complete', progress: { total: 43, done: 43, queued: 42, refused: 1, queued_all: true } });
+    const ui = session(get().server.url);
+    await ui.login('admin', 'secret-admin');
+    const page = await ui.request('GET', `/ui/Campaigns/${campaign}/sms`);
+    expect(page.text).toMatch(/<progress max="43" value="43"><\/progress> <span data-campaign-progress>43 of 43 members gone through \(42 queued, 1 left out\)/);
   });
 
   test('two launches at once: one is refused, each member is queued once', async () => {

@@ -8,7 +8,19 @@ import type { Ui } from './ui-context';
 const REFUSAL_LABELS: Record<string, string> = {
   opted_out: 'Opted out', duplicate: 'Duplicate number', no_number: 'No mobile number', invalid_number: 'Invalid number',
   not_found: 'Record not found or not visible', not_recipient: 'Cannot receive SMS', template: 'Template problem', body: 'Message too long or empty',
+  frequency_cap: 'Frequency cap reached',
 };
+
+/** "1,200 of 5,000 members gone through (1,150 queued, 50 left out), 800 per second" */
+function progressOf(run: { progress: { total: number | null; done: number; queued: number; refused: number; rate: number | null } } | null) {
+  const p = run?.progress;
+  if (!p || p.total === null) return null;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return {
+    max: Math.max(p.total, p.done), value: p.done,
+    text: `${n(p.done)} of ${n(p.total)} members gone through (${n(p.queued)} queued, ${n(p.refused)} left out)${p.rate ? `, ${n(p.rate)} per second` : ''}`,
+  };
+}
 
 /** A Campaign's SMS page: lists and members, the text for the first member, test send and launch, results. */
 export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
@@ -32,6 +44,7 @@ export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
       canLaunch: overview.problems.length === 0 && !['scheduled', 'sending', 'paused'].includes(overview.run?.state ?? ''),
       confirm,
       runLabel: overview.run ? { scheduled: `scheduled for ${overview.run.send_at} UTC`, sending: 'sending', paused: 'paused', cancelled: 'cancelled', complete: 'complete' }[overview.run.state] : null,
+      progress: progressOf(overview.run),
       canPause: overview.run?.state === 'scheduled' || overview.run?.state === 'sending',
       canResume: overview.run?.state === 'paused',
       canCancel: ['scheduled', 'sending', 'paused'].includes(overview.run?.state ?? ''),
