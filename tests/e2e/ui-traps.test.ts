@@ -41,13 +41,13 @@ run('UI traps in Chromium', (get) => {
     await page.getByRole('checkbox', { name: 'Select all' }).check();
     const choice = massGroup().getByLabel('Target list');
     expect(await choice.inputValue()).toBe('');
-    expect(await choice.evaluate((s: HTMLSelectElement) => s.required)).toBe(true);
+    expect(await choice.evaluate((s) => (s as unknown as { required: boolean }).required)).toBe(true);
     expect(await choice.locator('option').allTextContents()).toEqual(['— choose a target list —', 'Customers who opted in', 'Spring prospects']);
 
     // Without a choice the browser stops the form: nothing is sent, nothing is added.
     const before = page.url();
     await massGroup().getByRole('button', { name: 'Add To Target List' }).click();
-    expect(await choice.evaluate((s: HTMLSelectElement) => s.validity.valueMissing)).toBe(true);
+    expect(await choice.evaluate((s) => (s as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
     expect(page.url()).toBe(before);
     expect(await members(optedIn.id)).toEqual([]);
 
@@ -67,7 +67,7 @@ run('UI traps in Chromium', (get) => {
     // A form sent without a list (no browser check) is refused by the server, naming what is missing.
     await page.goto(url('/Contacts?s_last_name=Trapper'));
     await page.getByRole('checkbox', { name: 'Select all' }).check();
-    await massGroup().getByLabel('Target list').evaluate((s: HTMLSelectElement) => { s.required = false; });
+    await massGroup().getByLabel('Target list').evaluate((s) => { (s as unknown as { required: boolean }).required = false; });
     await massGroup().getByRole('button', { name: 'Add To Target List' }).click();
     await page.getByRole('status').getByText('Choose a target list first; nothing was added.').waitFor();
     expect(await members(optedIn.id)).toEqual([]);
@@ -87,7 +87,7 @@ run('UI traps in Chromium', (get) => {
 
     // A refused action (here a form whose security token went stale) leads back to the same list.
     await page.getByRole('checkbox', { name: 'Select all' }).check();
-    await page.locator('#list-form input[name=csrf]').evaluate((i: HTMLInputElement) => { i.value = 'stale'; });
+    await page.locator('#list-form input[name=csrf]').evaluate((i) => { (i as unknown as { value: string }).value = 'stale'; });
     await massGroup().getByRole('button', { name: 'Mass Update' }).click();
     await page.getByRole('heading', { level: 1, name: 'Refused' }).waitFor();
     await shot('refused-back-link');
@@ -138,6 +138,26 @@ run('UI traps in Chromium', (get) => {
     await page.locator('#subpanel-contacts').getByRole('link', { name: 'Fairgoer' }).waitFor();
     const contact = await get().crm.engine.db.knex('contacts').where({ last_name: 'Fairgoer', deleted: 0 }).first();
     expect(await members(list.id)).toEqual([contact.id]);
+  });
+
+  it('offers the same list choice in the dark theme', async () => {
+    await page.goto(url('/preferences'));
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.goto(url('/Contacts?s_last_name=Trapper'));
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+    await page.getByRole('checkbox', { name: 'Select all' }).check();
+    const choice = massGroup().getByLabel('Target list');
+    expect(await choice.inputValue()).toBe('');
+    await choice.selectOption({ label: 'Customers who opted in' });
+    await massGroup().getByRole('button', { name: 'Add To Target List' }).click();
+    await page.getByRole('status').getByText("3 of 3 records added to 'Customers who opted in'").waitFor();
+    await shot('add-to-list-dark');
+    await page.goto(url('/preferences'));
+    await page.getByLabel('Theme').selectOption('default');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
   });
 
   it('subpanel Create with a validation error keeps the parent and still links on the second try', async () => {
