@@ -218,7 +218,8 @@ export class CampaignPageWriter {
       execute_time: now, status: 'queued', resolution: 'queued', message: null, target: `function::${DISPATCH_JOB}`, data: JSON.stringify({ id: r.id }),
       requeue: 1, retry_count: 3, failure_count: 0, job_delay: 60, client: '', percent_complete: 0, assigned_user_id: null,
     }));
-    const links = this.accountLinks(keyed.filter((c) => c.accountId && smsRows.some((r) => r.send_key === c.key)).map((c) => ({ smsId: deterministicId(`sms:${c.key}`), accountId: c.accountId! })), now);
+    const created = new Set(smsRows.map((r) => r.send_key));
+    const links = this.accountLinks(keyed.filter((c) => c.accountId && created.has(c.key)).map((c) => ({ smsId: deterministicId(`sms:${c.key}`), accountId: c.accountId! })), now);
     const logRows = [
       ...messages.map((m) => this.logRow(m.member, 'targeted', now, { target_tracker_key: m.id, related_id: m.id, related_type: 'SMS', more_information: m.to })),
       ...refused.map((r) => this.logRow(r.member, REFUSAL_ACTIVITY[r.code], now, { more_information: r.code })),

@@ -61,6 +61,19 @@ describeSms('SMS campaign launch: set-based pages, progress, two launches or wor
     expect(page.text).toMatch(/<progress max="43" value="43"><\/progress> <span data-campaign-progress>43 of 43 members gone through \(42 queued, 1 left out\)/);
   });
 
+  test("a member's account is linked to its message, as a single send links it", async () => {
+    const { campaign, template } = await campaignTo('Linked', 2, 0);
+    const account = await records().create(SYSTEM, 'Accounts', { name: 'Linked Inc' });
+    const member = await records().create(SYSTEM, 'Contacts', { last_name: 'Linked member', phone_mobile: '+14155579999', account_id: account.id });
+    const list = (await get().crm.sms!.campaigns.lists(campaign)).find((l) => l.list_type === 'default')!;
+    await records().link(SYSTEM, 'ProspectLists', list.id, 'contacts', member.id);
+    await get().crm.sms!.campaigns.launch(admin, campaign, { template_id: template });
+    await get().drain();
+    const message = await knex()('sms').where({ campaign_id: campaign, parent_id: member.id }).first('id');
+    const linked = await api('GET', `/SMS/${message.id}/link/related_accounts`);
+    expect(linked.body.records.map((r: { id: string }) => r.id)).toEqual([account.id]);
+  });
+
   test('two launches at once: one is refused, each member is queued once', async () => {
     const { campaign, template, numbers } = await campaignTo('Twice', 20, 0);
     const answers = await Promise.all([1, 2].map(() => api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template })));
