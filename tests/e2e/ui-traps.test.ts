@@ -104,6 +104,17 @@ run('UI traps in Chromium', (get) => {
     expect(await records.count(SYSTEM, 'Leads', { filter: [{ last_name: { $in: ['Returner', 'Returnee'] } }] })).toBe(0);
   });
 
+  it('any refusal page leads back to the page the user came from', async () => {
+    const { records } = get().crm.engine;
+    const account = await records.create(SYSTEM, 'Accounts', { name: 'Refusal Rowing' });
+    await page.goto(url(`/Accounts/${account.id}/edit`));
+    await page.locator('form.edit input[name=csrf]').evaluate((i) => { (i as unknown as { value: string }).value = 'stale'; });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Refused' }).waitFor();
+    await page.getByRole('link', { name: 'Back', exact: true }).click();
+    await page.waitForURL(new RegExp(`/ui/Accounts/${account.id}/edit$`));
+  });
+
   it("subpanel Create on an Account fills in the Account, links the new Contact and returns to the Account", async () => {
     const { records, db } = get().crm.engine;
     const account = await records.create(SYSTEM, 'Accounts', { name: 'Osprey Outfitters' });

@@ -115,6 +115,7 @@ export class Ui {
     ctx.set('Referrer-Policy', 'same-origin');
     ctx.body = this.themes.render(prefs.theme, page, {
       moduleSingular: typeof model.moduleName === 'string' ? this.singular(model.moduleName) : undefined,
+      links: page === 'error' && user ? this.backLinks(ctx, base) : undefined,
       ...model,
       base,
       csrf: ctx.state.csrf,
@@ -127,6 +128,19 @@ export class Ui {
       scriptUrl: `${base}/assets/${prefs.theme}/ui.js`,
       appTitle: 'Cane',
     });
+  }
+
+  /** An error page leads back to the UI page the user came from (the Referer, same origin only). */
+  private backLinks(ctx: Context, base: string): Crumb[] | undefined {
+    const referer = ctx.get('Referer');
+    if (!referer) return undefined;
+    try {
+      const from = new URL(referer);
+      if (from.host !== ctx.host || !from.pathname.startsWith(`${base}/`) || (ctx.method === 'GET' && `${from.pathname}${from.search}` === ctx.url)) return undefined;
+      return [{ label: 'Back', href: `${from.pathname}${from.search}` }];
+    } catch {
+      return undefined;
+    }
   }
 
   /**
