@@ -99,7 +99,7 @@ export class RecordImports {
   async start(id: string): Promise<string> {
     const imp = await this.store.get(id);
     if (!imp.mapping) throw new CaneError('missing_parameter', 'Map the columns before starting the import', 422, { field: 'mapping' });
-    const jobId = await this.engine.jobs.enqueue({ target: RECORD_IMPORT_JOB, name: `Import into ${imp.module}`, data: { importId: id }, retries: 0, id: `import-${id}`, assignedUserId: imp.userId ?? undefined });
+    const jobId = await this.engine.jobs.enqueue({ target: RECORD_IMPORT_JOB, name: `Import into ${imp.module}`, data: { importId: id }, retries: 0, id, assignedUserId: imp.userId ?? undefined });
     if (!(await this.store.transition(id, ['draft'], 'queued', { job_id: jobId }))) throw new CaneError('import_started', `This import is already ${imp.state}`, 409);
     return jobId;
   }
