@@ -1,0 +1,166 @@
+import { describeEachServer, type TestServer } from '../helpers/crm';
+import { session } from '../helpers/ui-session';
+
+/** The import wizard through HTTP, as a browser posts it, on each database. */
+describeEachServer('record import (CSV into Contacts)', (get) => {
+  let ui: ReturnType<typeof session>;
+  let csrf: string;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = get();
+    ui = session(server.url);
+    csrf = await ui.login('admin', 'secret-admin');
+  });
+
+  async function upload(bytes: Buffer): Promise<string> {
+    const res = await ui.request('POST', '/ui/Contacts/import', { csrf, file_data: bytes.toString('base64'), file_name: 'people.csv' });
+    expect(res.status).toBe(302);
+    const id = /\/import\/([^/]+)\/map$/.exec(res.location)?.[1];
+    expect(id).toBeTruthy();
+    return id!;
+  }
+
+  async function map(id: string, columns: string[], duplicates = 'skip') {
+    const form: Record<string, string> = { csrf, duplicates };
+    columns.forEach((f, i) => { form[`column_${i}`] = f; });
+    return ui.request('POST', `/ui/Contacts/import/${id}/map`, form);
+  }
+
+  async function run(id: string) {
+    expect((await ui.request('POST', `/ui/Contacts/import/${id}/run`, { csrf })).status).toBe(302);
+    await server.crm.engine.jobs.runOnce(5);
+    return JSON.parse((await ui.request('GET', `/ui/Contacts/import/${id}/status`)).text);
+  }
+
+  async function contacts(lastName: string) {
+    return server.crm.engine.db.knex('contacts').where({ last_name: lastName, deleted: 0 }).orderBy('first_name').select('id', 'first_name', 'last_name', 'title', 'phone_mobile');
+  }
+
+  const PEOPLE = ['first_name', 'last_name', 'email1', 'phone_mobile'];
+
+  it('offers an Import button on the list and suggests fields from the header', async () => {
+    expect((await ui.request('GET', '/ui/Contacts')).text).toContain('/ui/Contacts/import"');
+    const id = await upload(Buffer.from('First Name,last name,E-mail Address,Mobile,Shoe size\nAnn,Upload,ann.upload@example.com,+15550001111,42\n'));
+    const page = await ui.request('GET', `/ui/Contacts/import/${id}/map`);
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/name="column_0">[^]*?<option value="first_name" selected>/);
+    expect(page.text).toMatch(/name="column_1">[^]*?<option value="last_name" selected>/);
+    expect(page.text).toMatch(/name="column_3">[^]*?<option value="phone_mobile" selected>/);
+    expect(page.text).toMatch(/name="column_4"><option value="" selected>/);
+  });
+
+  it('reads a BOM, semicolons, quotes across lines and reports failing values per row, nothing half-written', async () => {
+    const csv = '\uFEFFFirst Name;Last Name;Email Address;Title\nAnn;Semi;ann.semi@example.com;"Head of\nSales; EMEA"\nBob;Semi;not-an-email;Buyer\nCy;;cy.semi@example.com;Nobody\n';
+    const id = await upload(Buffer.from(csv, 'utf8'));
+    expect((await map(id, ['first_name', 'last_name', 'email1', 'title'])).status).toBe(302);
+    const preview = await ui.request('GET', `/ui/Contacts/import/${id}/preview`);
+    expect(preview.text).toContain('email1');
+    expect(preview.text).toContain('not a valid e-mail');
+    const result = await run(id);
+    expect(result).toMatchObject({ state: 'done', rows: 3, created: 1, refused: 2, updated: 0, skipped: 0 });
+    const [ann] = await contacts('Semi');
+    expect(ann).toMatchObject({ first_name: 'Ann', title: 'Head of\nSales; EMEA' });
+    expect((await contacts('Semi')).length).toBe(1);
+    // The refused rows: whole, with the reason naming field and rule.
+    const refused = await ui.request('GET', `/ui/Contacts/import/${id}/refused.csv`);
+    expect(refused.status).toBe(200);
+    expect(refused.text).toContain('Bob,Semi,not-an-email,Buyer,2,');
+    expect(refused.text).toMatch(/email1: .*\(email\)/);
+    expect(refused.text).toMatch(/Cy,,cy\.semi@example\.com,Nobody,3,last_name: is required \(required\)/);
+    const status = await ui.request('GET', `/ui/Contacts/import/${id}`);
+    expect(status.text).toContain('href="/ui/Contacts"');
+    expect(status.text).toContain('refused.csv');
+  });
+
+  it('reads a Windows-1252 (Latin-1) file', async () => {
+    const id = await upload(Buffer.from('First Name,Last Name\nJosé,Müller-Latin\nFrançoise,Müller-Latin\n', 'latin1'));
+    const page = await ui.request('GET', `/ui/Contacts/import/${id}/map`);
+    expect(page.text).toContain('windows-1252');
+    await map(id, ['first_name', 'last_name']);
+    expect(await run(id)).toMatchObject({ state: 'done', created: 2 });
+    expect((await contacts('Müller-Latin')).map((c) => c.first_name)).toEqual(['Françoise', 'José']);
+  });
+
+  it('refuses a column mapped twice and a required field left unmapped, before reading any row', async () => {
+    const id = await upload(Buffer.from('First,Surname,Family\nA,Twice,Twice\n'));
+    const twice = await map(id, ['first_name', 'last_name', 'last_name']);
+    expect(twice.status).toBe(422);
+    expect(twice.text).toContain('mapped from two columns, &quot;Surname&quot; and &quot;Family&quot;');
+    const unmapped = await map(id, ['first_name', '', '']);
+    expect(unmapped.status).toBe(422);
+    expect(unmapped.text).toMatch(/Last Name is required and no column is mapped to it/);
+    expect(await contacts('Twice')).toEqual([]);
+    // The wizard did not move on: the import is still a draft.
+    expect((await ui.request('GET', `/ui/Contacts/import/${id}/preview`)).location).toMatch(/\/map$/);
+  });
+
+  it('skips, updates or creates duplicates by the duplicate rule (name, e-mail, phone)', async () => {
+    const first = await upload(Buffer.from('First Name,Last Name,Email,Title\nDora,Dupe,dora@example.com,Old\n'));
+    await map(first, ['first_name', 'last_name', 'email1', 'title'], 'create');
+    expect(await run(first)).toMatchObject({ created: 1 });
+    // By e-mail (another name), by name, and one new person.
+    const file = 'First Name,Last Name,Email,Title\nDorothy,Dupe-Renamed,dora@example.com,New\nDora,Dupe,,Newer\nEd,Dupe,ed@example.com,New\n';
+    const skip = await upload(Buffer.from(file));
+    await map(skip, ['first_name', 'last_name', 'email1', 'title'], 'skip');
+    expect(await run(skip)).toMatchObject({ created: 1, skipped: 2, updated: 0 });
+    const update = await upload(Buffer.from('First Name,Last Name,Title\nDora,Dupe,Updated\n'));
+    await map(update, ['first_name', 'last_name', 'title'], 'update');
+    expect(await run(update)).toMatchObject({ created: 0, updated: 1, skipped: 0 });
+    expect((await contacts('Dupe')).map((c) => [c.first_name, c.title])).toEqual([['Dora', 'Updated'], ['Ed', 'New']]);
+    const create = await upload(Buffer.from('First Name,Last Name\nDora,Dupe\n'));
+    await map(create, ['first_name', 'last_name'], 'create');
+    expect(await run(create)).toMatchObject({ created: 1 });
+    expect((await contacts('Dupe')).filter((c) => c.first_name === 'Dora').length).toBe(2);
+    // By mobile number only.
+    const phone = await upload(Buffer.from('First Name,Last Name,Mobile\nFay,Phone,+15550002222\n'));
+    await map(phone, ['first_name', 'last_name', 'phone_mobile'], 'create');
+    await run(phone);
+    const byPhone = await upload(Buffer.from('First Name,Last Name,Mobile\nFaye,Phone-Other,+15550002222\n'));
+    await map(byPhone, ['first_name', 'last_name', 'phone_mobile'], 'skip');
+    expect(await run(byPhone)).toMatchObject({ skipped: 1, created: 0 });
+  });
+
+  it('undoes the last import: created records deleted, updated ones restored', async () => {
+    const seed = await upload(Buffer.from('First Name,Last Name,Title\nGil,Undo,Before\n'));
+    await map(seed, ['first_name', 'last_name', 'title'], 'create');
+    await run(seed);
+    const id = await upload(Buffer.from('First Name,Last Name,Title\nGil,Undo,After\nHal,Undo,New\n'));
+    await map(id, ['first_name', 'last_name', 'title'], 'update');
+    expect(await run(id)).toMatchObject({ created: 1, updated: 1 });
+    // Only the last import of the module can be undone.
+    const older = await ui.request('POST', `/ui/Contacts/import/${seed}/undo`, { csrf });
+    expect(older.status).toBe(409);
+    const undo = await ui.request('POST', `/ui/Contacts/import/${id}/undo`, { csrf });
+    expect(undo.status).toBe(302);
+    expect(decodeURIComponent(undo.location)).toContain('1 created records deleted, 1 updated records restored');
+    expect((await contacts('Undo')).map((c) => [c.first_name, c.title])).toEqual([['Gil', 'Before']]);
+    expect((await ui.request('POST', `/ui/Contacts/import/${id}/undo`, { csrf })).status).toBe(409);
+  });
+
+  it('cancels a queued import before it writes anything, and a running one between batches', async () => {
+    const id = await upload(Buffer.from('First Name,Last Name\nIvy,Cancelled\n'));
+    await map(id, PEOPLE.slice(0, 2));
+    expect((await ui.request('POST', `/ui/Contacts/import/${id}/run`, { csrf })).status).toBe(302);
+    expect((await ui.request('POST', `/ui/Contacts/import/${id}/cancel`, { csrf })).status).toBe(302);
+    await server.crm.engine.jobs.runOnce(5);
+    expect(JSON.parse((await ui.request('GET', `/ui/Contacts/import/${id}/status`)).text)).toMatchObject({ state: 'cancelled', created: 0 });
+    expect(await contacts('Cancelled')).toEqual([]);
+
+    const rows = Array.from({ length: 1200 }, (_, i) => `P${i},Cancel-Running`).join('\n');
+    const big = await upload(Buffer.from(`First Name,Last Name\n${rows}\n`));
+    await map(big, ['first_name', 'last_name'], 'create');
+    const { RecordImports } = await import('../../core/record-import/record-imports');
+    const imports = new RecordImports(server.crm.engine);
+    const summary = await imports.run({ type: 'system', id: '1' }, big, () => void imports.store.requestCancel(big));
+    expect(summary.state).toBe('cancelled');
+    expect(summary.created).toBeLessThan(1200);
+    expect((await contacts('Cancel-Running')).length).toBe(summary.created);
+  });
+
+  it('refuses a broken file with a clear message', async () => {
+    const res = await ui.request('POST', '/ui/Contacts/import', { csrf, text: 'First Name,Last Name\n"Unclosed,Quote\n' });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('not valid CSV');
+  });
+});
