@@ -8,7 +8,7 @@ import type { Ui } from './ui-context';
 
 const TIME_ZONES = ['UTC', 'Europe/Lisbon', 'Europe/London', 'Europe/Berlin', 'Europe/Paris', 'America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'America/Sao_Paulo', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney'];
 
-/** Login, logout, home and preferences. */
+/** Login, logout and preferences (the home page is dashboard-page.ts). */
 export function authPages(router: Router, ui: Ui): void {
   const renderLogin = (ctx: Context, error?: string, userName = '', status = 200) =>
     ui.render(ctx, 'login', { title: ui.label(undefined, 'LBL_LOGIN'), loginCsrf: ui.sessions.loginCsrf(ctx), error, userName }, status);
@@ -40,15 +40,6 @@ export function authPages(router: Router, ui: Ui): void {
     const form = await readFormData(ctx, 4096);
     if (ui.sessions.checkCsrf(ctx, form.get('csrf'))) await ui.sessions.end(ctx);
     ctx.redirect(`${ui.base(ctx)}/login`);
-  });
-
-  router.get('/', async (ctx) => {
-    const names = await ui.navigableModules(ctx);
-    const modules = [];
-    for (const name of names) {
-      modules.push({ name, label: ui.moduleLabel(name), href: `${ui.base(ctx)}/${name}`, count: await ui.services.engine.records.count(ui.actor(ctx), name).catch(() => undefined) });
-    }
-    await ui.render(ctx, 'home', { title: ui.label(undefined, 'LBL_HOME'), modules });
   });
 
   router.get('/preferences', async (ctx) => {

@@ -1,0 +1,98 @@
+import type { CrmServices } from '../../app/services';
+import type { Actor } from '../../records/actor';
+import { formatDate, formatDateTime } from '../../records/time';
+
+/** Stages after which an opportunity is no longer open (Sugar's closed stages). */
+export const CLOSED_STAGES = ['Closed Won', 'Closed Lost'];
+
+export interface StageTotal { stage: string; label: string; count: number; amount: number }
+export interface DayCount { day: string; sent: number; delivered: number }
+
+/**
+ * The numbers behind the home dashboard, each read under the user's access: list pages' access
+ * check and owner scope for aggregates, the record service for rows.
+ */
+export class DashboardData {
+  constructor(private readonly services: CrmServices) {}
+
+  private get engine() { return this.services.engine; }
+
+  /** The user's own open opportunities, soonest close date first. */
+  async myOpenOpportunities(actor: Actor, limit = 10) {
+    const page = await this.engine.records.list(actor, 'Opportunities', {
+      filter: [{ assigned_user_id: actor.id ?? '' }, { sales_stage: { $not_in: CLOSED_STAGES } }],
+      orderBy: [{ field: 'date_closed', direction: 'asc' }],
+      fields: ['id', 'name', 'account_name', 'sales_stage', 'amount', 'currency_id', 'date_closed'],
+      maxNum: limit,
+    });
+    return page.records;
+  }
+
+  /** Count and amount (in the system currency) per sales stage of the open opportunities the user may list, in the stage list's order. */
+  async pipeline(actor: Actor): Promise<StageTotal[]> {
+    const module = this.engine.registry.module('Opportunities');
+    const { knex } = this.engine.db;
+    await this.engine.context.access.check(actor, module, 'list');
+    const query = knex({ [module.table]: module.table })
+      .where(`${module.table}.deleted`, 0)
+      .where((q) => q.whereNotIn(`${module.table}.sales_stage`, CLOSED_STAGES).orWhereNull(`${module.table}.sales_stage`));
+    await this.engine.context.access.scope(actor, module, 'list', query, module.table);
+    const rows: Array<Record<string, unknown>> = await query.groupBy(`${module.table}.sales_stage`)
+      .select({ stage: `${module.table}.sales_stage` })
+      .count({ n: '*' })
+      .sum({ amount: knex.raw('COALESCE(??, ??)', [`${module.table}.amount_usdollar`, `${module.table}.amount`]) });
+    const labels = this.engine.registry.dropdown('sales_stage_dom') ?? {};
+    const order = Object.keys(labels);
+    return rows
+      .map((r) => ({ stage: String(r.stage ?? ''), label: labels[String(r.stage ?? '')] ?? (String(r.stage ?? '') || 'No stage'), count: Number(r.n), amount: Math.round(Number(r.amount ?? 0) * 100) / 100 }))
+      .sort((a, b) => rank(order, a.stage) - rank(order, b.stage));
+  }
+
+  /** The latest SMS campaigns the user may list, each with its results (as on the campaign's SMS page). */
+  async campaignResults(actor: Actor, limit = 3) {
+    const campaigns = this.services.sms?.campaigns;
+    if (!campaigns) return [];
+    const page = await this.engine.records.list(actor, 'Campaigns', {
+      filter: [{ campaign_type: 'SMS' }],
+      orderBy: [{ field: 'date_entered', direction: 'desc' }],
+      fields: ['id', 'name', 'status'],
+      maxNum: limit,
+    });
+    const out = [];
+    for (const c of page.records) out.push({ id: String(c.id), name: String(c.name ?? c.id), results: await campaigns.results(String(c.id)) });
+    return out;
+  }
+
+  /**
+   * Outbound SMS the user may list, per UTC day over the last `days` days (today included): sent
+   * means the provider took the message (it has a provider id), delivered that a receipt said so.
+   */
+  async smsPerDay(actor: Actor, days = 30): Promise<DayCount[]> {
+    const module = this.engine.registry.module('SMS');
+    const { knex } = this.engine.db;
+    await this.engine.context.access.check(actor, module, 'list');
+    const today = new Date(`${formatDate(this.engine.context.clock())}T00:00:00Z`);
+    const first = new Date(today.getTime() - (days - 1) * 86_400_000);
+    const t = module.table;
+    const day = knex.raw('substr(??, 1, 10)', [`${t}.date_entered`]);
+    const query = knex({ [t]: t }).where(`${t}.deleted`, 0).where(`${t}.direction`, 'outbound').where(`${t}.date_entered`, '>=', formatDateTime(first));
+    await this.engine.context.access.scope(actor, module, 'list', query, t);
+    const rows: Array<Record<string, unknown>> = await query.groupBy(day)
+      .select({ day })
+      .sum({ sent: knex.raw(`CASE WHEN ??.provider_message_id IS NOT NULL THEN 1 ELSE 0 END`, [t]) })
+      .sum({ delivered: knex.raw(`CASE WHEN ??.status = 'delivered' THEN 1 ELSE 0 END`, [t]) });
+    const byDay = new Map(rows.map((r) => [String(r.day).slice(0, 10), r]));
+    const out: DayCount[] = [];
+    for (let i = 0; i < days; i++) {
+      const d = formatDate(new Date(first.getTime() + i * 86_400_000));
+      const r = byDay.get(d);
+      out.push({ day: d, sent: Number(r?.sent ?? 0), delivered: Number(r?.delivered ?? 0) });
+    }
+    return out;
+  }
+}
+
+function rank(order: string[], stage: string): number {
+  const i = order.indexOf(stage);
+  return i < 0 ? order.length : i;
+}
