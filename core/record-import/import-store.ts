@@ -58,7 +58,7 @@ export class ImportStore {
     await this.db.knex('cane_imports').insert({
       id, module, user_id: userId, file_name: fileName?.slice(0, 255) ?? null, state: 'draft', content: csv.text, encoding: csv.encoding,
       delimiter: csv.delimiter, duplicates: 'skip', cancel_requested: 0, rows_total: 0, rows_done: 0, progress: 0,
-      created_count: 0, updated_count: 0, skipped_count: 0, refused_count: 0, date_entered: this.now(), date_modified: this.now(),
+      created_count: 0, updated_count: 0, skipped_count: 0, refused_count: 0, date_entered: this.now(), date_modified: this.now(), created_ms: this.clock().getTime(),
     });
     return id;
   }
@@ -127,7 +127,7 @@ export class ImportStore {
 
   /** The newest import of a module that wrote something and was not undone. */
   async lastUndoable(module: string): Promise<string | undefined> {
-    const r = await this.db.knex('cane_imports').where({ module }).whereIn('state', ['done', 'cancelled', 'undone', 'failed']).orderBy([{ column: 'date_entered', order: 'desc' }, { column: 'id', order: 'desc' }]).first('id', 'state');
+    const r = await this.db.knex('cane_imports').where({ module }).whereIn('state', ['done', 'cancelled', 'undone', 'failed']).orderBy([{ column: 'created_ms', order: 'desc' }, { column: 'id', order: 'desc' }]).first('id', 'state');
     return r && r.state !== 'undone' ? r.id : undefined;
   }
 

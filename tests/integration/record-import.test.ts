@@ -44,10 +44,10 @@ describeEachServer('record import (CSV into Contacts)', (get) => {
     const id = await upload(Buffer.from('First Name,last name,E-mail Address,Mobile,Shoe size\nAnn,Upload,ann.upload@example.com,+15550001111,42\n'));
     const page = await ui.request('GET', `/ui/Contacts/import/${id}/map`);
     expect(page.status).toBe(200);
-    expect(page.text).toMatch(/name="column_0">[^]*?<option value="first_name" selected>/);
-    expect(page.text).toMatch(/name="column_1">[^]*?<option value="last_name" selected>/);
-    expect(page.text).toMatch(/name="column_3">[^]*?<option value="phone_mobile" selected>/);
-    expect(page.text).toMatch(/name="column_4"><option value="" selected>/);
+    expect(page.text).toMatch(/name="column_0" data-import-column>[^]*?<option value="first_name" selected>/);
+    expect(page.text).toMatch(/name="column_1" data-import-column>[^]*?<option value="last_name" selected>/);
+    expect(page.text).toMatch(/name="column_3" data-import-column>[^]*?<option value="phone_mobile" selected>/);
+    expect(page.text).toMatch(/name="column_4" data-import-column><option value="" selected>/);
   });
 
   it('reads a BOM, semicolons, quotes across lines and reports failing values per row, nothing half-written', async () => {
