@@ -61,6 +61,16 @@ run('navigation in Chromium', (get) => {
     expect(await menu(page).locator('[aria-current="page"]').getAttribute('href')).toMatch(/\/ui\/ProspectLists$/);
   });
 
+  it('opens every page the menu offers without an error', async () => {
+    await page.goto(url('/'));
+    const hrefs = await menu(page).getByRole('link', { includeHidden: true }).evaluateAll((links) => links.map((l) => l.getAttribute('href') ?? ''));
+    expect(hrefs.length).toBeGreaterThan(20);
+    for (const href of hrefs) {
+      const res = await page.goto(`${get().url}${href}`);
+      expect([href, res?.status()]).toEqual([href, 200]);
+    }
+  });
+
   it('shows a user who is not an admin no Admin group and no admin module anywhere', async () => {
     await createUser(get().crm.engine, { user_name: 'navplain', password: 'navplain-pass', last_name: 'Plain' });
     const other = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
