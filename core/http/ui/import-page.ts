@@ -198,6 +198,8 @@ export function importPage(router: Router, ui: Ui): void {
       statusUrl: href(ctx, module.name, imp.id, 'status'),
       cancelAction: running ? href(ctx, module.name, imp.id, 'cancel') : undefined,
       refusedHref: imp.counts.refused ? href(ctx, module.name, imp.id, 'refused.csv') : undefined,
+      refused: imp.counts.refused ? (await imports.store.rows(imp.id, 'refused', 0, 20)).map((r) => ({ row: r.row, reason: r.reason })) : [],
+      moreRefused: imp.counts.refused > 20 ? imp.counts.refused - 20 : 0,
       undoAction: finished && (await imports.store.lastUndoable(module.name)) === imp.id && (imp.counts.created || imp.counts.updated) ? href(ctx, module.name, imp.id, 'undo') : undefined,
       againHref: href(ctx, module.name), back: listLink(ctx, module), importScript: script(ctx),
     });
