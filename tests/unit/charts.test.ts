@@ -106,6 +106,13 @@ describe('lineChart', () => {
     expect([...ys]).toEqual(['212']);
   });
 
+  it('labels every n-th day counted from the last, so the last day is always labelled and never crowded', () => {
+    const days = Array.from({ length: 30 }, (_, i) => `d${i + 1}`);
+    const svg = lineChart({ id: 'm', title: 'm', description: 'm', labels: days, series: [{ name: 'Sent', values: days.map(() => 1) }] });
+    const shown = [...svg.matchAll(/<text class="chart-tick" x="[\d.]+" y="232" text-anchor="middle">(d\d+)<\/text>/g)].map((m) => m[1]);
+    expect(shown).toEqual(['d2', 'd6', 'd10', 'd14', 'd18', 'd22', 'd26', 'd30']);
+  });
+
   it('escapes series names and labels', () => {
     const svg = lineChart({ id: 'e', title: 't', description: 'd', labels: ['<x>'], series: [{ name: '</text><script>', values: [1] }] });
     expect(svg).not.toMatch(/<script|<x>/);

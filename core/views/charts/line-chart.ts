@@ -42,7 +42,8 @@ export function lineChart(input: LineChartInput): string {
   parts.push(`<line class="chart-axis" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${TOP + plotH}" y2="${TOP + plotH}"/>`);
   const every = input.labelEvery ?? Math.max(1, Math.ceil(n / 8));
   input.labels.forEach((label, i) => {
-    if (i % every === 0 || i === n - 1) parts.push(`<text class="chart-tick" x="${px(x(i))}" y="${HEIGHT - 8}" text-anchor="middle">${escapeXml(label)}</text>`);
+    // Counted from the end so the last label (today) is always shown and never crowded.
+    if ((n - 1 - i) % every === 0) parts.push(`<text class="chart-tick" x="${px(x(i))}" y="${HEIGHT - 8}" text-anchor="middle">${escapeXml(label)}</text>`);
   });
   input.series.forEach((s, si) => {
     const cls = `chart-series-${si % 6}`;
