@@ -17,7 +17,7 @@ export interface LineChartInput {
 const WIDTH = 640;
 const HEIGHT = 240;
 const LEFT = 48;
-const RIGHT = 16;
+const RIGHT = 24;
 const TOP = 32;
 const BOTTOM = 28;
 
