@@ -22,7 +22,7 @@ export async function importFromCli(engine: Engine, module: string, file: string
   if (!DUPLICATE_MODES.includes(duplicates)) throw new CaneError('invalid_parameter', `--duplicates must be ${DUPLICATE_MODES.join(', ')}, not '${opts.duplicates}'`, 422);
   if (!engine.registry.modules.has(module)) throw new CaneError('invalid_parameter', `Unknown module ${module}`, 422);
   const imports = new RecordImports(engine);
-  const id = await imports.draft(SYSTEM, module, decodeCsv(fs.readFileSync(file)), file);
+  const id = await imports.draft(SYSTEM, module, decodeCsv(fs.readFileSync(file)), file, { keepInProcess: true });
   const { headers, suggested } = await imports.head(id, 0);
   let mapping = suggested;
   if (opts.map) {

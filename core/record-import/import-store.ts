@@ -53,10 +53,11 @@ export class ImportStore {
     return formatDateTime(this.clock());
   }
 
-  async create(module: string, userId: string | null, fileName: string | undefined, csv: CsvText): Promise<string> {
+  /** `stored` is kept in the row (null: the caller keeps the file); `csv` gives its encoding and delimiter. */
+  async create(module: string, userId: string | null, fileName: string | undefined, stored: CsvText | undefined, csv: CsvText): Promise<string> {
     const id = crypto.randomUUID();
     await this.db.knex('cane_imports').insert({
-      id, module, user_id: userId, file_name: fileName?.slice(0, 255) ?? null, state: 'draft', content: csv.text, encoding: csv.encoding,
+      id, module, user_id: userId, file_name: fileName?.slice(0, 255) ?? null, state: 'draft', content: stored?.text ?? null, encoding: csv.encoding,
       delimiter: csv.delimiter, duplicates: 'skip', cancel_requested: 0, rows_total: 0, rows_done: 0, progress: 0,
       created_count: 0, updated_count: 0, skipped_count: 0, refused_count: 0, date_entered: this.now(), date_modified: this.now(), created_ms: this.clock().getTime(),
     });

@@ -44,17 +44,27 @@ export class RecordImports {
     this.store = new ImportStore(engine.db, engine.context.clock);
   }
 
-  async draft(actor: Actor, module: string, csv: CsvText, fileName?: string): Promise<string> {
+  /** Files kept in this process instead of the database (the command line's, which may be too big for one row). */
+  private readonly localFiles = new Map<string, CsvText>();
+
+  async draft(actor: Actor, module: string, csv: CsvText, fileName?: string, options: { keepInProcess?: boolean } = {}): Promise<string> {
     this.engine.registry.module(module);
     await this.engine.context.access.check(actor, this.engine.registry.module(module), 'import');
     readHead(csv, 1);
-    return this.store.create(module, actor.type === 'user' ? actor.id : null, fileName, csv);
+    const id = await this.store.create(module, actor.type === 'user' ? actor.id : null, fileName, options.keepInProcess ? undefined : csv, csv);
+    if (options.keepInProcess) this.localFiles.set(id, csv);
+    return id;
+  }
+
+  private fileOf(imp: ImportRecord): CsvText {
+    const csv = imp.csv ?? this.localFiles.get(imp.id);
+    if (!csv) throw new CaneError('import_finished', `This import is ${imp.state}; its file is no longer kept`, 409);
+    return csv;
   }
 
   async head(id: string, limit = 5): Promise<{ headers: string[]; rows: string[][]; suggested: ColumnMapping }> {
     const imp = await this.store.get(id);
-    if (!imp.csv) throw new CaneError('import_finished', 'This import has run; its file is no longer kept', 409);
-    const { headers, rows } = readHead(imp.csv, limit);
+    const { headers, rows } = readHead(this.fileOf(imp), limit);
     const module = this.engine.registry.module(imp.module);
     return { headers, rows, suggested: imp.mapping ?? suggestMapping(this.engine.registry, module, headers, await this.store.savedMapping(imp.module)) };
   }
@@ -63,7 +73,7 @@ export class RecordImports {
   async configure(id: string, mapping: ColumnMapping, duplicates: DuplicateMode, options: ImportOptions = {}): Promise<void> {
     const imp = await this.store.get(id);
     if (imp.state !== 'draft') throw new CaneError('import_started', `This import is ${imp.state}; start a new one to change its mapping`, 409);
-    const { headers } = readHead(imp.csv!, 0);
+    const { headers } = readHead(this.fileOf(imp), 0);
     checkMapping(this.engine.registry, this.engine.registry.module(imp.module), headers, mapping, true);
     if (options.targetListId) await this.engine.records.retrieve({ type: 'system' }, 'ProspectLists', options.targetListId).catch(() => {
       throw new ValidationError(imp.module, [{ field: 'target_list', rule: 'exists', message: `there is no target list ${options.targetListId}` }]);
@@ -75,7 +85,7 @@ export class RecordImports {
   /** The first rows as they would be written, each with the problems that would refuse it (nothing is written). */
   async preview(actor: Actor, id: string, limit = 10): Promise<{ headers: string[]; fields: string[]; rows: PreviewRow[] }> {
     const imp = await this.store.get(id);
-    const { headers, rows } = readHead(imp.csv!, limit);
+    const { headers, rows } = readHead(this.fileOf(imp), limit);
     const mapping = imp.mapping ?? [];
     const fields = mapping.filter(Boolean);
     const out: PreviewRow[] = [];
@@ -119,6 +129,7 @@ export class RecordImports {
     try {
       const summary = await this.write(actor, imp, onProgress, signal);
       await this.store.setState(id, summary.state as 'done' | 'cancelled', { content: null, rows_total: summary.rows, message: summary.message ?? null });
+      this.localFiles.delete(id);
       return summary;
     } catch (err) {
       await this.store.setState(id, 'failed', { content: null, message: reasonOf(err).slice(0, 2000) });
@@ -129,7 +140,7 @@ export class RecordImports {
   private async write(actor: Actor, imp: ImportRecord, onProgress?: (s: ImportSummary) => void, signal?: AbortSignal): Promise<ImportSummary> {
     const { records, registry } = this.engine;
     const module = registry.module(imp.module);
-    const csv = imp.csv!;
+    const csv = this.fileOf(imp);
     const mapping = imp.mapping!;
     const { headers } = readHead(csv, 0);
     checkMapping(registry, module, headers, mapping, true);
