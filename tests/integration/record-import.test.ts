@@ -158,6 +158,20 @@ describeEachServer('record import (CSV into Contacts)', (get) => {
     expect((await contacts('Cancel-Running')).length).toBe(summary.created);
   });
 
+  it('adds everyone imported to a chosen target list and records their SMS consent with source import', async () => {
+    const list = await server.crm.engine.records.create({ type: 'system', id: '1' }, 'ProspectLists', { name: 'Imported people', list_type: 'default' });
+    const id = await upload(Buffer.from('First Name,Last Name,Mobile\nJo,Listed,+1 415 555 0133\n'));
+    const page = await ui.request('GET', `/ui/Contacts/import/${id}/map`);
+    expect(page.text).toContain(`<option value="${list.id}">Imported people</option>`);
+    const res = await ui.request('POST', `/ui/Contacts/import/${id}/map`, { csrf, duplicates: 'skip', column_0: 'first_name', column_1: 'last_name', column_2: 'phone_mobile', target_list: list.id, sms_consent: '1' });
+    expect(res.status).toBe(302);
+    expect(await run(id)).toMatchObject({ created: 1 });
+    const [jo] = await contacts('Listed');
+    const { knex } = server.crm.engine.db;
+    expect(await knex('prospect_lists_prospects').where({ prospect_list_id: list.id, related_id: jo.id, related_type: 'Contacts', deleted: 0 }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    expect(await knex('sms_consent').where({ phone_e164: '+14155550133' }).first()).toMatchObject({ state: 'opted_in', source: 'import' });
+  });
+
   it('refuses a broken file with a clear message', async () => {
     const res = await ui.request('POST', '/ui/Contacts/import', { csrf, text: 'First Name,Last Name\n"Unclosed,Quote\n' });
     expect(res.status).toBe(422);
