@@ -1,4 +1,4 @@
-import { barChart, lineChart, niceScale } from '../../core/views/charts';
+import { barChart, campaignStatusChart, lineChart, niceScale } from '../../core/views/charts';
 
 const attr = (svg: string, selector: RegExp) => [...svg.matchAll(selector)].map((m) => Number(m[1]));
 
@@ -117,5 +117,19 @@ describe('lineChart', () => {
     const svg = lineChart({ id: 'e', title: 't', description: 'd', labels: ['<x>'], series: [{ name: '</text><script>', values: [1] }] });
     expect(svg).not.toMatch(/<script|<x>/);
     expect(svg).toContain('&lt;/text&gt;&lt;script&gt;');
+  });
+});
+
+describe('campaignStatusChart', () => {
+  it('orders statuses by count, labels them and colours delivered and failed apart', () => {
+    const svg = campaignStatusChart({ id: 'c', campaignName: 'Winter & more', status: { failed: 1, delivered: 3, sent: 1 }, statusLabels: { delivered: 'Delivered', failed: 'Failed' } });
+    expect([...svg.matchAll(/<th scope="row">(.*?)<\/th>/g)].map((m) => m[1])).toEqual(['Delivered', 'Failed', 'sent']);
+    expect(svg).toContain('<title id="c-title">Winter &amp; more: messages by status</title>');
+    expect(svg).toContain('<desc id="c-desc">5 recipients messaged: Delivered 3, Failed 1, sent 1.</desc>');
+    expect(svg).toMatch(/class="chart-bar chart-series-1"[^>]*><title>Delivered: 3<\/title>/);
+    expect(svg).toMatch(/class="chart-bar chart-series-2"[^>]*><title>Failed: 1<\/title>/);
+  });
+  it('says the campaign was not sent yet when there are no messages', () => {
+    expect(campaignStatusChart({ id: 'e', campaignName: 'New', status: {}, statusLabels: {} })).toContain('>Not sent yet</text>');
   });
 });

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AccessDeniedError } from '../../errors';
 import type { Actor } from '../../records/actor';
-import { barChart, lineChart } from '../../views/charts';
+import { barChart, campaignStatusChart, lineChart } from '../../views/charts';
 import { DashboardData } from './dashboard-data';
 import { chosenDashlets, DASHLETS, DASHLETS_PREFERENCE, isDashlet, type DashletKey } from './dashlets';
 import { readFormData } from './forms';
@@ -11,9 +11,6 @@ import type { Ui } from './ui-context';
 const money = (n: number) => n.toLocaleString('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
 const count = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, one: string, many: string) => `${count(n)} ${n === 1 ? one : many}`;
-
-/** Status colours in the theme: delivered reads as good, failures as bad, the rest neutral. */
-const STATUS_SERIES: Record<string, number> = { delivered: 1, sent: 0, accepted: 0, queued: 3, sending: 3, undelivered: 2, failed: 2, canceled: 4, unknown: 4 };
 
 /** The home page: the user's dashlets (opportunities, pipeline, campaign results, SMS per day, record counts) and the form to choose them. */
 export function dashboardPage(router: Router, ui: Ui): void {
@@ -61,15 +58,10 @@ export function dashboardPage(router: Router, ui: Ui): void {
           return {
             campaigns: campaigns.map((c, i) => {
               const r = c.results;
-              const bars = Object.entries(r.status).sort((a, b) => b[1] - a[1]).map(([s, n]) => ({ label: statuses[s] ?? s, value: n, series: STATUS_SERIES[s] ?? 5 }));
               return {
                 name: c.name, href: `${base}/Campaigns/${encodeURIComponent(c.id)}/sms`,
                 messages: count(r.messages), rate: r.delivery_rate === null ? 'no receipts yet' : `${r.delivery_rate} %`, optedOut: count(r.opted_out_after), replies: count(r.replies),
-                chart: barChart({
-                  id: `chart-campaign-${i}`, title: `${c.name}: messages by status`,
-                  description: `${plural(r.messages, 'recipient', 'recipients')} messaged: ${bars.map((b) => `${b.label} ${b.value}`).join(', ') || 'none yet'}.`,
-                  bars, whole: true, table: { head: ['Status', 'Messages'], rows: bars.map((b) => [b.label, count(b.value)]) }, emptyText: 'Not sent yet',
-                }),
+                chart: campaignStatusChart({ id: `chart-campaign-${i}`, campaignName: c.name, status: r.status, statusLabels: statuses }),
               };
             }),
             smsAvailable: Boolean(ui.services.sms),
