@@ -64,7 +64,13 @@ export function importPage(router: Router, ui: Ui): void {
 
   router.post('/:module/import', async (ctx) => {
     const module = await allowed(ctx);
-    const data = await form(ctx, UPLOAD_LIMIT);
+    let data;
+    try {
+      data = await form(ctx, UPLOAD_LIMIT);
+    } catch (err) {
+      if (err instanceof CaneError && err.status === 413) return renderUpload(ctx, module, `The file is larger than the ${Math.floor((UPLOAD_LIMIT * 3) / 4 / 1024 / 1024)} MB this page takes; nothing was imported. Split it, or import it with \`cane import ${module.name} <file.csv>\`, which has no limit.`, 413);
+      throw err;
+    }
     let csv: CsvText | undefined;
     const b64 = data.get('file_data');
     if (b64) csv = decodeCsv(Buffer.from(b64, 'base64'));
