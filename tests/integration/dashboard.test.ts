@@ -91,6 +91,25 @@ describeEachServer('home dashboard on the demo data', (get) => {
     expect(others.every(([, v]) => v[0] === '0' && v[1] === '0')).toBe(true);
   });
 
+  it("counts each message on the day of the user's time zone", async () => {
+    // Yesterday 23:30 UTC is already the next day in Tokyo (UTC+9, no daylight saving).
+    const instant = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() - 1, 23, 30));
+    const sms = await get().crm.records.create(SYSTEM, 'SMS', { body: 'Late message', direction: 'outbound', status: 'delivered', to_number: '+14155552099', provider_message_id: 'SMlate', send_key: 'late-1' });
+    await get().crm.engine.db.knex('sms').where({ id: sms.id }).update({ date_entered: instant.toISOString().slice(0, 19).replace('T', ' ') });
+    const label = (zone: string) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, month: '2-digit', day: '2-digit' }).format(instant);
+    const utc = chartTable((await ui.request('GET', '/ui')).text, 'SMS sent and delivered per day');
+    expect(utc[label('UTC')]).toEqual(['1', '1']);
+    await ui.request('POST', '/ui/preferences', { csrf, timezone: 'Asia/Tokyo' });
+    const page = (await ui.request('GET', '/ui')).text;
+    expect(page).toContain('in the last 30 days (Asia/Tokyo)');
+    const tokyo = chartTable(page, 'SMS sent and delivered per day');
+    expect(label('Asia/Tokyo')).not.toBe(label('UTC'));
+    expect(Number(tokyo[label('Asia/Tokyo')][0])).toBeGreaterThanOrEqual(1);
+    expect(Object.values(tokyo).reduce((n, v) => n + Number(v[0]), 0)).toBe(Object.values(utc).reduce((n, v) => n + Number(v[0]), 0));
+    await ui.request('POST', '/ui/preferences', { csrf, timezone: 'UTC' });
+    await get().crm.engine.db.knex('sms').where({ id: sms.id }).delete();
+  });
+
   it('keeps the strict CSP: no inline styles or scripts on the dashboard', async () => {
     const res = await fetch(`${get().url}/ui`, { headers: { cookie: '' }, redirect: 'manual' });
     expect(res.status).toBe(302);

@@ -1,6 +1,7 @@
 import type { CrmServices } from '../../app/services';
 import type { Actor } from '../../records/actor';
 import { formatDate, formatDateTime } from '../../records/time';
+import { utcToZoned, zonedToUtc } from '../../views/time-zone';
 
 /** Stages after which an opportunity is no longer open (Sugar's closed stages). */
 export const CLOSED_STAGES = ['Closed Won', 'Closed Lost'];
@@ -64,32 +65,37 @@ export class DashboardData {
   }
 
   /**
-   * Outbound SMS the user may list, per UTC day over the last `days` days (today included): sent
-   * means the provider took the message (it has a provider id), delivered that a receipt said so.
+   * Outbound SMS the user may list, per day of the user's time zone over the last `days` days
+   * (today included): sent means the provider took the message (it has a provider id), delivered
+   * that a receipt said so. The days' bounds are computed here and bucketed with one CASE, so the
+   * query is the same on every database.
    */
-  async smsPerDay(actor: Actor, days = 30): Promise<DayCount[]> {
+  async smsPerDay(actor: Actor, timeZone: string, days = 30): Promise<DayCount[]> {
     const module = this.engine.registry.module('SMS');
     const { knex } = this.engine.db;
     await this.engine.context.access.check(actor, module, 'list');
-    const today = new Date(`${formatDate(this.engine.context.clock())}T00:00:00Z`);
-    const first = new Date(today.getTime() - (days - 1) * 86_400_000);
+    const today = utcToZoned(formatDateTime(this.engine.context.clock()), timeZone).slice(0, 10);
+    const labels = Array.from({ length: days + 1 }, (_, i) => addDays(today, i - days + 1));
+    // starts[i] is the UTC instant day i begins; starts[days] is tomorrow, the end of the window.
+    const starts = labels.map((d) => zonedToUtc(`${d}T00:00`, timeZone)!);
     const t = module.table;
-    const day = knex.raw('substr(??, 1, 10)', [`${t}.date_entered`]);
-    const query = knex({ [t]: t }).where(`${t}.deleted`, 0).where(`${t}.direction`, 'outbound').where(`${t}.date_entered`, '>=', formatDateTime(first));
+    const col = `${t}.date_entered`;
+    const bucket = knex.raw(`CASE ${starts.slice(1, days).map(() => 'WHEN ?? < ? THEN ?').join(' ')} ELSE ${days - 1} END`, starts.slice(1, days).flatMap((s, i) => [col, s, i]));
+    const query = knex({ [t]: t }).where(`${t}.deleted`, 0).where(`${t}.direction`, 'outbound').where(col, '>=', starts[0]).where(col, '<', starts[days]);
     await this.engine.context.access.scope(actor, module, 'list', query, t);
-    const rows: Array<Record<string, unknown>> = await query.groupBy(day)
-      .select({ day })
-      .sum({ sent: knex.raw(`CASE WHEN ??.provider_message_id IS NOT NULL THEN 1 ELSE 0 END`, [t]) })
-      .sum({ delivered: knex.raw(`CASE WHEN ??.status = 'delivered' THEN 1 ELSE 0 END`, [t]) });
-    const byDay = new Map(rows.map((r) => [String(r.day).slice(0, 10), r]));
-    const out: DayCount[] = [];
-    for (let i = 0; i < days; i++) {
-      const d = formatDate(new Date(first.getTime() + i * 86_400_000));
-      const r = byDay.get(d);
-      out.push({ day: d, sent: Number(r?.sent ?? 0), delivered: Number(r?.delivered ?? 0) });
-    }
-    return out;
+    const rows: Array<Record<string, unknown>> = await query
+      .select({ bucket })
+      .sum({ sent: knex.raw('CASE WHEN ??.provider_message_id IS NOT NULL THEN 1 ELSE 0 END', [t]) })
+      .sum({ delivered: knex.raw("CASE WHEN ??.status = 'delivered' THEN 1 ELSE 0 END", [t]) })
+      .groupBy('bucket');
+    const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
+    return labels.slice(0, days).map((day, i) => ({ day, sent: Number(byBucket.get(i)?.sent ?? 0), delivered: Number(byBucket.get(i)?.delivered ?? 0) }));
   }
+}
+
+/** 'YYYY-MM-DD' plus n calendar days. */
+function addDays(day: string, n: number): string {
+  return formatDate(new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000));
 }
 
 function rank(order: string[], stage: string): number {

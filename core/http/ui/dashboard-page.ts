@@ -68,11 +68,12 @@ export function dashboardPage(router: Router, ui: Ui): void {
           };
         }
         case 'sms_daily': {
-          const days = await data.smsPerDay(actor);
+          const { timeZone } = await ui.preferences(actor.id!);
+          const days = await data.smsPerDay(actor, timeZone);
           const sent = days.reduce((s, d) => s + d.sent, 0);
           const delivered = days.reduce((s, d) => s + d.delivered, 0);
           return {
-            summary: `${plural(sent, 'message', 'messages')} sent, ${count(delivered)} delivered in the last 30 days (UTC days)`,
+            summary: `${plural(sent, 'message', 'messages')} sent, ${count(delivered)} delivered in the last 30 days (${timeZone})`,
             chart: lineChart({
               id: 'chart-sms-daily', title: 'SMS sent and delivered per day',
               description: `Outbound text messages over the last 30 days, ${days[0].day} to ${days[days.length - 1].day}: ${count(sent)} sent, ${count(delivered)} delivered.`,
