@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SYSTEM } from '../../core/records/actor';
 import { describeEachServer, loginWithRole } from '../helpers/crm';
 import { session } from '../helpers/ui-session';
+import { RESULTS_TTL_MS } from '../../core/http/ui/dashboard-data';
 
 const demo = JSON.parse(fs.readFileSync(path.join(__dirname, '../../metadata/demo/demo-data.json'), 'utf8'));
 const CLOSED = ['Closed Won', 'Closed Lost'];
@@ -188,3 +189,22 @@ describeEachServer('home dashboard on the demo data', (get) => {
     expect(page.text).toContain('No dashlets are shown.');
   });
 }, { demo: true });
+
+// The clock moves only when the test says so (sessions and tokens live by it too, so it starts now).
+let offsetMs = 0;
+const clock = () => new Date(Date.now() + offsetMs);
+
+describeEachServer("home dashboard: a campaign's results are read again after a short while", (get) => {
+  it('shows the same numbers within RESULTS_TTL_MS and the new ones after it', async () => {
+    const ui = session(get().url);
+    await ui.login('admin', 'secret-admin');
+    const delivered = async () => chartTable((await ui.request('GET', '/ui')).text, 'Winter service reminder: messages by status').Delivered;
+    expect(await delivered()).toEqual(['3']);
+    await get().crm.records.create(SYSTEM, 'SMS', {
+      body: 'Late', direction: 'outbound', status: 'delivered', to_number: '+14155552098', provider_message_id: 'SMlate2', send_key: 'cmp:demo-winter-late', campaign_id: 'demo-campaign-winter', source: 'campaign',
+    });
+    expect(await delivered()).toEqual(['3']);
+    offsetMs += RESULTS_TTL_MS + 1000;
+    expect(await delivered()).toEqual(['4']);
+  });
+}, { demo: true, clock });
