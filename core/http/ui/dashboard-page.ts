@@ -46,7 +46,7 @@ export function dashboardPage(router: Router, ui: Ui): void {
             chart: barChart({
               id: 'chart-pipeline', title: 'Pipeline by sales stage',
               description: `Amount and number of open opportunities per sales stage: ${stages.map((s) => `${s.label} ${money(s.amount)} (${s.count})`).join('; ') || 'none'}.`,
-              bars: stages.map((s) => ({ label: s.label, value: s.amount, text: `${money(s.amount)} · ${s.count}` })),
+              bars: stages.map((s) => ({ label: s.label, value: s.amount, text: `${money(s.amount)} · ${plural(s.count, 'deal', 'deals')}` })),
               table: { head: ['Sales stage', 'Open opportunities', 'Amount'], rows: stages.map((s) => [s.label, count(s.count), money(s.amount)]) },
               emptyText: 'No open opportunities',
             }),

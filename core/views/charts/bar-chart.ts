@@ -27,7 +27,7 @@ export interface BarChartInput {
 
 const WIDTH = 640;
 const LABEL_W = 170;
-const TEXT_W = 120;
+const TEXT_W = 140;
 const ROW = 28;
 const BAR = 18;
 const TOP = 8;
