@@ -208,3 +208,16 @@ describeEachServer("home dashboard: a campaign's results are read again after a 
     expect(await delivered()).toEqual(['4']);
   });
 }, { demo: true, clock });
+
+describeEachServer('home dashboard without SMS set up', (get) => {
+  it('still shows the other dashlets and says SMS is not set up', async () => {
+    const ui = session(get().url);
+    await ui.login('admin', 'secret-admin');
+    const page = await ui.request('GET', '/ui');
+    expect(page.status).toBe(200);
+    expect(dashletKeys(page.text)).toEqual(['my_opportunities', 'pipeline', 'campaigns', 'sms_daily', 'records']);
+    expect(page.text).toContain('SMS is not set up.');
+    expect(page.text).toContain('You have no open opportunities.');
+    expect(page.text).toContain('>No open opportunities</text>');
+  });
+}, { sms: false });
