@@ -154,7 +154,8 @@ run('SMS in the web UI (Chromium)', (get) => {
     expect(fake.messages.filter((m) => m.body.includes('autumn deals')).map((m) => m.to).sort()).toEqual([...numbers].sort());
     await page.reload();
     expect(await page.locator('[data-result-messages]').textContent()).toBe('3');
-    await page.locator('[data-campaign-results]').getByRole('cell', { name: 'Accepted' }).waitFor();
+    await page.locator('[data-campaign-results] table.list').getByRole('cell', { name: 'Accepted' }).waitFor();
+    expect(await page.locator('[data-campaign-results]').getByRole('img', { name: /messages by status/ }).count()).toBe(1);
     await shot('campaign-results');
   });
 });

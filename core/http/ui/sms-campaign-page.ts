@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { CaneError, ValidationError } from '../../errors';
 import type { SmsService } from '../../sms/sms-service';
+import { campaignStatusChart } from '../../views/charts';
 import { readFormData } from './forms';
 import type { Ui } from './ui-context';
 
@@ -36,6 +37,7 @@ export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
       overview,
       listTypes: overview.lists.map((l) => ({ ...l, typeLabel: engine.registry.dropdown('prospect_list_type_dom')?.[l.list_type] ?? l.list_type, href: `${ui.base(ctx)}/ProspectLists/${encodeURIComponent(l.id)}` })),
       statusRows: Object.entries(r.status).map(([s, n]) => ({ label: statuses[s] ?? s, n })),
+      statusChart: Object.keys(r.status).length ? campaignStatusChart({ id: 'chart-campaign', campaignName: String(overview.campaign.name ?? id), status: r.status, statusLabels: statuses }) : undefined,
       refusedRows: Object.entries(r.refused).map(([code, n]) => ({ label: REFUSAL_LABELS[code] ?? code, n })),
       problems: [...overview.problems, ...problems].map((p) => ({ field: p.field, message: p.message })),
       templateOptions: overview.templates.map((t) => ({ ...t, selected: t.id === overview.template?.id })),
