@@ -47,3 +47,16 @@ function clientSpec(get: () => TestServer) {
 
 describeEachServer('a client suite on an empty database', (get) => clientSpec(get));
 describeEachServer('the same client suite on the demo data', (get) => clientSpec(get), { demo: true });
+
+describeEachServer('the demo data', (get) => {
+  it('has a lead converted into a contact, an account and an opportunity, linked to each other', async () => {
+    const knex = get().crm.engine.db.knex;
+    const lead = await knex('leads').where({ id: 'demo-lead-09' }).first();
+    expect(lead).toMatchObject({ status: 'Converted' });
+    expect(Number(lead.converted)).toBe(1);
+    expect(await knex('contacts').where({ id: lead.contact_id }).first('last_name')).toEqual({ last_name: 'Fischer' });
+    expect(await knex('accounts').where({ id: lead.account_id }).first('name')).toEqual({ name: 'Fischer Logistics' });
+    expect(await knex('opportunities').where({ id: lead.opportunity_id }).first('name')).toEqual({ name: 'Fischer fleet renewal' });
+    expect(await knex('accounts_contacts').where({ account_id: lead.account_id, contact_id: lead.contact_id, deleted: 0 }).first('id')).toBeDefined();
+  });
+}, { demo: true });
