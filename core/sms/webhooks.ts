@@ -1,4 +1,4 @@
-import twilio from 'twilio';
+import { twilioSdk } from './providers/twilio-sdk';
 import type { Database } from '../db/connection';
 import type { Registry } from '../metadata/registry';
 import { SYSTEM } from '../records/actor';
@@ -37,7 +37,7 @@ export function checkSignature(config: SmsConfig, pathAndQuery: string, params: 
   if (!config.publicUrl) return { ok: false, reason: 'webhooks are disabled: PUBLIC_URL is not set' };
   if (!signature) return { ok: false, reason: 'missing X-Twilio-Signature' };
   const url = `${config.publicUrl}${pathAndQuery}`;
-  return twilio.validateRequest(config.authToken, signature, url, params) ? { ok: true } : { ok: false, reason: `X-Twilio-Signature does not match ${url}` };
+  return twilioSdk().validateRequest(config.authToken, signature, url, params) ? { ok: true } : { ok: false, reason: `X-Twilio-Signature does not match ${url}` };
 }
 
 const SID = /^(SM|MM)[0-9a-fA-F]{32}$/;

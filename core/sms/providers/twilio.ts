@@ -1,4 +1,5 @@
-import twilio from 'twilio';
+import type twilio from 'twilio';
+import { twilioSdk } from './twilio-sdk';
 import { fromTwilioStatus } from '../status';
 import { ProviderError, type OutgoingMessage, type ProviderReceipt, type SmsProvider } from './provider';
 
@@ -14,7 +15,7 @@ export class OriginRewritingClient implements HttpClient {
 
   constructor(baseUrl: string, options: Record<string, unknown> = {}) {
     this.base = new URL(baseUrl);
-    this.inner = new twilio.RequestClient(options) as unknown as HttpClient;
+    this.inner = new (twilioSdk().RequestClient)(options) as unknown as HttpClient;
   }
 
   request(options: Record<string, unknown> & { uri: string }) {
@@ -44,7 +45,7 @@ export class TwilioProvider implements SmsProvider {
   constructor(private readonly options: TwilioProviderOptions) {
     const httpClient = options.httpClient ?? (options.apiBaseUrl ? new OriginRewritingClient(options.apiBaseUrl, { timeout: options.timeoutMs ?? 15000, keepAlive: true }) : undefined);
     // autoRetry stays off: the dispatcher owns retries, throttling and back-off.
-    this.client = twilio(options.accountSid, options.authToken, { httpClient: httpClient as never, timeout: options.timeoutMs ?? 15000, autoRetry: false });
+    this.client = twilioSdk()(options.accountSid, options.authToken, { httpClient: httpClient as never, timeout: options.timeoutMs ?? 15000, autoRetry: false });
   }
 
   async send(message: OutgoingMessage): Promise<ProviderReceipt> {
