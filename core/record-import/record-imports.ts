@@ -6,7 +6,8 @@ import type { RecordData } from '../records/read';
 import { ConsentLedger } from '../sms/consent';
 import { e164OrUndefined } from '../sms/phone';
 import { readHead, readRows, type CsvText } from './csv-text';
-import { importDuplicateFilter, rowKeys, type DuplicateMode } from './duplicate-rule';
+import { rowKeys, type DuplicateMode } from './duplicate-rule';
+import { findDuplicates } from './duplicate-lookup';
 import { ImportStore, type ImportOptions, type ImportRecord, type RowOutcome } from './import-store';
 import { checkMapping, rowValues, suggestMapping, type ColumnMapping } from './mapping';
 
@@ -199,6 +200,35 @@ export class RecordImports {
       if (signal?.aborted || (await this.store.cancelRequested(imp.id))) cancelled = true;
     };
 
+    let incoming: Pending[] = [];
+    // A batch's duplicates are looked up together, then its rows are planned and written together.
+    const processIncoming = async () => {
+      const matches = mode === 'create' ? [] : await findDuplicates(records, actor, module, incoming.map((p) => p.values));
+      for (const [i, pending] of incoming.entries()) {
+        if (mode !== 'create') {
+          const keys = rowKeys(module, pending.values);
+          const inFile = keys.map((k) => seen.get(k)).find((v) => v !== undefined);
+          if (inFile === '') {
+            counts.skipped += 1; // repeats a row of this same batch
+            continue;
+          }
+          const existing = inFile || matches[i];
+          if (existing && (mode === 'skip' || batch.some((b) => b.existing === existing))) {
+            counts.skipped += 1;
+            continue;
+          }
+          if (existing) {
+            const before = await records.retrieve(actor, imp.module, existing, { fields: Object.keys(pending.values) }).catch(() => undefined);
+            pending.existing = existing;
+            pending.previous = before ? Object.fromEntries(Object.keys(pending.values).map((f) => [f, before[f] ?? null])) : undefined;
+          } else for (const key of keys) seen.set(key, '');
+        }
+        batch.push(pending);
+      }
+      incoming = [];
+      await flush();
+    };
+
     for await (const { line, values: cells, bytes } of readRows(csv)) {
       counts.rows += 1;
       consumed = bytes;
@@ -208,37 +238,13 @@ export class RecordImports {
         await this.store.addRows(imp.id, [{ row, action: 'refused', reason: `line ${line}: the row has ${cells.length} values, the header ${headers.length}`, values: cells }]);
         continue;
       }
-      const values = rowValues(mapping, cells);
-      const pending: Pending = { row, cells, values };
-      if (mode !== 'create') {
-        const keys = rowKeys(module, values);
-        const inFile = keys.map((k) => seen.get(k)).find((v) => v !== undefined);
-        let existing = inFile || undefined;
-        if (inFile === '') {
-          counts.skipped += 1; // repeats a row of this same batch
-          continue;
-        }
-        if (!existing) {
-          const filter = importDuplicateFilter(module, values);
-          if (filter) existing = (await records.list(actor, imp.module, { filter, maxNum: 1, fields: ['id'] })).records[0]?.id;
-        }
-        if (existing && (mode === 'skip' || batch.some((b) => b.existing === existing))) {
-          counts.skipped += 1;
-          continue;
-        }
-        if (existing) {
-          const before = await records.retrieve(actor, imp.module, existing, { fields: Object.keys(values) }).catch(() => undefined);
-          pending.existing = existing;
-          pending.previous = before ? Object.fromEntries(Object.keys(values).map((f) => [f, before[f] ?? null])) : undefined;
-        } else for (const key of keys) seen.set(key, '');
-      }
-      batch.push(pending);
-      if (batch.length >= BATCH_ROWS) {
-        await flush();
+      incoming.push({ row, cells, values: rowValues(mapping, cells) });
+      if (incoming.length >= BATCH_ROWS) {
+        await processIncoming();
         if (cancelled) break;
       }
     }
-    if (!cancelled && batch.length) await flush();
+    if (!cancelled && incoming.length) await processIncoming();
     await this.store.progress(imp.id, { ...counts, percent: cancelled ? Math.floor((consumed / total) * 100) : 100 });
     const message = cancelled ? `Cancelled after ${counts.rows} rows; the rows before were imported (undo removes them)` : undefined;
     return { id: imp.id, state: cancelled ? 'cancelled' : 'done', ...counts, message };
