@@ -30,6 +30,8 @@ export interface PreviewRow {
   row: number;
   values: Record<string, string>;
   problems: string[];
+  /** The existing record the row duplicates (skipped or updated by the mode). */
+  duplicateOf?: string;
 }
 
 /**
@@ -90,6 +92,8 @@ export class RecordImports {
     const mapping = imp.mapping ?? [];
     const fields = mapping.filter(Boolean);
     const out: PreviewRow[] = [];
+    const module = this.engine.registry.module(imp.module);
+    const duplicates = imp.duplicates === 'create' ? [] : await findDuplicates(this.engine.records, actor, module, rows.map((cells) => rowValues(mapping, cells)));
     for (const [i, cells] of rows.entries()) {
       const values = rowValues(mapping, cells);
       const problems: string[] = [];
@@ -101,7 +105,7 @@ export class RecordImports {
           problems.push(reasonOf(err));
         }
       }
-      out.push({ row: i + 1, values, problems });
+      out.push({ row: i + 1, values, problems, duplicateOf: duplicates[i] });
     }
     return { headers, fields, rows: out };
   }

@@ -42,6 +42,7 @@ run('record import in Chromium', (get) => {
 
     await page.getByRole('heading', { level: 1, name: 'Import Contacts: preview' }).waitFor();
     await page.getByText("'mo-at-example' is not a valid e-mail address").waitFor();
+    expect(await page.locator('[data-import-duplicate]').textContent()).toBe('skipped: duplicate of an existing record');
     await shot('preview');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
 

@@ -143,7 +143,10 @@ export function importPage(router: Router, ui: Ui): void {
     await ui.render(ctx, 'import-preview', {
       title: `Import ${ui.moduleLabel(module.name)}: preview`, moduleName: module.name,
       fields: preview.fields.map((f) => ui.fieldLabel(module.name, f)),
-      rows: preview.rows.map((r) => ({ row: r.row, cells: preview.fields.map((f) => r.values[f] ?? ''), problems: r.problems, ok: !r.problems.length })),
+      rows: preview.rows.map((r) => ({
+        row: r.row, cells: preview.fields.map((f) => r.values[f] ?? ''), problems: r.problems, ok: !r.problems.length,
+        duplicate: r.duplicateOf ? { href: `${ui.base(ctx)}/${module.name}/${encodeURIComponent(r.duplicateOf)}`, action: imp.duplicates === 'update' ? 'updates' : 'skipped: duplicate of' } : undefined,
+      })),
       failing: preview.rows.filter((r) => r.problems.length).length,
       mode: MODE_LABELS[imp.duplicates], runAction: href(ctx, module.name, imp.id, 'run'), mapHref: href(ctx, module.name, imp.id, 'map'),
       cancelAction: href(ctx, module.name, imp.id, 'cancel'), back: listLink(ctx, module),
