@@ -1,4 +1,4 @@
-import { describeEachServer, type TestServer } from '../helpers/crm';
+import { describeEachServer, loginWithRole, type TestServer } from '../helpers/crm';
 import { session } from '../helpers/ui-session';
 
 /** The import wizard through HTTP, as a browser posts it, on each database. */
@@ -170,6 +170,16 @@ describeEachServer('record import (CSV into Contacts)', (get) => {
     const { knex } = server.crm.engine.db;
     expect(await knex('prospect_lists_prospects').where({ prospect_list_id: list.id, related_id: jo.id, related_type: 'Contacts', deleted: 0 }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
     expect(await knex('sms_consent').where({ phone_e164: '+14155550133' }).first()).toMatchObject({ state: 'opted_in', source: 'import' });
+  });
+
+  it('refuses the import pages to a user without the import right', async () => {
+    await loginWithRole(server, { name: 'noimport', password: 'noimport-pass' }, 'No import', [['Contacts', 'import', 'none']]);
+    const other = session(server.url);
+    const otherCsrf = await other.login('noimport', 'noimport-pass');
+    expect((await other.request('GET', '/ui/Contacts/import')).status).toBe(403);
+    const res = await other.request('POST', '/ui/Contacts/import', { csrf: otherCsrf, text: 'First Name,Last Name\nNo,Right\n' });
+    expect(res.status).toBe(403);
+    expect(await contacts('Right')).toEqual([]);
   });
 
   it('refuses a broken file with a clear message', async () => {
