@@ -4,8 +4,10 @@ import type { Registry, ModuleDef } from '../metadata/registry';
 import type { Actor } from '../records/actor';
 import type { RecordService } from '../records/record-service';
 
-/** SMS text is not HTML: no escaping; only the built-in block helpers. */
+/** SMS text is not HTML: no escaping; the built-in block helpers and `default`. */
 const sms = Handlebars.create();
+/** `{{default first_name "there"}}`: the field, or the fallback when the record leaves it empty. */
+sms.registerHelper('default', (value: unknown, fallback: unknown) => (value === null || value === undefined || String(value).trim() === '' ? fallback : value));
 
 export class TemplateProblem extends Error {}
 
@@ -44,7 +46,7 @@ export function compileSmsTemplate(body: string): Compiled {
   return compiled;
 }
 
-export const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this']);
+export const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this', 'default']);
 
 /** A relate field named `<x>_name` (or `<x>`) with an id field makes `{{x.field}}` reach the related record. */
 export function relation(module: ModuleDef, head: string): { idField: string; module: string } | undefined {

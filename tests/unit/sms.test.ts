@@ -101,6 +101,13 @@ describe('templates', () => {
     expect(() => compileSmsTemplate('Hi {{#if}}')).toThrow(TemplateProblem);
     expect(compileSmsTemplate('{{a}} & {{b}}').render({ a: 'R&D', b: '<ok>' })).toBe('R&D & <ok>');
   });
+
+  test('{{default field "fallback"}} fills an empty merge field', () => {
+    const hi = compileSmsTemplate('Hi {{default first_name "there"}}!');
+    expect(hi.render({ first_name: 'Ada' })).toBe('Hi Ada!');
+    for (const empty of ['', '  ', null, undefined]) expect(hi.render({ first_name: empty })).toBe('Hi there!');
+    expect(hi.paths).toContainEqual(['first_name']);
+  });
 });
 
 describe('configuration', () => {
