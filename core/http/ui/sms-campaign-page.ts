@@ -39,7 +39,9 @@ export function smsCampaignPage(router: Router, ui: Ui, sms: SmsService): void {
       statusRows: Object.entries(r.status).map(([s, n]) => ({ label: statuses[s] ?? s, n })),
       statusChart: Object.keys(r.status).length ? campaignStatusChart({ id: 'chart-campaign', campaignName: String(overview.campaign.name ?? id), status: r.status, statusLabels: statuses }) : undefined,
       refusedRows: Object.entries(r.refused).map(([code, n]) => ({ label: REFUSAL_LABELS[code] ?? code, n })),
-      problems: [...overview.problems, ...problems].map((p) => ({ field: p.field, message: p.message })),
+      // What the user's last action was refused for is an error; what the campaign still needs is a checklist, not an error.
+      problems: problems.map((p) => ({ field: p.field, message: p.message })),
+      readiness: overview.problems.filter((p) => !problems.some((q) => q.field === p.field)).map((p) => ({ field: p.field, message: p.message })),
       templateOptions: overview.templates.map((t) => ({ ...t, selected: t.id === overview.template?.id })),
       previewAction: `${ui.base(ctx)}/Campaigns/${encodeURIComponent(id)}/sms`,
       rateText: r.delivery_rate === null ? 'no receipts yet' : `${r.delivery_rate} %`,
