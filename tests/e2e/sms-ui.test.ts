@@ -47,7 +47,9 @@ run('SMS in the web UI (Chromium)', (get) => {
     expect(sent).toHaveLength(1);
     expect(sent[0].to).toBe(String(contact.phone_mobile).replace(/[^+\d]/g, ''));
     expect(sent[0].body).toBe(`Hi ${contact.first_name}, see you at 5 😀`);
-    await page.goto(url('/Contacts/demo-contact-02'));
+    // The result page leads back to the contact it was sent from.
+    await page.locator('[data-sms-back]').click();
+    await page.waitForURL(/\/ui\/Contacts\/demo-contact-02$/);
     await page.locator('#subpanel-sms').getByText(/Hi .*see you at 5/).first().waitFor();
   });
 
@@ -69,6 +71,7 @@ run('SMS in the web UI (Chromium)', (get) => {
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page.getByText(/queued for sending|not sent/).first().waitFor();
     await shot('mass-result');
+    expect(await page.locator('[data-sms-back]').textContent()).toBe('Back to Contacts');
     const numbers = await Promise.all(ids.map(async (id) => (await crm.records.retrieve({ type: 'system', id: '1' }, 'Contacts', id!)).phone_mobile));
     const optedOut = numbers.filter((n) => n === '+14155552001').length;
     if (optedOut) await page.locator('[data-sms-refused]').getByText(/has opted out/).waitFor();

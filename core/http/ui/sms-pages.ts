@@ -162,8 +162,17 @@ export function smsPages(router: Router, ui: Ui): void {
       if (!(err instanceof ValidationError)) throw err;
       return compose(ctx, form, err.problems.map((p) => ({ field: p.field, message: `${p.field}: ${p.message}` })));
     }
+    // Back to where the send started: the record, or the list its records were chosen from.
+    const from = req.records?.length ? req.records : req.parent_type && req.parent_id ? [{ module: req.parent_type, id: req.parent_id }] : [];
+    const fromModule = from.length && engine.registry.modules.has(from[0].module) ? from[0].module : undefined;
+    const back = fromModule
+      ? from.length === 1
+        ? { href: `${ui.base(ctx)}/${fromModule}/${encodeURIComponent(from[0].id)}`, label: `Back to ${String(result.records[0]?.parent_name || ui.singular(fromModule))}` }
+        : { href: `${ui.base(ctx)}/${fromModule}`, label: `Back to ${ui.moduleLabel(fromModule)}` }
+      : undefined;
     await ui.render(ctx, 'sms-result', {
       title: 'SMS',
+      back,
       moduleName: 'SMS',
       queued: result.records.map((r) => ({ href: `${ui.base(ctx)}/SMS/${encodeURIComponent(r.id)}`, to: r.to_number, name: r.parent_name || r.to_number, status: r.status })),
       refused: result.refused.map((r) => ({ who: r.to ?? `${r.module} ${r.id}`, reason: r.reason })),
