@@ -75,10 +75,13 @@ export class SmsCampaigns {
     // The text for the first of the first members that can receive it (some may have no number or have opted out).
     const sample = (await this.memberLists.page(sending.sending, sending.exempt, null, 20)).map((m) => ({ module: m.module, id: m.id }));
     let preview: unknown = null;
+    let previewGaps: Array<{ name: string; to: string; fields: string[] }> = [];
     let previewError: string | null = null;
     if (templateId && sample.length) {
       try {
-        preview = (await this.sms.preview(actor, { records: sample, template_id: templateId })).first;
+        const previewed = await this.sms.preview(actor, { records: sample, template_id: templateId });
+        preview = previewed.first;
+        previewGaps = previewed.empty_fields;
       } catch (err) {
         previewError = err instanceof Error ? err.message : String(err);
       }
@@ -99,6 +102,8 @@ export class SmsCampaigns {
       test_members: testMembers,
       preview,
       preview_error: previewError,
+      /** Members among the first 20 whose text would have a gap where a merge field is empty. */
+      preview_gaps: previewGaps,
       problems: this.launchProblems(campaign, templateId, members),
       results: await this.results(campaignId),
     };

@@ -7,7 +7,7 @@ import { consentRefusal, type ConsentLedger } from './consent';
 import { normalisePhone } from './phone';
 import { DEFAULT_PHONE_FIELD, RECIPIENT_MODULES } from './phone-index';
 import { bodyProblem, describeBody, type BodyFacts } from './segments';
-import { compileSmsTemplate, renderForRecord, TemplateProblem } from './templates';
+import { compileSmsTemplate, renderWithGaps, TemplateProblem } from './templates';
 
 /** What POST /rest/v10/SMS/send (and every other sending path) accepts. */
 export interface SendRequest {
@@ -43,6 +43,8 @@ export interface Draft {
   id?: string;
   name?: string;
   accountId?: string;
+  /** Merge fields this recipient's record left empty. */
+  emptyFields?: string[];
 }
 
 export interface Composition {
@@ -184,8 +186,9 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
       continue;
     }
     let text: string;
+    let emptyFields: string[];
     try {
-      text = await renderForRecord(registry, records, actor, body!, t.module ? { module: t.module, record: t.record! } : undefined);
+      ({ text, empty: emptyFields } = await renderWithGaps(registry, records, actor, body!, t.module ? { module: t.module, record: t.record! } : undefined));
     } catch (err) {
       if (!(err instanceof TemplateProblem)) throw err;
       refused.push({ to: t.to, module: t.module, id: t.id, code: 'template', reason: err.message });
@@ -196,7 +199,7 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
       refused.push({ to: t.to, module: t.module, id: t.id, code: 'body', reason: `the rendered message ${problem}` });
       continue;
     }
-    drafts.push({ to: t.to, body: text, facts: describeBody(text), module: t.module, id: t.id, name: t.name, accountId: typeof t.record?.account_id === 'string' && t.record.account_id ? t.record.account_id : undefined });
+    drafts.push({ to: t.to, body: text, facts: describeBody(text), module: t.module, id: t.id, name: t.name, accountId: typeof t.record?.account_id === 'string' && t.record.account_id ? t.record.account_id : undefined, ...(emptyFields.length ? { emptyFields } : {}) });
   }
   return { drafts, refused, template };
 }

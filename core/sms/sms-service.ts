@@ -197,7 +197,9 @@ export class SmsService {
     return {
       recipients: composition.drafts.length,
       segments_total: composition.drafts.reduce((n, d) => n + d.facts.segments, 0),
-      first: first ? { to: first.to, name: first.name ?? first.to, body: first.body, ...first.facts } : null,
+      first: first ? { to: first.to, name: first.name ?? first.to, body: first.body, ...first.facts, empty_fields: first.emptyFields ?? [] } : null,
+      // Who would get a message with a gap where a merge field is empty (name and fields, at most 20).
+      empty_fields: composition.drafts.filter((d) => d.emptyFields?.length).slice(0, 20).map((d) => ({ name: d.name ?? d.to, to: d.to, fields: d.emptyFields! })),
       refused: composition.refused,
       template: composition.template ?? null,
     };

@@ -15,6 +15,8 @@ interface Compiled {
   render: (data: unknown) => string;
   /** Paths used, split on dots (`assigned_user.first_name` → ['assigned_user', 'first_name']). */
   paths: string[][];
+  /** Paths given a fallback with `{{default path "…"}}`: empty is fine for them. */
+  guarded: Set<string>;
 }
 
 const cache = new Map<string, Compiled>();
@@ -29,10 +31,12 @@ export function compileSmsTemplate(body: string): Compiled {
     throw new TemplateProblem(`template syntax error: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`);
   }
   const paths: string[][] = [];
+  const guarded = new Set<string>();
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
-    const n = node as { type?: string; parts?: string[]; data?: boolean; original?: string };
+    const n = node as { type?: string; parts?: string[]; data?: boolean; original?: string; path?: { original?: string }; params?: Array<{ type?: string; original?: string }> };
     if (n.type === 'PathExpression' && !n.data && n.parts?.length) paths.push(n.parts);
+    if ((n.type === 'MustacheStatement' || n.type === 'SubExpression') && n.path?.original === 'default' && n.params?.[0]?.type === 'PathExpression') guarded.add(String(n.params[0].original));
     for (const value of Object.values(node)) {
       if (Array.isArray(value)) value.forEach(visit);
       else if (value && typeof value === 'object') visit(value);
@@ -40,7 +44,7 @@ export function compileSmsTemplate(body: string): Compiled {
   };
   visit(ast);
   const template = sms.compile(ast, { noEscape: true, strict: false, knownHelpersOnly: false });
-  const compiled = { render: (data: unknown) => template(data, { allowProtoPropertiesByDefault: false }), paths };
+  const compiled = { render: (data: unknown) => template(data, { allowProtoPropertiesByDefault: false }), paths, guarded };
   if (cache.size > 500) cache.clear();
   cache.set(body, compiled);
   return compiled;
@@ -88,10 +92,18 @@ export function templateFieldProblems(registry: Registry, body: string, moduleNa
 
 /** Renders a template for one record, loading only the related records the template uses, with the actor's access. */
 export async function renderForRecord(registry: Registry, records: RecordService, actor: Actor, body: string, target: { module: string; record: Record<string, unknown> } | undefined): Promise<string> {
+  return (await renderWithGaps(registry, records, actor, body, target)).text;
+}
+
+/**
+ * renderForRecord, also naming the merge fields the record left empty (`{{title}}` → 'title'), so a
+ * preview can say who would get a gap; fields given a `{{default …}}` fallback are not gaps.
+ */
+export async function renderWithGaps(registry: Registry, records: RecordService, actor: Actor, body: string, target: { module: string; record: Record<string, unknown> } | undefined): Promise<{ text: string; empty: string[] }> {
   const problems = templateFieldProblems(registry, body, target?.module);
   if (problems.length) throw new TemplateProblem(problems.join('; '));
   const compiled = compileSmsTemplate(body);
-  if (!target) return compiled.render({});
+  if (!target) return { text: compiled.render({}), empty: [] };
   const data: Record<string, unknown> = { ...target.record };
   const module = registry.module(target.module);
   for (const head of new Set(compiled.paths.filter((p) => p.length > 1).map((p) => p[0]))) {
@@ -100,5 +112,10 @@ export async function renderForRecord(registry: Registry, records: RecordService
     data[head] = typeof id === 'string' && id ? await records.retrieve(actor, rel.module, id).catch(() => ({})) : {};
   }
   for (const [key, value] of Object.entries(data)) if (value === null) data[key] = '';
-  return compiled.render(data);
+  const blank = (v: unknown) => v === undefined || v === null || String(v).trim() === '';
+  const empty = compiled.paths
+    .filter((p) => !BLOCK_HELPERS.has(p[0]) && !compiled.guarded.has(p.join('.')))
+    .filter((p) => blank(p.length === 1 ? data[p[0]] : (data[p[0]] as Record<string, unknown> | undefined)?.[p[1]]))
+    .map((p) => p.join('.'));
+  return { text: compiled.render(data), empty: [...new Set(empty)] };
 }
