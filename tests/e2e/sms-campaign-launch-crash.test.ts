@@ -1,24 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { openDatabase } from '../../core/db/connection';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/databases';
 import { FakeTwilio } from '../helpers/fake-twilio';
+import { startWorker as startFixture } from '../helpers/worker-process';
 
-const root = path.resolve(__dirname, '..', '..');
-const worker = path.join(root, 'tests', 'fixtures', 'sms-campaign-crash-worker.ts');
+const startWorker = (args: string[], env: Record<string, string>) => startFixture('sms-campaign-crash-worker.ts', args, env);
+
 const MEMBERS = 5000;
 /** Small pages, so the kill lands mid-launch with many pages committed and many to go. */
 const PAGE = 50;
-
-function startWorker(args: string[], env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  // One process (tsx as a loader, not its CLI wrapper), so SIGKILL really kills the launcher.
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => out };
-}
 
 for (const kind of databaseKinds) {
   describe(`SMS campaign launch survives SIGKILL [${kind}]`, () => {
