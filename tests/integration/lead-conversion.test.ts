@@ -63,6 +63,17 @@ describeEachServer('lead conversion', (get) => {
     expect(again.body.error_message).toContain(out.Contacts.id);
   });
 
+  it('converts a lead once when several clients convert it at the same moment', async () => {
+    const server = get();
+    const token = await server.login('admin', 'secret-admin');
+    const created = (await server.call('POST', '/rest/v10/Leads', { token, body: { ...lead, last_name: 'Raced', account_name: 'Race Ltd' } })).body;
+    const contactsBefore = (await server.call('GET', '/rest/v10/Contacts/count', { token })).body.record_count;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => server.call('POST', `/rest/v10/Leads/${created.id}/convert`, { token, body: { modules: { Contacts: {}, Accounts: {} } } })));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status !== 200).every((a) => a.status === 409)).toBe(true);
+    expect((await server.call('GET', '/rest/v10/Contacts/count', { token })).body.record_count).toBe(contactsBefore + 1);
+  });
+
   it('refuses a bad request naming the part to fix, and writes nothing', async () => {
     const server = get();
     const token = await server.login('admin', 'secret-admin');
