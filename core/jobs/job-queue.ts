@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import type { Logger } from '../records/context';
 import { formatDateTime, type Clock } from '../records/time';
+import { updateEach } from '../db/update-each';
 
 /** A row of Sugar's job_queue, as handlers see it. */
 export interface Job {
@@ -26,6 +27,12 @@ export interface JobRunContext {
 }
 
 export type JobHandler = (job: Job, context: JobRunContext) => Promise<void | { message?: string }>;
+
+/** What one job of a batch came to: a message for the done row, or the error that failed it. */
+export type BatchOutcome = { message?: string } | { error: unknown };
+
+/** Runs several claimed jobs of one target together; answers one outcome per job, in order. */
+export type BatchJobHandler = (jobs: Job[], context: JobRunContext) => Promise<BatchOutcome[]>;
 
 export interface EnqueueOptions {
   /** Handler name; stored as target 'function::<name>' like Sugar's scheduler jobs. */
@@ -66,11 +73,13 @@ export const DEFAULT_LEASE_SECONDS = 30;
  */
 export class JobQueue {
   private readonly handlers = new Map<string, JobHandler>();
+  private readonly batchHandlers = new Map<string, { size: number; handler: BatchJobHandler }>();
   private readonly leaseSeconds: number;
   readonly client: string;
   readonly table: string;
   private timer: NodeJS.Timeout | undefined;
   private running = new Set<Promise<void>>();
+  private runningBatches = 0;
   /** The poll in progress, if any: stop() waits for it so no claim runs on a closed database. */
   private polling: Promise<void> | undefined;
   private readonly abort = new AbortController();
@@ -84,12 +93,22 @@ export class JobQueue {
   }
 
   register(target: string, handler: JobHandler): void {
-    if (this.handlers.has(target)) throw new Error(`a job handler named '${target}' is already registered`);
+    if (this.handlers.has(target) || this.batchHandlers.has(target)) throw new Error(`a job handler named '${target}' is already registered`);
     this.handlers.set(target, handler);
   }
 
+  /**
+   * A handler that takes up to `size` due jobs of its target at once (claimed, kept alive and
+   * marked done together), for work that is cheaper in sets, such as sending SMS.
+   */
+  registerBatch(target: string, size: number, handler: BatchJobHandler): void {
+    if (this.handlers.has(target) || this.batchHandlers.has(target)) throw new Error(`a job handler named '${target}' is already registered`);
+    this.batchHandlers.set(target, { size: Math.max(1, size), handler });
+  }
+
   hasHandler(target: string): boolean {
-    return this.handlers.has(stripPrefix(target));
+    const name = stripPrefix(target);
+    return this.handlers.has(name) || this.batchHandlers.has(name);
   }
 
   private now(offsetSeconds = 0): string {
@@ -131,27 +150,34 @@ export class JobQueue {
     return id;
   }
 
-  /** Claims up to `limit` due jobs for this worker. */
-  async claim(limit = 1): Promise<Job[]> {
+  /** Claims up to `limit` due jobs (of one target when given) for this worker. */
+  async claim(limit = 1, target?: string): Promise<Job[]> {
     const { knex, dialect } = this.db;
     const now = this.now();
-    const claimed: Job[] = [];
+    let claimed: Job[] = [];
     await knex.transaction(async (trx) => {
       const candidates = await trx(this.table)
         .select('*')
         .where({ status: 'queued', deleted: 0 })
         .andWhere('execute_time', '<=', now)
+        .modify((q) => { if (target) q.andWhere('target', `${FUNCTION_PREFIX}${stripPrefix(target)}`); })
         .orderBy([{ column: 'execute_time' }, { column: 'date_entered' }])
         .limit(limit)
         .modify((q) => {
           if (dialect.skipLocked) q.forUpdate().skipLocked();
         });
-      for (const row of candidates) {
-        const updated = await trx(this.table)
-          .where({ id: row.id, status: 'queued' })
-          .update({ status: 'running', resolution: 'running', client: this.client, date_modified: now });
-        if (updated === 1) claimed.push(toJob(row));
+      if (!candidates.length) return;
+      const ids: string[] = candidates.map((row: { id: string }) => row.id);
+      const updated = await trx(this.table)
+        .whereIn('id', ids).andWhere('status', 'queued')
+        .update({ status: 'running', resolution: 'running', client: this.client, date_modified: now });
+      if (updated === ids.length) {
+        claimed = candidates.map(toJob);
+        return;
       }
+      // Another worker took some between the read and the write: keep the ones now running here.
+      const mine = new Set((await trx(this.table).whereIn('id', ids).andWhere({ status: 'running', client: this.client }).select('id')).map((row: { id: string }) => row.id));
+      claimed = candidates.filter((row: { id: string }) => mine.has(row.id)).map(toJob);
     });
     return claimed;
   }
@@ -177,6 +203,23 @@ export class JobQueue {
     return jobs.length;
   }
 
+  /** Batches of batch targets first, using at most all but one slot so other work keeps moving. */
+  private async claimBatches(free: number, concurrency: number): Promise<{ batches: Job[][]; full: boolean }> {
+    const batches: Job[][] = [];
+    let full = false;
+    const allowed = concurrency > 1 ? Math.min(free, concurrency - 1 - this.runningBatches) : free;
+    for (const [target, { size }] of this.batchHandlers) {
+      while (batches.length < allowed && !this.abort.signal.aborted) {
+        const jobs = await this.claim(size, target);
+        if (!jobs.length) break;
+        batches.push(jobs);
+        if (jobs.length < size) break;
+        full = true;
+      }
+    }
+    return { batches, full };
+  }
+
   /** Polls for work until stop(); polls again at once while there is more work than free slots. */
   start(pollMs = 1000, concurrency = 4): void {
     if (this.timer || this.abort.signal.aborted) return;
@@ -187,17 +230,24 @@ export class JobQueue {
     };
     const poll = async (): Promise<boolean> => {
       await this.recoverExpired();
-      const free = concurrency - this.running.size;
+      let free = concurrency - this.running.size;
       if (free <= 0 || this.abort.signal.aborted) return false;
-      const jobs = await this.claim(free);
-      const busy = jobs.length === free;
-      for (const job of jobs) {
-        const run = this.execute(job).finally(() => {
-          this.running.delete(run);
+      const { batches, full } = await this.claimBatches(free, concurrency);
+      free -= batches.length;
+      const jobs = free > 0 ? await this.claim(free) : [];
+      const busy = full || (free > 0 && jobs.length === free);
+      const track = (run: Promise<void>) => {
+        const tracked = run.finally(() => {
+          this.running.delete(tracked);
           if (busy) schedule(0); // a slot freed while work was waiting
         });
-        this.running.add(run);
+        this.running.add(tracked);
+      };
+      for (const batch of batches) {
+        this.runningBatches++;
+        track(this.executeBatch(batch).finally(() => { this.runningBatches--; }));
       }
+      for (const job of jobs) track(this.execute(job));
       return busy;
     };
     let pollAgain = false;
@@ -231,6 +281,7 @@ export class JobQueue {
   }
 
   private async execute(job: Job): Promise<void> {
+    if (this.batchHandlers.has(stripPrefix(job.target))) return this.executeBatch([job]);
     const handler = this.handlers.get(stripPrefix(job.target));
     const failed = async (message: string) => {
       const row = await this.db.knex(this.table).where('id', job.id).first();
@@ -257,6 +308,47 @@ export class JobQueue {
     } catch (err) {
       this.options.log.warn({ err, job: job.id, target: job.target }, 'job failed');
       await failed(err instanceof Error ? err.message : String(err));
+    } finally {
+      clearInterval(heartbeat);
+      this.abort.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  /** Jobs of one batch target, run by its handler together: one heartbeat, one done mark for those that succeeded. */
+  private async executeBatch(jobs: Job[]): Promise<void> {
+    const { handler } = this.batchHandlers.get(stripPrefix(jobs[0].target))!;
+    const ids = jobs.map((job) => job.id);
+    const controller = new AbortController();
+    const onStop = () => controller.abort();
+    this.abort.signal.addEventListener('abort', onStop);
+    const heartbeat = setInterval(() => {
+      this.db.knex(this.table).whereIn('id', ids).andWhere({ client: this.client, status: 'running' }).update({ date_modified: this.now() })
+        .then((n) => { if (n === 0) controller.abort(); })
+        .catch((err) => this.options.log.warn({ err, jobs: ids.length }, 'job heartbeat failed'));
+    }, Math.max(1000, (this.leaseSeconds * 1000) / 3));
+    const failed = async (job: Job, err: unknown) => {
+      this.options.log.warn({ err, job: job.id, target: job.target }, 'job failed');
+      const row = await this.db.knex(this.table).where('id', job.id).first();
+      if (row) await this.finishAttempt(row, err instanceof Error ? err.message : String(err), this.client);
+    };
+    try {
+      let outcomes: BatchOutcome[];
+      try {
+        outcomes = await handler(jobs, { signal: controller.signal });
+      } catch (err) {
+        outcomes = jobs.map(() => ({ error: err }));
+      }
+      const now = this.now();
+      const done = jobs.flatMap((job, i) => {
+        const outcome = outcomes[i] ?? { error: new Error('the batch handler gave no outcome for this job') };
+        return 'error' in outcome ? [] : [{ id: job.id, values: { status: 'done', resolution: 'success', message: outcome.message ?? null, percent_complete: 100, date_modified: now } }];
+      });
+      await updateEach(this.db.knex, this.table, done, (q) => q.andWhere('client', this.client));
+      for (const [i, job] of jobs.entries()) {
+        const outcome = outcomes[i];
+        if (!outcome || 'error' in outcome) await failed(job, outcome ? outcome.error : new Error('the batch handler gave no outcome for this job'));
+        else if (job.schedulerId) await this.db.knex('schedulers').where('id', job.schedulerId).update({ last_run: now });
+      }
     } finally {
       clearInterval(heartbeat);
       this.abort.signal.removeEventListener('abort', onStop);

@@ -4,6 +4,9 @@ import type { HttpClient } from './providers/twilio';
 import { isTimeZone } from '../records/time';
 import { parseSendingHours, type SendingHours } from './sending-hours';
 
+/** Due messages a worker claims and sends together by default. */
+export const DEFAULT_DISPATCH_BATCH = 50;
+
 export interface SmsConfig {
   /** 'twilio' or 'outbox' (nothing leaves the machine). Default: twilio when its credentials are set, else outbox. */
   provider: 'twilio' | 'outbox';
@@ -16,6 +19,8 @@ export interface SmsConfig {
   defaultRegion: string;
   /** Segments per second per sender; 0 turns throttling off. */
   rate: number;
+  /** Due messages a worker claims and sends together (SMS_DISPATCH_BATCH, default 50; 1 sends one by one). */
+  dispatchBatch: number;
   /** Public base URL Twilio calls back (webhook signatures are checked against it). */
   publicUrl?: string;
   /** Another origin for Twilio's API (a proxy or a local fake); requests keep their paths. */
@@ -54,6 +59,7 @@ export function smsConfigFrom(options: Partial<SmsConfig> = {}, env: Env = proce
     messagingServiceSid: options.messagingServiceSid ?? env.TWILIO_MESSAGING_SERVICE_SID,
     defaultRegion: (options.defaultRegion ?? env.SMS_DEFAULT_REGION ?? 'US').toUpperCase(),
     rate: options.rate ?? number(env.SMS_RATE, 'SMS_RATE', 1),
+    dispatchBatch: Math.max(1, Math.floor(options.dispatchBatch ?? number(env.SMS_DISPATCH_BATCH, 'SMS_DISPATCH_BATCH', DEFAULT_DISPATCH_BATCH))),
     publicUrl: (options.publicUrl ?? env.PUBLIC_URL)?.replace(/\/+$/, ''),
     apiBaseUrl: options.apiBaseUrl ?? env.TWILIO_API_BASE_URL,
     httpClient: options.httpClient,

@@ -6,7 +6,7 @@ import { deterministicId } from '../jobs/schedulers';
 import type { Logger } from '../records/context';
 import { dateFromDb, formatDateTime, type Clock } from '../records/time';
 import type { SmsConfig } from './config';
-import type { ConsentLedger } from './consent';
+import type { ConsentLedger, ConsentRecord } from './consent';
 import { consentRefusal } from './consent';
 import { classifyError } from './errors';
 import { normalisePhone } from './phone';
@@ -44,7 +44,7 @@ export interface DispatcherDeps {
   campaignSettled?: (campaignId: string) => Promise<void>;
 }
 
-type SmsRow = Record<string, any> & { id: string; status: string; to_number: string; body: string; attempts: number };
+export type SmsRow = Record<string, any> & { id: string; status: string; to_number: string; body: string; attempts: number };
 
 const RECONCILE_ROUNDS = 5;
 /** Messages the frequency cap counts and limits: marketing and automation, not a person's one-off send. */
@@ -59,13 +59,13 @@ export const COUNTED_STATUSES = ['sending', 'accepted', 'sent', 'delivered', 'un
  * provider before anything is sent again, and flagged for a person when that is impossible.
  */
 export class Dispatcher {
-  private readonly statuses: StatusStore;
+  readonly statuses: StatusStore;
 
-  constructor(private readonly deps: DispatcherDeps) {
+  constructor(readonly deps: DispatcherDeps) {
     this.statuses = new StatusStore(deps.db.dialect, deps.onStatus);
   }
 
-  private now(offsetSeconds = 0): string {
+  now(offsetSeconds = 0): string {
     return formatDateTime(new Date(this.deps.clock().getTime() + offsetSeconds * 1000));
   }
 
@@ -164,17 +164,22 @@ export class Dispatcher {
   }
 
   /** Checks made again at send time: consent may have changed since the message was queued. */
-  private async refusal(row: SmsRow): Promise<{ code: string; reason: string } | undefined> {
+  async refusal(row: SmsRow): Promise<{ code: string; reason: string } | undefined> {
+    return this.refusalGiven(row, await this.deps.consent.state(row.to_number));
+  }
+
+  /** The same checks with the number's consent record already read (a batch reads them together). */
+  refusalGiven(row: SmsRow, consent: ConsentRecord | undefined): { code: string; reason: string } | undefined {
     const phone = normalisePhone(row.to_number, this.deps.config.defaultRegion);
     if (!phone.ok || phone.e164 !== row.to_number) return { code: 'invalid_number', reason: `the number is not in E.164 form: ${phone.ok ? `'${row.to_number}' should be '${phone.e164}'` : phone.reason}` };
     const body = bodyProblem(row.body);
     if (body) return { code: 'invalid_body', reason: `the body ${body}` };
-    const optedOut = consentRefusal(await this.deps.consent.state(row.to_number));
+    const optedOut = consentRefusal(consent);
     if (optedOut) return { code: 'opted_out', reason: optedOut };
     return undefined;
   }
 
-  private async accepted(row: SmsRow, receipt: ProviderReceipt, source: string): Promise<void> {
+  async accepted(row: SmsRow, receipt: ProviderReceipt, source: string): Promise<void> {
     await this.deps.db.knex.transaction(async (trx) => {
       const stored = await trx('sms').where({ id: row.id, status: 'sending' }).whereNull('provider_message_id').update({
         provider_message_id: receipt.sid,
@@ -190,7 +195,7 @@ export class Dispatcher {
     });
   }
 
-  private async providerError(row: SmsRow, err: ProviderError, sender: string): Promise<string> {
+  async providerError(row: SmsRow, err: ProviderError, sender: string): Promise<string> {
     if (err.kind === 'unknown_outcome') {
       await this.deps.db.knex.transaction(async (trx) => {
         await trx('sms').where({ id: row.id, status: 'sending' }).update({ error_message: `no clear answer from the provider (${err.message}); checking with it before any resend`.slice(0, 255), date_modified: this.now() });
@@ -232,7 +237,7 @@ export class Dispatcher {
     });
   }
 
-  private async fail(row: SmsRow, code: string, reason: string, from = 'sending'): Promise<void> {
+  async fail(row: SmsRow, code: string, reason: string, from = 'sending'): Promise<void> {
     await this.deps.db.knex.transaction(async (trx) => {
       await this.statuses.advance(trx, row, { status: 'failed', errorCode: code, errorMessage: reason, source: 'dispatch', at: this.now(), expect: from });
     });

@@ -14,6 +14,7 @@ import { deterministicId } from '../jobs/schedulers';
 import { SmsCampaigns } from './campaigns';
 import { resendKey, resendOf, sendKey } from './send-key';
 import { Dispatcher, DISPATCH_JOB, type DispatchJobData } from './dispatch';
+import { dispatchBatch } from './dispatch-batch';
 import { normalisePhone } from './phone';
 import { PhoneIndex } from './phone-index';
 import { OutboxProvider } from './providers/outbox';
@@ -83,7 +84,7 @@ export class SmsService {
       retryUndelivered: (row) => this.retryUndelivered(row),
     };
     engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch, this.inboundEvent);
-    engine.jobs.register(DISPATCH_JOB, async (job, context) => ({ message: await this.dispatcher.run(job.data as DispatchJobData, context.signal) }));
+    engine.jobs.registerBatch(DISPATCH_JOB, this.config.dispatchBatch, (jobs, context) => dispatchBatch(this.dispatcher, jobs.map((job) => job.data as DispatchJobData), context.signal));
     this.campaigns = new SmsCampaigns(engine, this, clock, log, options.launchPageSize ?? (Number(process.env.SMS_LAUNCH_PAGE) || undefined));
   }
 

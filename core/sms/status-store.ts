@@ -68,6 +68,44 @@ export class StatusStore {
     return false;
   }
 
+  /**
+   * advance() for many messages at once, for internal sources (dispatch): the history rows in one
+   * insert, one compare-and-set update per target status. Rows whose status moved meanwhile go
+   * through advance() one by one, so the outcome is the same as calling it for each.
+   */
+  async advanceMany(trx: Knex, changes: Array<{ row: { id: string; status: string }; change: StatusChange }>): Promise<void> {
+    if (!changes.length) return;
+    if (changes.some(({ change }) => change.source === 'callback' || change.expect)) throw new Error('advanceMany is for internal status changes only');
+    await trx('sms_status_events').insert(changes.map(({ row, change }) => ({
+      id: crypto.randomUUID(), sms_id: row.id, status: change.status, error_code: change.errorCode ?? '', source: change.source, provider_status: change.providerStatus ?? null,
+      raw: change.raw === undefined ? null : JSON.stringify(change.raw).slice(0, 4000), date_entered: change.at,
+    }))).onConflict(['sms_id', 'status', 'error_code']).ignore();
+    const groups = new Map<string, typeof changes>();
+    for (const entry of changes) {
+      if (!movesForward(entry.row.status, entry.change.status)) continue;
+      const key = JSON.stringify([entry.row.status, entry.change.status, entry.change.providerStatus ?? null, entry.change.at]);
+      groups.set(key, [...(groups.get(key) ?? []), entry]);
+    }
+    for (const group of groups.values()) {
+      const { row: { status: before }, change } = group[0];
+      const update: Record<string, unknown> = { status: change.status, date_modified: change.at };
+      if (change.status === 'sent' || change.status === 'delivered') update.date_sent = trx.raw('COALESCE(date_sent, ?)', [change.at]);
+      if (change.status === 'delivered') update.date_delivered = change.at;
+      const moved = await trx('sms').whereIn('id', group.map(({ row }) => row.id)).andWhere('status', before).update(update);
+      if (moved !== group.length) {
+        // Some moved on meanwhile: find which of them this update changed, and retry the rest alone.
+        const now = await trx('sms').whereIn('id', group.map(({ row }) => row.id)).select('id', 'status', 'date_modified');
+        const changed = new Set(now.filter((r: { status: string; date_modified: unknown }) => r.status === change.status && String(r.date_modified).slice(0, 19) === change.at.slice(0, 19)).map((r: { id: string }) => r.id));
+        for (const entry of group) {
+          if (changed.has(entry.row.id)) await this.onChange?.(trx, entry.row.id, before, change);
+          else await this.advance(trx, { ...entry.row, status: now.find((r: { id: string }) => r.id === entry.row.id)?.status ?? entry.row.status }, entry.change);
+        }
+        continue;
+      }
+      for (const { row } of group) await this.onChange?.(trx, row.id, before, change);
+    }
+  }
+
   /** Callbacks that arrived before the SID was stored wait under the SID; apply them now. */
   async applyEarlyCallbacks(trx: Knex, smsId: string, sid: string, at: string): Promise<void> {
     const early = await trx('sms_status_events').where('sms_id', sid).orderBy('date_entered');

@@ -18,6 +18,11 @@ export class SenderThrottle {
     private readonly log?: Logger,
   ) {}
 
+  /** Whether this process sends under a rate at all (SMS_RATE above 0). */
+  get limited(): boolean {
+    return this.segmentsPerSecond > 0;
+  }
+
   /** Milliseconds the caller must wait before sending `segments` from `sender`. */
   async reserve(sender: string, segments: number): Promise<number> {
     if (this.segmentsPerSecond <= 0) return 0;

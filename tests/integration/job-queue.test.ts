@@ -111,6 +111,41 @@ describeEachEngine('job queue', (get) => {
     expect(new Set(all).size).toBe(40);
   });
 
+  it('runs a batch target in sets across three workers: each job once, one failure retried alone, others keep a slot', async () => {
+    const producer = queue();
+    for (let i = 0; i < 300; i++) await producer.enqueue({ target: 'send', data: i, delaySeconds: 0 });
+    await producer.enqueue({ target: 'other' });
+    const runs: number[] = [];
+    const sizes: number[] = [];
+    let otherRan = false;
+    let failedOnce = false;
+    const workers = ['b1', 'b2', 'b3'].map((client) => {
+      const q = queue(60, client);
+      q.registerBatch('send', 25, async (jobs) => {
+        sizes.push(jobs.length);
+        await new Promise((r) => setTimeout(r, 5));
+        return jobs.map((job) => {
+          if (job.data === 7 && !failedOnce) { failedOnce = true; return { error: new Error('provider down') }; }
+          runs.push(job.data as number);
+          return { message: `sent ${String(job.data)}` };
+        });
+      });
+      q.register('other', async () => { otherRan = true; });
+      return q;
+    });
+    for (const w of workers) w.start(20, 3);
+    const deadline = Date.now() + 30_000;
+    while (runs.length < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(runs.sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(otherRan).toBe(true);
+    expect(Math.max(...sizes)).toBe(25);
+    const rows = await get().db.knex('job_queue').where('target', 'function::send');
+    expect(rows.filter((r: { status: string; resolution: string }) => r.status !== 'done' || r.resolution !== 'success')).toEqual([]);
+    expect(rows.find((r: { data: string }) => r.data === '7')).toMatchObject({ failure_count: 1 });
+    expect(rows.find((r: { data: string }) => r.data === '8')).toMatchObject({ failure_count: 0, message: 'sent 8' });
+  });
+
   it('stop() waits for a poll in progress, so nothing touches the database after it returns', async () => {
     const { db } = get();
     const q = queue();
