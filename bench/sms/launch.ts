@@ -8,12 +8,13 @@ import crypto from 'node:crypto';
 import type { Crm } from '../../core/app/create-crm';
 import { SYSTEM } from '../../core/records/actor';
 import { formatDateTime } from '../../core/records/time';
+import { numbers } from './numbers';
+
+export { numbers };
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
-/** Valid US numbers (exchange 200–999), distinct per offset. */
-export const numbers = (n: number, offset: number) => Array.from({ length: n }, (_, i) => { const k = offset + i; return `+1415${200 + Math.floor(k / 10_000)}${String(k % 10_000).padStart(4, '0')}`; });
 
 /** Contacts with mobile numbers (and their phone index rows), each on `listId` when given; answers their ids. */
 export async function seedContacts(crm: Crm, count: number, offset: number, listId?: string): Promise<string[]> {
