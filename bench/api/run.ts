@@ -14,6 +14,8 @@
  *   npm run bench:api
  *   BENCH_SECONDS=10 BENCH_ROWS=20000 npm run bench:api
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/test npm run bench:api   (uses a scratch schema)
+ *   BENCH_CASES=record,set_entries npm run bench:api                 (only the cases whose names contain these)
+ *   BENCH_PROFILE=/tmp/prof npm run bench:api                        (a CPU profile of the Cane process)
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -28,7 +30,7 @@ const CONNECTIONS = 4;
 const industries = ['Banking', 'Retail', 'Technology', 'Energy', 'Media', 'Healthcare', 'Shipping', 'Education'];
 const SIX_FIELDS = ['name', 'industry', 'billing_address_city', 'phone_office', 'website', 'assigned_user_id'];
 const request = httpClient(CONNECTIONS);
-const startServer = (env: Record<string, string>) => startServerProcess(path.join(__dirname, '..', 'server.ts'), env);
+const startServer = (env: Record<string, string>, nodeArgs: string[] = []) => startServerProcess(path.join(__dirname, '..', 'server.ts'), env, nodeArgs);
 const md5 = (text: string) => crypto.createHash('md5').update(text).digest('hex');
 
 async function seed(url: string): Promise<string[]> {
@@ -56,7 +58,9 @@ async function seed(url: string): Promise<string[]> {
 async function main() {
   const scratch = await scratchDatabase('bench_api');
   await scratch.db.close();
-  const cane = await startServer({ DATABASE_URL: scratch.url, BENCH_SERVER: 'cane' }); // creates the schema
+  // BENCH_PROFILE=<dir>: the Cane process writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const cane = await startServer({ DATABASE_URL: scratch.url, BENCH_SERVER: 'cane' }, profile); // creates the schema
   const ids = await seed(scratch.url);
   const bare = await startServer({ DATABASE_URL: scratch.url, BENCH_SERVER: 'bare' });
   try {
@@ -77,13 +81,16 @@ async function main() {
         (i) => request(bare.port, 'POST', `/accounts/${id(i)}`, { body: { description: `run ${i}`, billing_address_city: i % 2 ? 'Porto' : 'Lisbon', employees: String(i % 500) } })],
     ];
     console.log(`API benchmark on ${scratch.label}: ${ROWS.toLocaleString('en')} accounts, ${CONNECTIONS} connections, ${SECONDS}s per run; Cane, the bare Koa+knex baseline and the load generator in three processes`);
-    for (const [name, viaCane, viaBare] of cases) {
+    // BENCH_CASES=get,list: only the cases whose names contain one of these words.
+    const only = process.env.BENCH_CASES?.split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
+    for (const [name, viaCane, viaBare] of cases.filter(([name]) => !only || only.some((w) => name.toLowerCase().includes(w)))) {
       await measure(CONNECTIONS, 1, viaCane); // warm-up
       await measure(CONNECTIONS, 1, viaBare);
       const c = await measure(CONNECTIONS, SECONDS, viaCane);
       const b = await measure(CONNECTIONS, SECONDS, viaBare);
       console.log(`${name.padEnd(20)} cane ${c.rps.toFixed(0).padStart(6)} req/s  p50 ${c.p50.toFixed(2)} ms  p99 ${c.p99.toFixed(2)} ms | bare ${b.rps.toFixed(0).padStart(6)} req/s  p50 ${b.p50.toFixed(2)} ms  p99 ${b.p99.toFixed(2)} ms | ratio ${(c.rps / b.rps).toFixed(2)}`);
     }
+    if (only && !only.some((w) => 'set_entries'.includes(w))) return;
     // One v4_1 set_entries of 1,000 new Accounts (3 fields each): validated, audited, hooked, one transaction.
     const timings: number[] = [];
     for (let run = 0; run < 3; run++) {

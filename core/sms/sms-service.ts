@@ -52,6 +52,9 @@ export interface SmsServiceOptions {
  * campaigns) goes through send(), which checks numbers and consent, renders, and writes SMS rows
  * whose dispatch job is queued in the same transaction; the Dispatcher sends them exactly once.
  */
+/** New messages of one send written together (one transaction, each still a checked record save). */
+const SEND_CHUNK = 500;
+
 export class SmsService {
   readonly config: SmsConfig;
   readonly provider: SmsProvider;
@@ -135,13 +138,20 @@ export class SmsService {
     const existing = new Map<string, ExistingMessage>();
     const remember = (rows: ExistingMessage[]) => rows.forEach((row) => existing.set(row.send_key, row));
     if (request.idempotency_key || request.campaign_id) remember(await this.existingMessages(keys));
-    const created: RecordData[] = [];
+    const created: Array<RecordData | undefined> = new Array(composition.drafts.length);
     const refused = [...composition.refused];
+    const fresh = composition.drafts.flatMap((draft, i) => (existing.has(keys[i]) ? [] : [i]));
+    for (let start = 0; start < fresh.length; start += SEND_CHUNK) {
+      const chunk = fresh.slice(start, start + SEND_CHUNK);
+      const written = chunk.length > 1 ? await this.createMessages(actor, request, composition, chunk, keys, source) : undefined;
+      if (written) written.forEach((record, n) => { created[chunk[n]] = record; });
+    }
     for (const [i, draft] of composition.drafts.entries()) {
+      if (created[i]) continue;
       let earlier = existing.get(keys[i]);
       if (!earlier) {
         try {
-          created.push(await this.createMessage(actor, request, composition, draft, keys[i], source));
+          created[i] = await this.createMessageRetrying(actor, request, composition, draft, keys[i], source);
           continue;
         } catch (err) {
           // Another request with the same key won the race: treat its message as the earlier one.
@@ -156,9 +166,25 @@ export class SmsService {
         refused.push({ to: draft.to, module: draft.module, id: draft.id, code: 'duplicate', reason: `duplicate: ${draft.to} already receives this campaign` });
         continue;
       }
-      created.push(await this.engine.records.retrieve(actor, 'SMS', earlier.id));
+      created[i] = await this.engine.records.retrieve(actor, 'SMS', earlier.id);
     }
-    return { records: created, refused };
+    return { records: created.filter((record): record is RecordData => !!record), refused };
+  }
+
+  /**
+   * Many new messages as one write (each still checked and hooked as a record save), or undefined
+   * when any of them is refused or collides with a concurrent send: then each goes the one-by-one
+   * way, which reports it as before.
+   */
+  private async createMessages(actor: Actor, request: SendRequest, composition: Composition, indexes: number[], keys: string[], source: SendSource): Promise<RecordData[] | undefined> {
+    let results: Array<RecordData | undefined>;
+    try {
+      ({ results } = await this.engine.records.together(indexes.map((i) => () => this.engine.records.planSave(actor, 'SMS', undefined, this.messageFields(actor, request, composition, composition.drafts[i], keys[i], source), { systemFields: true })), 'all'));
+    } catch {
+      return undefined;
+    }
+    for (const [n, i] of indexes.entries()) await this.linkAccount(composition.drafts[i], results[n]!.id);
+    return results as RecordData[];
   }
 
   /** Cancels the queued (not yet sent) outbound messages that match; answers how many. Sent ones stay as they are. */
@@ -176,18 +202,39 @@ export class SmsService {
     return this.engine.db.knex('sms').whereIn('send_key', keys).select('id', 'send_key', 'parent_type', 'parent_id');
   }
 
+  /** A write that lost a lock conflict with a concurrent send of the same numbers is tried again. */
+  private async createMessageRetrying(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, source: SendSource): Promise<RecordData> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createMessage(actor, request, composition, draft, key, source);
+      } catch (err) {
+        if (attempt >= 5 || !this.engine.db.dialect.isLockConflict(err)) throw err;
+        await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()));
+      }
+    }
+  }
+
   private async createMessage(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, source: SendSource): Promise<RecordData> {
-    const record = await this.engine.records.create(actor, 'SMS', {
+    const record = await this.engine.records.create(actor, 'SMS', this.messageFields(actor, request, composition, draft, key, source), { systemFields: true });
+    await this.linkAccount(draft, record.id);
+    return record;
+  }
+
+  private messageFields(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, source: SendSource): Record<string, unknown> {
+    return {
       name: draft.body.slice(0, 60), body: draft.body, direction: 'outbound', status: 'queued', to_number: draft.to,
       from_number: this.config.from ?? null, messaging_service_sid: this.config.messagingServiceSid ?? null, provider: this.provider.name,
       send_key: key, encoding: draft.facts.encoding, segments: draft.facts.segments, source,
       template_id: composition.template?.id ?? null, campaign_id: request.campaign_id ?? null,
       ...(draft.module ? { parent_type: draft.module, parent_id: draft.id } : {}),
       ...(actor.type === 'user' ? { assigned_user_id: actor.id } : {}),
-    }, { systemFields: true });
+    };
+  }
+
+  /** A message to a contact (or another record of a company) shows on the company too. */
+  private async linkAccount(draft: Draft, smsId: string): Promise<void> {
     const accountLink = relatedLink(this.engine.registry, 'Accounts');
-    if (draft.accountId && draft.module !== 'Accounts' && accountLink) await this.engine.records.link(SYSTEM, 'SMS', record.id, accountLink, draft.accountId).catch(() => undefined);
-    return record;
+    if (draft.accountId && draft.module !== 'Accounts' && accountLink) await this.engine.records.link(SYSTEM, 'SMS', smsId, accountLink, draft.accountId).catch(() => undefined);
   }
 
   /** What send() would do, without sending: the rendered text for the first recipient, encoding, segments, refusals. */

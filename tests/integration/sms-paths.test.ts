@@ -83,6 +83,22 @@ describeSms('SMS sending paths: templates, bulk, roles, plugins, idempotency', (
     expect(fake.sentTo('+14155550182')).toHaveLength(1);
   });
 
+  test('a bulk send is written together; six parallel retries with one idempotency key make one message per number', async () => {
+    const { crm, drain, fake } = get();
+    const to = Array.from({ length: 120 }, (_, i) => `+1415556${String(1000 + i)}`);
+    const body = { to, body: 'Bulk once', idempotency_key: 'bulk-7' };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send(body)));
+    expect(answers.map((a) => (a.status === 200 ? 200 : JSON.stringify(a.body)))).toEqual([200, 200, 200, 200, 200, 200]);
+    const ids = answers[0].body.records.map((r: { id: string }) => r.id);
+    expect(ids).toHaveLength(120);
+    for (const answer of answers) expect(answer.body.records.map((r: { id: string }) => r.id)).toEqual(ids);
+    expect(answers[0].body.records.map((r: { to_number: string }) => r.to_number)).toEqual(to);
+    const rows = await crm.engine.db.knex('sms').whereIn('to_number', to);
+    expect(rows).toHaveLength(120);
+    await drain();
+    expect(to.filter((number) => fake.sentTo(number).length !== 1)).toEqual([]);
+  });
+
   test('a plugin sends through ctx.crm.sms.send, with the same checks', async () => {
     const { crm, drain, fake } = get();
     const created = await crm.records.create(SYSTEM, 'Contacts', { first_name: 'Pia', last_name: 'Plugin', phone_mobile: '+1 415 555 0183' });

@@ -30,6 +30,8 @@ export interface Dialect {
   /** Makes a read inside a transaction hold the rows until commit (FOR UPDATE); SQLite has one writer, so reads as is. */
   lockForUpdate<T extends Knex.QueryBuilder>(query: T): T;
   isDuplicateKey(error: unknown): boolean;
+  /** The database gave up on the statement for another transaction's locks (a deadlock, a busy database); running it again is safe. */
+  isLockConflict(error: unknown): boolean;
   /**
    * A text match the database's LIKE cannot do right, or undefined to use LIKE: SQLite's LIKE ends a
    * pattern at its first NUL character (so '%\0%' matched every row). `col` is a quoted column.

@@ -109,4 +109,5 @@ export const mysqlDialect: Dialect = {
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockForUpdate: (query) => query.forUpdate() as typeof query,
   isDuplicateKey: (error) => (error as { code?: string }).code === 'ER_DUP_ENTRY',
+  isLockConflict: (error) => ['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'].includes(String((error as { code?: string }).code)),
 };
