@@ -37,7 +37,9 @@ const PUBLIC_URL = 'http://crm.bench.test';
 const worker = path.join(__dirname, '..', '..', 'tests', 'fixtures', 'sms-crash-worker.ts');
 
 function runChild(script: string, args: string[], env: Record<string, string>): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_PROFILE=<dir>: the worker process writes a V8 CPU profile there.
+  const profile = process.env.BENCH_PROFILE && script === worker ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(script)} exited with ${code}`)))));
 }
 

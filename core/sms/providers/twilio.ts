@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type twilio from 'twilio';
 import { twilioSdk } from './twilio-sdk';
 import { fromTwilioStatus } from '../status';
@@ -8,6 +9,13 @@ export interface HttpClient {
   request(options: Record<string, unknown> & { uri: string }): Promise<{ statusCode: number; body: unknown; headers?: unknown }>;
 }
 
+/**
+ * Connections kept open to Twilio: a dispatch batch has up to SMS_DISPATCH_BATCH requests in flight,
+ * and twilio-node's defaults (20 sockets, 5 kept idle) would close and reopen (TLS included) most of
+ * them between batches.
+ */
+const CONNECTION_POOL = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, maxTotalSockets: 64 };
+
 /** Sends Twilio's requests to another origin (a proxy, or a local fake in tests), keeping paths and auth. */
 export class OriginRewritingClient implements HttpClient {
   private readonly inner: HttpClient;
@@ -15,7 +23,10 @@ export class OriginRewritingClient implements HttpClient {
 
   constructor(baseUrl: string, options: Record<string, unknown> = {}) {
     this.base = new URL(baseUrl);
-    this.inner = new (twilioSdk().RequestClient)(options) as unknown as HttpClient;
+    const client = new (twilioSdk().RequestClient)({ ...CONNECTION_POOL, ...options });
+    // twilio-node pools only https connections; a plain-http origin (a local fake) gets the same pool.
+    if (this.base.protocol === 'http:') client.axios.defaults.httpAgent = new http.Agent({ keepAlive: true, maxSockets: CONNECTION_POOL.maxSockets, maxFreeSockets: CONNECTION_POOL.maxFreeSockets });
+    this.inner = client as unknown as HttpClient;
   }
 
   request(options: Record<string, unknown> & { uri: string }) {
@@ -43,7 +54,8 @@ export class TwilioProvider implements SmsProvider {
   private readonly client: ReturnType<typeof twilio>;
 
   constructor(private readonly options: TwilioProviderOptions) {
-    const httpClient = options.httpClient ?? (options.apiBaseUrl ? new OriginRewritingClient(options.apiBaseUrl, { timeout: options.timeoutMs ?? 15000, keepAlive: true }) : undefined);
+    const timeout = options.timeoutMs ?? 15000;
+    const httpClient = options.httpClient ?? (options.apiBaseUrl ? new OriginRewritingClient(options.apiBaseUrl, { timeout }) : new (twilioSdk().RequestClient)({ ...CONNECTION_POOL, timeout }));
     // autoRetry stays off: the dispatcher owns retries, throttling and back-off.
     this.client = twilioSdk()(options.accountSid, options.authToken, { httpClient: httpClient as never, timeout: options.timeoutMs ?? 15000, autoRetry: false });
   }
