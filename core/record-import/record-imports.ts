@@ -2,7 +2,6 @@ import type { Engine } from '../app/engine';
 import { CaneError, ValidationError } from '../errors';
 import type { Actor } from '../records/actor';
 import type { PlannedWrite } from '../records/batch';
-import type { RecordData } from '../records/read';
 import { ConsentLedger } from '../sms/consent';
 import { e164OrUndefined } from '../sms/phone';
 import { readHead, readRows, type CsvText } from './csv-text';
@@ -37,8 +36,8 @@ export interface PreviewRow {
 /**
  * Sugar's import of records from a CSV file: a draft holds the file, the mapping and the duplicate
  * mode are checked before any row is read, then rows are written in batches through
- * writeTogether('each') so a refused row is reported (with its reason) and never half-written
- * while the others commit. What each row did is kept so the import can be undone.
+ * saveTogether (many rows per INSERT) so a refused row is reported (with its reason) and never
+ * half-written while the others commit. What each row did is kept so the import can be undone.
  */
 export class RecordImports {
   readonly store: ImportStore;
@@ -163,13 +162,8 @@ export class RecordImports {
     let consumed = 0;
     const flush = async () => {
       const outcomes: RowOutcome[] = [];
-      const plans: Array<() => Promise<PlannedWrite<RecordData>>> = [];
-      const planned: Pending[] = [];
-      for (const p of batch) {
-        planned.push(p);
-        plans.push(() => records.planSave(actor, imp.module, p.existing, p.values));
-      }
-      const { results, failures } = plans.length ? await records.together(plans, 'each') : { results: [], failures: [] };
+      const planned = batch;
+      const { results, failures } = await records.saveTogether(actor, imp.module, planned.map((p) => ({ id: p.existing, input: p.values })));
       const refused = new Map(failures.map((f) => [f.index, f.error]));
       const written: Array<{ id: string; values: Record<string, string> }> = [];
       planned.forEach((p, i) => {

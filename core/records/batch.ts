@@ -16,6 +16,12 @@ export interface BatchFailure {
   error: CaneError;
 }
 
+export function checkBatchSize(entries: number): void {
+  if (entries > MAX_BATCH_ENTRIES) {
+    throw new CaneError('invalid_parameter', `At most ${MAX_BATCH_ENTRIES} records can be written in one call, got ${entries}; split the batch`, 422, { limit: MAX_BATCH_ENTRIES, entries });
+  }
+}
+
 /**
  * Several record writes as one: each is planned (access, before hooks, validation) first, then all
  * are written in one transaction and the after hooks run once it committed, so a crash leaves all
@@ -26,9 +32,7 @@ export interface BatchFailure {
 export async function writeTogether<T>(
   ctx: RecordContext, plans: Array<() => Promise<PlannedWrite<T>>>, mode: 'all' | 'each',
 ): Promise<{ results: Array<T | undefined>; failures: BatchFailure[] }> {
-  if (plans.length > MAX_BATCH_ENTRIES) {
-    throw new CaneError('invalid_parameter', `At most ${MAX_BATCH_ENTRIES} records can be written in one call, got ${plans.length}; split the batch`, 422, { limit: MAX_BATCH_ENTRIES, entries: plans.length });
-  }
+  checkBatchSize(plans.length);
   const failures: BatchFailure[] = [];
   const refuse = (index: number, err: unknown) => {
     if (!(err instanceof CaneError)) throw err;

@@ -4,6 +4,7 @@ import type { FieldProblem } from '../errors';
 import type { ModuleDef } from '../metadata/registry';
 import type { FieldDef } from '../metadata/types';
 import { isTruthy } from '../metadata/field-types';
+import { insertRows } from '../db/insert-rows';
 
 /**
  * Sugar's e-mail model: each address stored once in email_addresses (email_address_caps for
@@ -205,6 +206,36 @@ export async function writeEmails(trx: Knex, module: string, recordId: string, c
     if (link) await trx('email_addr_bean_rel').where('id', link.id).update({ ...flags, date_modified: now });
     else await trx('email_addr_bean_rel').insert({ id: crypto.randomUUID(), email_address_id: address.id, bean_id: recordId, bean_module: module, ...flags, date_created: now, date_modified: now, deleted: 0 });
   }
+}
+
+/**
+ * writeEmails for records created together, which have no addresses yet: the known addresses found
+ * with one query per chunk, the new ones and the links inserted many rows at a time. An address
+ * that several of the records share is stored once, as writing them one after another would.
+ */
+export async function writeNewRecordsEmails(trx: Knex, module: string, records: Array<{ recordId: string; desired: EmailEntry[]; now: string }>): Promise<void> {
+  const wanted = [...new Set(records.flatMap((r) => r.desired.map((e) => e.email_address.toUpperCase())))];
+  const addressIds = new Map<string, string>();
+  for (let i = 0; i < wanted.length; i += 500) {
+    const found: Array<{ id: string; email_address_caps: string }> = await trx('email_addresses').whereIn('email_address_caps', wanted.slice(i, i + 500)).andWhere('deleted', 0).select('id', 'email_address_caps');
+    for (const row of found) if (!addressIds.has(String(row.email_address_caps))) addressIds.set(String(row.email_address_caps), row.id);
+  }
+  const addresses: Array<Record<string, unknown>> = [];
+  const links: Array<Record<string, unknown>> = [];
+  for (const { recordId, desired, now } of records) {
+    for (const entry of desired) {
+      const caps = entry.email_address.toUpperCase();
+      let addressId = addressIds.get(caps);
+      if (!addressId) {
+        addressId = crypto.randomUUID();
+        addressIds.set(caps, addressId);
+        addresses.push({ id: addressId, email_address: entry.email_address, email_address_caps: caps, opt_out: entry.opt_out ? 1 : 0, invalid_email: entry.invalid_email ? 1 : 0, date_created: now, date_modified: now, deleted: 0 });
+      }
+      links.push({ id: crypto.randomUUID(), email_address_id: addressId, bean_id: recordId, bean_module: module, primary_address: entry.primary_address ? 1 : 0, reply_to_address: entry.reply_to_address ? 1 : 0, date_created: now, date_modified: now, deleted: 0 });
+    }
+  }
+  await insertRows(trx, 'email_addresses', addresses);
+  await insertRows(trx, 'email_addr_bean_rel', links);
 }
 
 function boolOf(raw: unknown): boolean | undefined {

@@ -1,4 +1,5 @@
 import type { FieldProblem } from '../errors';
+import { perModule } from '../metadata/per-module';
 import type { ModuleDef } from '../metadata/registry';
 import { isStored } from '../metadata/field-types';
 import { SYSTEM_FIELDS } from './validate';
@@ -71,7 +72,7 @@ export function parseInput(module: ModuleDef, input: Record<string, unknown>, is
 }
 
 /** Non-db id fields a relate field resolves through a link: setting one links the record. */
-export function relateIdLinks(module: ModuleDef): Record<string, string> {
+export const relateIdLinks: (module: ModuleDef) => Readonly<Record<string, string>> = perModule((module) => {
   const map: Record<string, string> = {};
   for (const field of Object.values(module.fields)) {
     if (field.type !== 'relate' || !field.id_name || typeof field.link !== 'string' || !module.links[field.link]) continue;
@@ -79,4 +80,4 @@ export function relateIdLinks(module: ModuleDef): Record<string, string> {
     if (idField && idField.source === 'non-db') map[field.id_name] = field.link;
   }
   return map;
-}
+});

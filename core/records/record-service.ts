@@ -3,6 +3,7 @@ import type { RecordContext } from './context';
 import { relatedNamesFor, type ReadOptions, type RecordData } from './read';
 import { planSave, saveRecord, type SaveOptions } from './save';
 import { writeTogether, type PlannedWrite } from './batch';
+import { saveTogether, type SaveEntry } from './save-together';
 import { deleteRecord, planDelete, restoreRecord } from './delete';
 import { countRecords, countRelatedRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
 import { linkRecords, unlinkRecords } from './link';
@@ -48,6 +49,11 @@ export class RecordService {
     const def = this.ctx.registry.module(module);
     assertAppendAllowed(def, actor, id === undefined ? 'create' : 'update');
     return planSave(this.ctx, actor, def, id, data, options);
+  }
+
+  /** Creates and updates of one module's records, set-based where it can be: see saveTogether. */
+  saveTogether(actor: Actor, module: string, entries: SaveEntry[]) {
+    return saveTogether(this.ctx, actor, this.ctx.registry.module(module), entries);
   }
 
   async planDelete(actor: Actor, module: string, id: string): Promise<PlannedWrite<void>> {

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { AccessDeniedError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type FieldProblem } from '../errors';
 import type { ModuleDef } from '../metadata/registry';
 import { isTruthy } from '../metadata/field-types';
+import { perModule } from '../metadata/per-module';
 import { makeBean } from '../hooks/hook-registry';
 import { actorId, isCane, type Actor } from './actor';
 import { originOf, type RecordContext } from './context';
@@ -212,7 +213,7 @@ export async function prepareSave(
 
 /** The write, audit rows, relationships and after-events of a planned save, inside the caller's transaction. */
 export async function writeSave(ctx: RecordContext, trx: Knex.Transaction, plan: SavePlan): Promise<void> {
-  const { actor, module, options, isUpdate, recordId, fetched, start, values, changes, row, linkPlan, now, userId } = plan;
+  const { module, options, isUpdate, recordId, fetched, values, changes, row, linkPlan, now, userId } = plan;
   const has = (f: string) => module.columns.includes(f);
   if (!isUpdate) {
     const { own, custom } = splitRow(module, row);
@@ -238,6 +239,13 @@ export async function writeSave(ctx: RecordContext, trx: Knex.Transaction, plan:
   if (plan.emails) await writeEmails(trx, module.name, recordId, plan.emails.current, plan.emails.desired, now);
   await writeAuditRows(trx, module, recordId, changes, userId, now);
   await applyRelateLinks(ctx, trx, module, recordId, linkPlan, now);
+  await publishSave(ctx, trx, plan);
+}
+
+/** The after_save event for the outbox listeners (plugins, the phone index), inside the save's transaction. */
+export async function publishSave(ctx: RecordContext, trx: Knex.Transaction, plan: SavePlan): Promise<void> {
+  if (!ctx.outbox.length) return;
+  const { actor, module, isUpdate, recordId, start, values, changes, row, userId } = plan;
   // What after-event listeners (plugins) see: the record as stored, who saved it, never sensitive fields.
   const stamped = Object.fromEntries(['date_entered', 'date_modified', 'created_by', 'modified_user_id'].filter((f) => f in row).map((f) => [f, row[f]]));
   const record = withoutSensitive(module, { ...start, ...values, ...stamped, id: recordId } as RecordData);
@@ -245,10 +253,10 @@ export async function writeSave(ctx: RecordContext, trx: Knex.Transaction, plan:
   for (const listener of ctx.outbox) await listener(trx, { event: 'after_save', module: module.name, id: recordId, isUpdate, record, changes: visibleChanges, actorId: userId ?? undefined, ...originOf(actor) });
 }
 
-/** After the commit: the record as stored, relationship and after_save hooks. */
-export async function finishSave(ctx: RecordContext, plan: SavePlan): Promise<RecordData> {
+/** After the commit: the record as stored (read here unless the caller read it, with sensitive fields), relationship and after_save hooks. */
+export async function finishSave(ctx: RecordContext, plan: SavePlan, stored?: RecordData): Promise<RecordData> {
   const { module, isUpdate, recordId, fetched, changes, linkPlan } = plan;
-  const saved = await retrieveRecord(ctx, module, recordId, { includeSensitive: true }, false);
+  const saved = stored ?? await retrieveRecord(ctx, module, recordId, { includeSensitive: true }, false);
   for (const step of linkPlan) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', step.op, module, recordId, module.links[step.link], step.relatedId));
   await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));
   return withoutSensitive(module, saved);
@@ -266,8 +274,10 @@ function checkVersion(module: ModuleDef, id: string, current: Record<string, Fie
   }
 }
 
-/** Stored id columns that relate fields point at another module with (assigned_user_id for assigned_user_name, …). */
+/** Stored id columns that relate fields point at another module with (assigned_user_id for assigned_user_name, …); worked out once per module. */
 function storedReferences(ctx: RecordContext, module: ModuleDef): Array<{ idField: string; target: ModuleDef }> {
+  const known = referencesByModule.get(module);
+  if (known) return known;
   const refs: Array<{ idField: string; target: ModuleDef }> = [];
   for (const field of Object.values(module.fields)) {
     const idField = field.id_name;
@@ -275,8 +285,11 @@ function storedReferences(ctx: RecordContext, module: ModuleDef): Array<{ idFiel
     if (!ctx.registry.modules.has(field.module) || refs.some((r) => r.idField === idField)) continue;
     refs.push({ idField, target: ctx.registry.module(field.module) });
   }
+  referencesByModule.set(module, refs);
   return refs;
 }
+
+const referencesByModule = new WeakMap<ModuleDef, Array<{ idField: string; target: ModuleDef }>>();
 
 /** A record the actor may not even view does not exist for them: 404, not 403, so nothing leaks. */
 export async function requireVisible(ctx: RecordContext, actor: Actor, module: ModuleDef, record: Record<string, unknown>): Promise<void> {
@@ -303,9 +316,11 @@ export function rowValues(module: ModuleDef, row: Record<string, unknown>): Reco
   return values;
 }
 
+const sensitiveFields = perModule((module) => Object.values(module.fields).filter((f) => f.sensitive).map((f) => f.name));
+
 export function withoutSensitive(module: ModuleDef, record: RecordData): RecordData {
   const copy = { ...record };
-  for (const [name, field] of Object.entries(module.fields)) if (field.sensitive) delete copy[name];
+  for (const name of sensitiveFields(module)) delete copy[name];
   return copy;
 }
 

@@ -121,6 +121,50 @@ describeEachServer('record import (CSV into Contacts)', (get) => {
     expect(await run(byPhone)).toMatchObject({ skipped: 1, created: 0 });
   });
 
+  it('writes a batch together: each record with its e-mail address, its before and after_save hooks and its event for plugins', async () => {
+    const { hooks, context } = server.crm.engine;
+    const saved: string[] = [];
+    const published: string[] = [];
+    const listener: (typeof context.outbox)[number] = async (_trx, event) => { if (event.event === 'after_save' && event.record.last_name === 'Together') published.push(`${String(event.record.first_name)} ${String(event.record.phone_mobile)}`); };
+    context.outbox.push(listener);
+    const removers = [() => context.outbox.splice(context.outbox.indexOf(listener), 1),
+      hooks.register('Contacts', { event: 'before_save', order: 1, label: 'test title', handler: (bean) => { if (bean.last_name === 'Together') bean.title = `Hooked ${String(bean.first_name)}`; } }),
+      hooks.register('Contacts', { event: 'after_save', order: 1, label: 'test after', handler: (bean) => { if (bean.last_name === 'Together') saved.push(`${String(bean.first_name)} ${String(bean.email1)}`); } }),
+    ];
+    try {
+      const id = await upload(Buffer.from('First Name,Last Name,Email,Mobile\nKim,Together,kim@example.com,+15550006666\nLou,Together,LOU@example.com,+15550007777\n'));
+      await map(id, PEOPLE, 'create');
+      expect(await run(id)).toMatchObject({ state: 'done', created: 2, refused: 0 });
+      expect(saved.sort()).toEqual(['Kim kim@example.com', 'Lou LOU@example.com']);
+      const people = await contacts('Together');
+      expect(people.map((c) => [c.first_name, c.title])).toEqual([['Kim', 'Hooked Kim'], ['Lou', 'Hooked Lou']]);
+      const lou = await server.crm.engine.records.retrieve({ type: 'system' }, 'Contacts', people[1].id);
+      expect(lou.email1).toBe('LOU@example.com');
+      expect(published).toEqual(['Kim +15550006666', 'Lou +15550007777']);
+    } finally {
+      for (const remove of removers) remove();
+    }
+  });
+
+  it('refuses a row the database refuses while writing (a unique index) and still writes the rest of its batch', async () => {
+    const knex = server.crm.engine.db.knex;
+    await knex.schema.alterTable('contacts', (t) => { t.unique(['phone_work'], { indexName: 'test_import_unique_phone_work' }); });
+    try {
+      const csv = 'First Name,Last Name,Email,Office Phone\nIda,Unique,ida@example.com,+15550003333\nIvo,Unique,ivo@example.com,+15550004444\nIris,Unique,iris@example.com,+15550003333\n';
+      const id = await upload(Buffer.from(csv));
+      await map(id, ['first_name', 'last_name', 'email1', 'phone_work'], 'create');
+      expect(await run(id)).toMatchObject({ state: 'done', rows: 3, created: 2, refused: 1 });
+      expect((await contacts('Unique')).map((c) => c.first_name)).toEqual(['Ida', 'Ivo']);
+      const addresses = await knex('email_addresses as a').join('email_addr_bean_rel as r', 'r.email_address_id', 'a.id')
+        .whereIn('a.email_address_caps', ['IDA@EXAMPLE.COM', 'IVO@EXAMPLE.COM', 'IRIS@EXAMPLE.COM']).orderBy('a.email_address').pluck('a.email_address');
+      expect(addresses).toEqual(['ida@example.com', 'ivo@example.com']);
+      const refused = await ui.request('GET', `/ui/Contacts/import/${id}/refused.csv`);
+      expect(refused.text).toMatch(/Iris,Unique,iris@example\.com,\+15550003333,3,the database refused the Contacts record: .*(UNIQUE|Duplicate)/);
+    } finally {
+      await knex.schema.alterTable('contacts', (t) => { t.dropUnique(['phone_work'], 'test_import_unique_phone_work'); });
+    }
+  });
+
   it('undoes the last import: created records deleted, updated ones restored', async () => {
     const seed = await upload(Buffer.from('First Name,Last Name,Title\nGil,Undo,Before\n'));
     await map(seed, ['first_name', 'last_name', 'title'], 'create');

@@ -30,6 +30,8 @@ export interface Dialect {
   /** Makes a read inside a transaction hold the rows until commit (FOR UPDATE); SQLite has one writer, so reads as is. */
   lockForUpdate<T extends Knex.QueryBuilder>(query: T): T;
   isDuplicateKey(error: unknown): boolean;
+  /** The database refused a row for its values (a duplicate key, a value too long or out of range, a NOT NULL or CHECK constraint): the row is wrong, not the database. */
+  isRowRefused(error: unknown): boolean;
   /** The database gave up on the statement for another transaction's locks (a deadlock, a busy database); running it again is safe. */
   isLockConflict(error: unknown): boolean;
   /**

@@ -109,5 +109,12 @@ export const mysqlDialect: Dialect = {
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockForUpdate: (query) => query.forUpdate() as typeof query,
   isDuplicateKey: (error) => (error as { code?: string }).code === 'ER_DUP_ENTRY',
+  isRowRefused: (error) => ROW_REFUSALS.has(String((error as { code?: string }).code)),
   isLockConflict: (error) => ['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'].includes(String((error as { code?: string }).code)),
 };
+
+/** Errors about a row's values; MariaDB names its CHECK failure ER_CONSTRAINT_FAILED, MySQL ER_CHECK_CONSTRAINT_VIOLATED. */
+const ROW_REFUSALS = new Set([
+  'ER_DUP_ENTRY', 'ER_DATA_TOO_LONG', 'ER_WARN_DATA_OUT_OF_RANGE', 'ER_TRUNCATED_WRONG_VALUE', 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
+  'ER_BAD_NULL_ERROR', 'ER_NO_DEFAULT_FOR_FIELD', 'ER_CONSTRAINT_FAILED', 'ER_CHECK_CONSTRAINT_VIOLATED', 'ER_NO_REFERENCED_ROW_2',
+]);

@@ -77,6 +77,7 @@ export const sqliteDialect: Dialect = {
   skipLocked: '',
   lockForUpdate: (query) => query,
   isDuplicateKey: (error) => /UNIQUE constraint failed/.test(String((error as Error).message)),
+  isRowRefused: (error) => /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH)/.test(String((error as { code?: string }).code ?? '')),
   isLockConflict: (error) => String((error as { code?: string }).code ?? '').startsWith('SQLITE_BUSY'),
   // Values with a NUL: compare the bytes (lower-cased, as LIKE ignores ASCII case), which instr and
   // substr on BLOBs do in full where LIKE and length() stop at the NUL.
