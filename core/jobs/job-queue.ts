@@ -237,7 +237,9 @@ export class JobQueue {
       const jobs = free > 0 ? await this.claim(free) : [];
       const busy = full || (free > 0 && jobs.length === free);
       const track = (run: Promise<void>) => {
-        const tracked = run.finally(() => {
+        // A job whose result cannot be written (the database went away) stays running under this
+        // worker; its lease runs out and it is queued again once the database answers.
+        const tracked = run.catch((err) => this.options.log.error({ err }, 'could not record a job\'s result; it runs again when its lease expires')).finally(() => {
           this.running.delete(tracked);
           if (busy) schedule(0); // a slot freed while work was waiting
         });
@@ -251,6 +253,8 @@ export class JobQueue {
       return busy;
     };
     let pollAgain = false;
+    // While the database does not answer, one line when it stops, one when it is back, and a poll a second meanwhile.
+    let failingSince: number | undefined;
     const tick = () => {
       if (this.abort.signal.aborted) return;
       if (this.polling) {
@@ -259,13 +263,19 @@ export class JobQueue {
       }
       pollAgain = false;
       this.polling = poll()
-        .catch((err) => {
-          this.options.log.error({ err }, 'job queue poll failed');
+        .then((busy) => {
+          if (failingSince !== undefined) this.options.log.warn(`job queue: the database answers again after ${((Date.now() - failingSince) / 1000).toFixed(1)} s; jobs of that time run again as their leases expire`);
+          failingSince = undefined;
+          return busy;
+        }, (err) => {
+          if (failingSince === undefined) this.options.log.error({ err }, 'job queue: polling failed; trying again every second until the database answers');
+          failingSince ??= Date.now();
           return false;
         })
         .then((busy) => {
           this.polling = undefined;
-          if (pollAgain) schedule(0);
+          if (failingSince !== undefined) schedule(Math.max(pollMs, 1000));
+          else if (pollAgain) schedule(0);
           else if (!busy) schedule(pollMs);
         });
     };

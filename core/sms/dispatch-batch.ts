@@ -108,8 +108,9 @@ async function sendAll(dispatcher: Dispatcher, entries: Claimed[], outcomes: Bat
   }));
   try {
     await storeReceipts(dispatcher, receipts);
-  } catch {
+  } catch (err) {
     // The batch write failed as a whole (a deadlock, a lost connection): store each on its own.
+    dispatcher.deps.log.warn({ err, messages: receipts.length }, 'SMS dispatch: storing a batch of SIDs failed; storing them one by one');
     for (const { entry, receipt } of receipts) {
       outcomes[entry.index] = await settle(async () => {
         await dispatcher.accepted(entry.row, receipt, 'dispatch');
