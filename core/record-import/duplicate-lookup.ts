@@ -2,9 +2,10 @@ import type { ModuleDef } from '../metadata/registry';
 import type { Filter } from '../query/filter-to-knex';
 import type { Actor } from '../records/actor';
 import type { RecordService } from '../records/record-service';
+import { MAX_PAGE } from '../records/queries';
 
 const PHONE_FIELDS = ['phone_mobile', 'phone_work', 'phone_office', 'phone_home'];
-const CHUNK = 200;
+const CHUNK = 500;
 const low = (v: unknown) => String(v ?? '').trim().toLowerCase();
 
 /**
@@ -25,7 +26,12 @@ export async function findDuplicates(records: RecordService, actor: Actor, modul
     const unique = [...new Set(values.filter(Boolean))];
     for (let i = 0; i < unique.length; i += CHUNK) {
       const filter: Filter = [{ [field]: { $in: unique.slice(i, i + CHUNK) } }];
-      hits.push(...(await records.list(actor, module.name, { filter, maxNum: 1000, fields: ['id', ...fields] })).records);
+      // Every page: a common name can match more records than one page holds.
+      for (let offset = 0; offset >= 0;) {
+        const page = await records.list(actor, module.name, { filter, maxNum: MAX_PAGE, offset, fields: ['id', ...fields] });
+        hits.push(...page.records);
+        offset = page.nextOffset;
+      }
     }
     return hits;
   };

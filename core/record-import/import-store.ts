@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { insertRows } from '../db/insert-rows';
 import type { Database } from '../db/connection';
 import { NotFoundError } from '../errors';
 import { formatDateTime, type Clock } from '../records/time';
@@ -116,7 +117,7 @@ export class ImportStore {
       import_id: id, row_number: o.row, action: o.action, record_id: o.recordId ?? null,
       previous: o.previous ? JSON.stringify(o.previous) : null, reason: o.reason ?? null, row_values: o.values ? JSON.stringify(o.values) : null,
     }));
-    for (let i = 0; i < data.length; i += 100) await this.db.knex('cane_import_rows').insert(data.slice(i, i + 100));
+    await insertRows(this.db.knex, 'cane_import_rows', data);
   }
 
   async rows(id: string, action: RowOutcome['action'], afterRow = 0, limit = 1000): Promise<Array<{ row: number; recordId: string | null; previous: Record<string, unknown> | undefined; reason: string | null; values: string[] }>> {

@@ -5,9 +5,15 @@ import type { ModuleDef, Registry } from '../metadata/registry';
 import type { FieldDef } from '../metadata/types';
 import { isTruthy, maxLength, physicalType, valueKind } from '../metadata/field-types';
 import type { FieldValue } from './values';
+import { perModule } from '../metadata/per-module';
 
 /** Fields Cane maintains itself; callers cannot be required to send them. */
 export const SYSTEM_FIELDS = new Set(['id', 'date_entered', 'date_modified', 'created_by', 'modified_user_id', 'deleted']);
+
+/** The stored fields a record must have a value in (Cane's own system fields excepted). */
+const requiredFields = perModule((module) => Object.entries(module.fields)
+  .filter(([name, field]) => isTruthy(field.required) && !SYSTEM_FIELDS.has(name) && !field.auto_increment && field.source !== 'non-db')
+  .map(([name]) => name));
 
 /**
  * Checks a record against its vardefs: required, len, dropdown options, numeric ranges and
@@ -27,8 +33,7 @@ export class RecordValidator {
 
   validate(module: ModuleDef, values: Record<string, FieldValue>, isUpdate: boolean, submitted: ReadonlySet<string>): FieldProblem[] {
     const problems: FieldProblem[] = [];
-    for (const [name, field] of Object.entries(module.fields)) {
-      if (!isTruthy(field.required) || SYSTEM_FIELDS.has(name) || field.auto_increment || field.source === 'non-db') continue;
+    for (const name of requiredFields(module)) {
       if (isUpdate && !submitted.has(name)) continue;
       const v = values[name];
       if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) {
