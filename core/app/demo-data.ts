@@ -3,6 +3,7 @@ import { readJsonFile } from '../metadata/json-file';
 import { packageRoot } from '../paths';
 import { SYSTEM } from '../records/actor';
 import { LeadConversion } from '../records/lead-conversion';
+import { ConsentLedger, type ConsentSource, type ConsentState } from '../sms/consent';
 import type { Engine } from './engine';
 
 interface DemoData {
@@ -10,6 +11,8 @@ interface DemoData {
   links: Array<{ module: string; id: string; link: string; related_id: string; fields?: Record<string, unknown> }>;
   /** Leads converted as a user would (Contacts, Accounts, Opportunities made from them). */
   conversions?: Array<{ lead: string; modules: Record<string, Record<string, unknown>>; transfer_activities?: boolean }>;
+  /** SMS consent as it was collected (opt-ins at signup, a STOP reply), in order. */
+  consent?: Array<{ phone: string; state: ConsentState; source: ConsentSource; note?: string; reference?: string }>;
 }
 
 /**
@@ -37,6 +40,11 @@ export async function loadDemoData(engine: Engine, file = path.join(packageRoot(
     if (!lead || Number(lead.converted) === 1 || !engine.registry.module('Leads').views.convert) continue;
     const made = await new LeadConversion(engine.context, engine.records).convert(SYSTEM, conversion.lead, { modules: conversion.modules, transfer_activities: conversion.transfer_activities });
     created += made.filter((m) => m.created).length;
+  }
+  const ledger = new ConsentLedger(engine.db, engine.context.clock);
+  for (const change of data.consent ?? []) {
+    if (await engine.db.knex('sms_consent_history').where({ phone_e164: change.phone, state: change.state, source: change.source }).first('id')) continue;
+    await ledger.record(change);
   }
   return created;
 }

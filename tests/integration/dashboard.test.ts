@@ -73,7 +73,7 @@ describeEachServer('home dashboard on the demo data', (get) => {
     }
   });
 
-  it("shows the demo campaign's results: messages by status, delivery rate, replies", async () => {
+  it("shows the demo campaign's results: messages by status, delivery rate, replies, opt-outs", async () => {
     const page = await ui.request('GET', '/ui');
     const winter = demo.records.SMS.filter((s: any) => s.campaign_id === 'demo-campaign-winter');
     const byStatus: Record<string, string[]> = {};
@@ -84,6 +84,10 @@ describeEachServer('home dashboard on the demo data', (get) => {
     const section = page.text.slice(page.text.indexOf('>Winter service reminder</a>'));
     expect(section).toMatch(new RegExp(`<dt>Delivery rate</dt><dd>${Math.round((delivered / (delivered + failed)) * 1000) / 10} %</dd>`));
     expect(section).toMatch(new RegExp(`<dt>Replies</dt><dd>${demo.records.SMS.filter((s: any) => s.direction === 'inbound').length}</dd>`));
+    // The demo's consent history has one recipient replying STOP after the campaign.
+    const optedOut = new Set(demo.consent.filter((c: any) => c.state === 'opted_out' && winter.some((s: any) => s.to_number === c.phone)).map((c: any) => c.phone));
+    expect(optedOut.size).toBeGreaterThan(0);
+    expect(section).toMatch(new RegExp(`<dt>Opted out after</dt><dd>${optedOut.size}</dd>`));
   });
 
   it('counts outbound SMS sent and delivered per day, today included', async () => {
