@@ -61,6 +61,21 @@ run('navigation in Chromium', (get) => {
     expect(await menu(page).locator('[aria-current="page"]').getAttribute('href')).toMatch(/\/ui\/ProspectLists$/);
   });
 
+  it('closes an open group with Escape (focus back on its title) or a click elsewhere', async () => {
+    await page.goto(url('/'));
+    const sales = menu(page).getByText('Sales', { exact: true });
+    await sales.click();
+    await menu(page).getByRole('link', { name: 'Accounts' }).waitFor();
+    await menu(page).getByRole('link', { name: 'Accounts' }).focus();
+    await page.keyboard.press('Escape');
+    await menu(page).getByRole('link', { name: 'Accounts' }).waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sales');
+    await sales.click();
+    await menu(page).getByRole('link', { name: 'Accounts' }).waitFor();
+    await page.locator('main').click({ position: { x: 5, y: 5 } });
+    await menu(page).getByRole('link', { name: 'Accounts' }).waitFor({ state: 'hidden' });
+  });
+
   it('opens every page the menu offers without an error', async () => {
     await page.goto(url('/'));
     const hrefs = await menu(page).getByRole('link', { includeHidden: true }).evaluateAll((links) => links.map((l) => l.getAttribute('href') ?? ''));

@@ -9,6 +9,19 @@
     if (message && !window.confirm(message)) e.preventDefault();
   });
 
+  // Menu groups: Escape closes the open one (focus back on its title), a click elsewhere closes it.
+  var openMenus = function () { return document.querySelectorAll('nav.modules details[open]'); };
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape') return;
+    openMenus().forEach(function (menu) {
+      menu.open = false;
+      if (menu.contains(document.activeElement)) menu.querySelector('summary').focus();
+    });
+  });
+  document.addEventListener('click', function (e) {
+    openMenus().forEach(function (menu) { if (!menu.contains(e.target)) menu.open = false; });
+  });
+
   // Select all rows.
   document.querySelectorAll('[data-select-all]').forEach(function (box) {
     box.addEventListener('change', function () {
