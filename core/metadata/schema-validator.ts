@@ -12,7 +12,10 @@ export class MetadataSchemas {
   private readonly validators = new Map<MetadataKind, ValidateFunction>();
 
   constructor(schemaDir: string) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    // The shipped schemas are checked against JSON Schema's meta-schema by a test, not at every start;
+    // compiling each $ref once (inlineRefs off) instead of into every place it is used makes start-up
+    // compile about three times faster.
+    const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, inlineRefs: false });
     for (const file of fs.readdirSync(schemaDir).filter((f) => f.endsWith('.schema.json'))) {
       ajv.addSchema(JSON.parse(fs.readFileSync(path.join(schemaDir, file), 'utf8')));
     }

@@ -14,12 +14,14 @@ export interface WorkflowActionOffer {
   validate: ValidateFunction;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+/** Created on first use: most processes never load a plugin that offers an action. */
+let shared: Ajv | undefined;
+const ajv = () => (shared ??= new Ajv({ allErrors: true, strict: false }));
 
 /** What is wrong with a parameter schema, if anything (checked when the plugin loads). */
 export function parameterSchemaProblem(schema: unknown): string | undefined {
   try {
-    ajv.compile({ type: 'object', ...(schema as object) });
+    ajv().compile({ type: 'object', ...(schema as object) });
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -35,7 +37,7 @@ export class WorkflowActionRegistry {
 
   replace(offers: Array<Omit<WorkflowActionOffer, 'validate'>>): void {
     this.byName.clear();
-    for (const offer of offers) this.byName.set(offer.name, { ...offer, validate: ajv.compile({ type: 'object', ...offer.parameters }) });
+    for (const offer of offers) this.byName.set(offer.name, { ...offer, validate: ajv().compile({ type: 'object', ...offer.parameters }) });
   }
 
   get(name: string): WorkflowActionOffer | undefined {

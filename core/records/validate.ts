@@ -22,13 +22,19 @@ const requiredFields = perModule((module) => Object.entries(module.fields)
  * a JSON Schema (ajv, allErrors) so every failing field is reported in one go.
  */
 export class RecordValidator {
-  private readonly ajv: Ajv;
+  private ajvInstance: Ajv | undefined;
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  constructor(private readonly registry: Registry) {
-    this.ajv = new Ajv({ allErrors: true, strict: false });
-    addFormats(this.ajv, ['email']);
-    this.ajv.addFormat('sugar-url', /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^\s/?#]+\.[^\s]+$|^(?:https?:\/\/)[^\s]+$/i);
+  constructor(private readonly registry: Registry) {}
+
+  /** Made on the first save, not at start-up. */
+  private get ajv(): Ajv {
+    if (!this.ajvInstance) {
+      this.ajvInstance = new Ajv({ allErrors: true, strict: false });
+      addFormats(this.ajvInstance, ['email']);
+      this.ajvInstance.addFormat('sugar-url', /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^\s/?#]+\.[^\s]+$|^(?:https?:\/\/)[^\s]+$/i);
+    }
+    return this.ajvInstance;
   }
 
   validate(module: ModuleDef, values: Record<string, FieldValue>, isUpdate: boolean, submitted: ReadonlySet<string>): FieldProblem[] {

@@ -1,4 +1,4 @@
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import type { Registry } from '../metadata/registry';
 import type { Actor } from '../records/actor';
@@ -71,7 +71,14 @@ const schema = {
   },
   dependencies: { parent_type: ['parent_id'], parent_id: ['parent_type'] },
 };
-const validate = new Ajv({ allErrors: true }).compile(schema);
+let compiled: ValidateFunction | undefined;
+/** Compiled on the first send, not at start-up. */
+const validate = Object.assign((input: unknown) => {
+  compiled ??= new Ajv({ allErrors: true }).compile(schema);
+  const ok = compiled(input);
+  validate.errors = compiled.errors;
+  return ok;
+}, { errors: null as ValidateFunction['errors'] });
 
 export function checkRequestShape(input: unknown): SendRequest {
   const problems: FieldProblem[] = [];

@@ -69,7 +69,7 @@ run('navigation in Chromium', (get) => {
     await menu(page).getByRole('link', { name: 'Accounts' }).focus();
     await page.keyboard.press('Escape');
     await menu(page).getByRole('link', { name: 'Accounts' }).waitFor({ state: 'hidden' });
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sales');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Sales');
     await sales.click();
     await menu(page).getByRole('link', { name: 'Accounts' }).waitFor();
     await page.locator('main').click({ position: { x: 5, y: 5 } });

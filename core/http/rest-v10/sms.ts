@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import type { Context } from 'koa';
 import type { CrmServices } from '../../app/services';
 import { ValidationError } from '../../errors';
@@ -56,6 +56,7 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
 
   router.post('/Campaigns/:id/sms/launch', async (ctx) => {
     const body = (await readJson(ctx, services.bodyLimit)) ?? {};
+    const checkLaunch = launchCheck();
     if (!checkLaunch(body)) {
       throw new ValidationError('Campaigns', checkLaunch.errors!.map((e) => ({
         field: e.instancePath.slice(1) || (e.params as { additionalProperty?: string }).additionalProperty || 'request',
@@ -74,4 +75,6 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
   }
 }
 
-const checkLaunch = new Ajv({ allErrors: true }).compile({ type: 'object', additionalProperties: false, properties: { template_id: { type: 'string', minLength: 1, maxLength: 36 }, test: { type: 'boolean' }, send_at: { type: 'string', minLength: 1, maxLength: 40 } } });
+let launchChecker: ValidateFunction | undefined;
+/** Compiled on the first launch, not at start-up. */
+const launchCheck = () => (launchChecker ??= new Ajv({ allErrors: true }).compile({ type: 'object', additionalProperties: false, properties: { template_id: { type: 'string', minLength: 1, maxLength: 36 }, test: { type: 'boolean' }, send_at: { type: 'string', minLength: 1, maxLength: 40 } } }));
