@@ -163,13 +163,13 @@ export class RecordImports {
     const flush = async () => {
       const outcomes: RowOutcome[] = [];
       const planned = batch;
-      const { results, failures } = await records.saveTogether(actor, imp.module, planned.map((p) => ({ id: p.existing, input: p.values })));
+      const { ids, failures } = await records.saveTogether(actor, imp.module, planned.map((p) => ({ id: p.existing, input: p.values })));
       const refused = new Map(failures.map((f) => [f.index, f.error]));
       const written: Array<{ id: string; values: Record<string, string> }> = [];
       planned.forEach((p, i) => {
         const error = refused.get(i);
-        const result = results[i];
-        if (error || !result) {
+        const recordId = ids[i];
+        if (error || !recordId) {
           counts.refused += 1;
           outcomes.push({ row: p.row, action: 'refused', reason: error ? reasonOf(error) : 'not written', values: p.cells });
           for (const key of rowKeys(module, p.values)) if (seen.get(key) === '') seen.delete(key);
@@ -177,9 +177,9 @@ export class RecordImports {
         }
         if (p.existing) counts.updated += 1;
         else counts.created += 1;
-        for (const key of rowKeys(module, p.values)) seen.set(key, result.id);
-        outcomes.push({ row: p.row, action: p.existing ? 'updated' : 'created', recordId: result.id, previous: p.previous });
-        written.push({ id: result.id, values: p.values });
+        for (const key of rowKeys(module, p.values)) seen.set(key, recordId);
+        outcomes.push({ row: p.row, action: p.existing ? 'updated' : 'created', recordId, previous: p.previous });
+        written.push({ id: recordId, values: p.values });
       });
       await this.store.addRows(imp.id, outcomes);
       if (listLink) for (const w of written) await records.link(actor, imp.module, w.id, listLink, imp.options.targetListId!).catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { ModuleDef } from '../metadata/registry';
+import { perModule } from '../metadata/per-module';
 
 /**
  * Sugar keeps Studio's custom fields in `<table>_cstm`, one row per record keyed by id_c. Every
@@ -32,9 +33,12 @@ export function recordRows(knex: Knex, module: ModuleDef, alias = module.table):
 export function splitRow(module: ModuleDef, row: Record<string, unknown>): { own: Record<string, unknown>; custom: Record<string, unknown> } {
   const own: Record<string, unknown> = {};
   const custom: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(row)) (module.customColumns.includes(name) ? custom : own)[name] = value;
+  const customColumns = customColumnSet(module);
+  for (const [name, value] of Object.entries(row)) (customColumns.has(name) ? custom : own)[name] = value;
   return { own, custom };
 }
+
+const customColumnSet = perModule((module) => new Set(module.customColumns));
 
 /** Writes the custom table's row of a record: inserted when missing (new record, or one saved before the fields existed), else updated. */
 export async function writeCustomRow(trx: Knex, module: ModuleDef, id: string, values: Record<string, unknown>, creating: boolean): Promise<void> {

@@ -7,7 +7,7 @@ import type { Actor } from './actor';
 import type { RecordContext } from './context';
 import { assertAppendAllowed } from './append-only';
 import { checkBatchSize, type BatchFailure } from './batch';
-import { prepareSave, writeSave, publishSave, finishSave, type SavePlan } from './save';
+import { prepareSave, writeSave, publishSave, runAfterSaveHooks, type SavePlan } from './save';
 import { recordRows, splitRow } from './custom-fields';
 import { writeNewRecordsEmails } from './email-addresses';
 import { writeAuditRows } from './audit';
@@ -26,12 +26,13 @@ const READ_CHUNK = 500;
  * writeTogether(…, 'each') for saves of one module, set-based: each entry is planned as a save
  * (access, before hooks, validation; a refusal is reported with its reason), then the new records
  * are inserted many rows at a time with their custom rows and e-mail addresses, their events
- * published one by one, and they are read back together for the after hooks. When that insert
+ * published one by one, and they are read back together for the after_save hooks (when the module
+ * has any; the caller gets the records' ids). When that insert
  * fails, it is undone and the entries are written one by one, each in its own savepoint, so the
  * failing one is found and refused and the rest still commit. Updates, and creates that name their
  * own id, are always written one by one.
  */
-export async function saveTogether(ctx: RecordContext, actor: Actor, module: ModuleDef, entries: SaveEntry[]): Promise<{ results: Array<RecordData | undefined>; failures: BatchFailure[] }> {
+export async function saveTogether(ctx: RecordContext, actor: Actor, module: ModuleDef, entries: SaveEntry[]): Promise<{ ids: Array<string | undefined>; failures: BatchFailure[] }> {
   checkBatchSize(entries.length);
   const failures: BatchFailure[] = [];
   const refuse = (index: number, err: unknown) => {
@@ -69,11 +70,15 @@ export async function saveTogether(ctx: RecordContext, actor: Actor, module: Mod
     }
   });
   written.sort((a, b) => a.index - b.index);
-  const stored = await readStored(ctx, module, written.map((entry) => entry.plan.recordId));
-  const results: Array<RecordData | undefined> = new Array(entries.length).fill(undefined);
-  for (const { index, plan } of written) results[index] = await finishSave(ctx, plan, stored.get(plan.recordId));
+  // after_save hooks get the record as stored, read back for all of them at once; without such hooks nothing needs it.
+  const stored = ctx.hooks.has(module.name, 'after_save') ? await readStored(ctx, module, written.map((entry) => entry.plan.recordId)) : undefined;
+  const ids: Array<string | undefined> = new Array(entries.length).fill(undefined);
+  for (const { index, plan } of written) {
+    await runAfterSaveHooks(ctx, plan, stored?.get(plan.recordId));
+    ids[index] = plan.recordId;
+  }
   failures.sort((a, b) => a.index - b.index);
-  return { results, failures };
+  return { ids, failures };
 }
 
 /** writeSave for new records, many rows per INSERT. */
@@ -90,7 +95,7 @@ async function writeCreates(ctx: RecordContext, trx: Knex.Transaction, module: M
   }
 }
 
-/** The records as stored after the commit, with sensitive fields, as finishSave reads one. */
+/** The records as stored after the commit, with sensitive fields, as finishSave reads one; deleted ones (by a hook) are left out. */
 async function readStored(ctx: RecordContext, module: ModuleDef, ids: string[]): Promise<Map<string, RecordData>> {
   const stored = new Map<string, RecordData>();
   for (let i = 0; i < ids.length; i += READ_CHUNK) {

@@ -255,11 +255,16 @@ export async function publishSave(ctx: RecordContext, trx: Knex.Transaction, pla
 
 /** After the commit: the record as stored (read here unless the caller read it, with sensitive fields), relationship and after_save hooks. */
 export async function finishSave(ctx: RecordContext, plan: SavePlan, stored?: RecordData): Promise<RecordData> {
+  const saved = stored ?? await retrieveRecord(ctx, plan.module, plan.recordId, { includeSensitive: true }, false);
+  await runAfterSaveHooks(ctx, plan, saved);
+  return withoutSensitive(plan.module, saved);
+}
+
+/** The relationship hooks and the after_save hooks of a committed save; `saved` (the record as stored) may be left out only when the module has no after_save hooks. */
+export async function runAfterSaveHooks(ctx: RecordContext, plan: SavePlan, saved: RecordData | undefined): Promise<void> {
   const { module, isUpdate, recordId, fetched, changes, linkPlan } = plan;
-  const saved = stored ?? await retrieveRecord(ctx, module, recordId, { includeSensitive: true }, false);
   for (const step of linkPlan) await runAfter(ctx, () => fireRelationshipHooks(ctx, 'after', step.op, module, recordId, module.links[step.link], step.relatedId));
-  await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));
-  return withoutSensitive(module, saved);
+  if (saved) await runAfter(ctx, () => ctx.hooks.run(module.name, 'after_save', makeBean(module.name, module.objectName, saved, fetched), { isUpdate, dataChanges: changes }));
 }
 
 /** Optimistic locking against the record as `current` holds it: Sugar's date_modified (409) and If-Match (412). */
