@@ -329,6 +329,8 @@ export class JobQueue {
     const { handler } = this.batchHandlers.get(stripPrefix(jobs[0].target))!;
     const ids = jobs.map((job) => job.id);
     const controller = new AbortController();
+    // Every job of the batch may wait on this signal (a sender's rate, say).
+    setMaxListeners(0, controller.signal);
     const onStop = () => controller.abort();
     this.abort.signal.addEventListener('abort', onStop);
     const heartbeat = setInterval(() => {

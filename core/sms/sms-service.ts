@@ -55,6 +55,14 @@ export interface SmsServiceOptions {
 /** New messages of one send written together (one transaction, each still a checked record save). */
 const SEND_CHUNK = 500;
 
+/**
+ * Under a rate limit a worker claims about a tenth of a second's worth of messages at a time, so
+ * the processes sharing the rate share the queue too and nothing waits long in a claimed batch.
+ */
+export function dispatchBatchSize(config: Pick<SmsConfig, 'rate' | 'dispatchBatch'>): number {
+  return config.rate > 0 ? Math.max(1, Math.min(config.dispatchBatch, Math.floor(config.rate / 10))) : config.dispatchBatch;
+}
+
 export class SmsService {
   readonly config: SmsConfig;
   readonly provider: SmsProvider;
@@ -87,7 +95,7 @@ export class SmsService {
       retryUndelivered: (row) => this.retryUndelivered(row),
     };
     engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch, this.inboundEvent);
-    engine.jobs.registerBatch(DISPATCH_JOB, this.config.dispatchBatch, (jobs, context) => dispatchBatch(this.dispatcher, jobs.map((job) => job.data as DispatchJobData), context.signal));
+    engine.jobs.registerBatch(DISPATCH_JOB, dispatchBatchSize(this.config), (jobs, context) => dispatchBatch(this.dispatcher, jobs.map((job) => job.data as DispatchJobData), context.signal));
     this.campaigns = new SmsCampaigns(engine, this, clock, log, options.launchPageSize ?? (Number(process.env.SMS_LAUNCH_PAGE) || undefined));
   }
 
