@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { ModuleDef } from '../metadata/registry';
 import type { Filter } from '../query/filter-to-knex';
 import type { Actor } from '../records/actor';
@@ -10,12 +11,12 @@ const low = (v: unknown) => String(v ?? '').trim().toLowerCase();
 
 /**
  * The existing record each row duplicates, for a whole batch at once: the duplicate rule
- * (last + first name, or name; e-mail address; phone number) asked as one `$in` query per rule
- * and chunk instead of an `$or` per row, which no index serves and which would scan the table
- * once per row. Only records the actor may see are found. Names match exactly (without case),
+ * (last + first name, or name; e-mail address, any of the record's, without case; phone number)
+ * asked as one `$in` query per rule and chunk instead of an `$or` per row, which no index serves
+ * and which would scan the table once per row. Only records the actor may see are found. Names match exactly (without case),
  * where Sugar's check for companies also takes names that start the same.
  */
-export async function findDuplicates(records: RecordService, actor: Actor, module: ModuleDef, rows: Array<Record<string, string>>): Promise<Array<string | undefined>> {
+export async function findDuplicates(records: RecordService, knex: Knex, actor: Actor, module: ModuleDef, rows: Array<Record<string, string>>): Promise<Array<string | undefined>> {
   const found: Array<string | undefined> = new Array(rows.length).fill(undefined);
   const take = (i: number, id: string | undefined) => { if (id && !found[i]) found[i] = id; };
   const person = Boolean(module.fields.last_name);
@@ -50,10 +51,18 @@ export async function findDuplicates(records: RecordService, actor: Actor, modul
   }
 
   if (module.fields.email?.cane_email === 'all') {
-    const addresses = rows.flatMap((r) => [r.email1, r.email2].filter(Boolean).map((a) => a.trim()));
+    // The records with each address, through the address tables' indexes, then those of them the actor may see.
+    const addresses = [...new Set(rows.flatMap((r) => [r.email1, r.email2].filter(Boolean).map((a) => a.trim().toUpperCase())))];
+    const addressesOf = new Map<string, string[]>();
+    for (let i = 0; i < addresses.length; i += CHUNK) {
+      const links: Array<{ bean_id: string; email_address_caps: string }> = await knex('email_addr_bean_rel as r').join('email_addresses as a', 'a.id', 'r.email_address_id')
+        .whereIn('a.email_address_caps', addresses.slice(i, i + CHUNK)).andWhere({ 'r.bean_module': module.name, 'r.deleted': 0, 'a.deleted': 0 })
+        .select('r.bean_id', 'a.email_address_caps');
+      for (const link of links) addressesOf.set(link.bean_id, [...(addressesOf.get(link.bean_id) ?? []), low(link.email_address_caps)]);
+    }
     const byAddress = new Map<string, string>();
-    for (const r of await lookup('email', addresses, ['email1', 'email2'])) {
-      for (const a of [r.email1, r.email2]) if (a && !byAddress.has(low(a))) byAddress.set(low(a), r.id as string);
+    for (const r of await lookup('id', [...addressesOf.keys()], [])) {
+      for (const a of addressesOf.get(r.id as string) ?? []) if (!byAddress.has(a)) byAddress.set(a, r.id as string);
     }
     rows.forEach((row, i) => take(i, [row.email1, row.email2].map((a) => byAddress.get(low(a))).find(Boolean)));
   }

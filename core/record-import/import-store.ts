@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Knex } from 'knex';
 import { insertRows } from '../db/insert-rows';
 import type { Database } from '../db/connection';
 import { NotFoundError } from '../errors';
@@ -96,8 +97,8 @@ export class ImportStore {
     return (await this.db.knex('cane_imports').where({ id }).whereIn('state', from).update({ state: to, ...extra, date_modified: this.now() })) > 0;
   }
 
-  async progress(id: string, done: { rows: number; percent: number; created: number; updated: number; skipped: number; refused: number }): Promise<void> {
-    await this.db.knex('cane_imports').where({ id }).update({
+  async progress(id: string, done: { rows: number; percent: number; created: number; updated: number; skipped: number; refused: number }, knex: Knex = this.db.knex): Promise<void> {
+    await knex('cane_imports').where({ id }).update({
       rows_done: done.rows, progress: done.percent, created_count: done.created, updated_count: done.updated,
       skipped_count: done.skipped, refused_count: done.refused, date_modified: this.now(),
     });
@@ -112,12 +113,12 @@ export class ImportStore {
     return r?.cancel_requested === true || Number(r?.cancel_requested) === 1;
   }
 
-  async addRows(id: string, rows: RowOutcome[]): Promise<void> {
+  async addRows(id: string, rows: RowOutcome[], knex: Knex = this.db.knex): Promise<void> {
     const data = rows.map((o) => ({
       import_id: id, row_number: o.row, action: o.action, record_id: o.recordId ?? null,
       previous: o.previous ? JSON.stringify(o.previous) : null, reason: o.reason ?? null, row_values: o.values ? JSON.stringify(o.values) : null,
     }));
-    await insertRows(this.db.knex, 'cane_import_rows', data);
+    await insertRows(knex, 'cane_import_rows', data);
   }
 
   async rows(id: string, action: RowOutcome['action'], afterRow = 0, limit = 1000): Promise<Array<{ row: number; recordId: string | null; previous: Record<string, unknown> | undefined; reason: string | null; values: string[] }>> {

@@ -1,7 +1,8 @@
 import type { Engine } from '../app/engine';
 import { CaneError, ValidationError } from '../errors';
 import type { Actor } from '../records/actor';
-import type { PlannedWrite } from '../records/batch';
+import type { Knex } from 'knex';
+import type { BatchFailure, PlannedWrite } from '../records/batch';
 import { ConsentLedger } from '../sms/consent';
 import { e164OrUndefined } from '../sms/phone';
 import { readHead, readRows, type CsvText } from './csv-text';
@@ -92,7 +93,7 @@ export class RecordImports {
     const fields = mapping.filter(Boolean);
     const out: PreviewRow[] = [];
     const module = this.engine.registry.module(imp.module);
-    const duplicates = imp.duplicates === 'create' ? [] : await findDuplicates(this.engine.records, actor, module, rows.map((cells) => rowValues(mapping, cells)));
+    const duplicates = imp.duplicates === 'create' ? [] : await findDuplicates(this.engine.records, this.engine.db.knex, actor, module, rows.map((cells) => rowValues(mapping, cells)));
     for (const [i, cells] of rows.entries()) {
       const values = rowValues(mapping, cells);
       const problems: string[] = [];
@@ -161,27 +162,31 @@ export class RecordImports {
     let batch: Pending[] = [];
     let consumed = 0;
     const flush = async () => {
-      const outcomes: RowOutcome[] = [];
       const planned = batch;
-      const { ids, failures } = await records.saveTogether(actor, imp.module, planned.map((p) => ({ id: p.existing, input: p.values })));
-      const refused = new Map(failures.map((f) => [f.index, f.error]));
       const written: Array<{ id: string; values: Record<string, string> }> = [];
-      planned.forEach((p, i) => {
-        const error = refused.get(i);
-        const recordId = ids[i];
-        if (error || !recordId) {
-          counts.refused += 1;
-          outcomes.push({ row: p.row, action: 'refused', reason: error ? reasonOf(error) : 'not written', values: p.cells });
-          for (const key of rowKeys(module, p.values)) if (seen.get(key) === '') seen.delete(key);
-          return;
-        }
-        if (p.existing) counts.updated += 1;
-        else counts.created += 1;
-        for (const key of rowKeys(module, p.values)) seen.set(key, recordId);
-        outcomes.push({ row: p.row, action: p.existing ? 'updated' : 'created', recordId, previous: p.previous });
-        written.push({ id: recordId, values: p.values });
-      });
-      await this.store.addRows(imp.id, outcomes);
+      // What each row did is kept in the batch's own transaction: a record is never written without the row undo needs.
+      const keepOutcomes = async (trx: Knex.Transaction, { ids, failures }: { ids: Array<string | undefined>; failures: BatchFailure[] }) => {
+        const outcomes: RowOutcome[] = [];
+        const refused = new Map(failures.map((f) => [f.index, f.error]));
+        planned.forEach((p, i) => {
+          const error = refused.get(i);
+          const recordId = ids[i];
+          if (error || !recordId) {
+            counts.refused += 1;
+            outcomes.push({ row: p.row, action: 'refused', reason: error ? reasonOf(error) : 'not written', values: p.cells });
+            for (const key of rowKeys(module, p.values)) if (seen.get(key) === '') seen.delete(key);
+            return;
+          }
+          if (p.existing) counts.updated += 1;
+          else counts.created += 1;
+          for (const key of rowKeys(module, p.values)) seen.set(key, recordId);
+          outcomes.push({ row: p.row, action: p.existing ? 'updated' : 'created', recordId, previous: p.previous });
+          written.push({ id: recordId, values: p.values });
+        });
+        await this.store.addRows(imp.id, outcomes, trx);
+        await this.store.progress(imp.id, { ...counts, percent: Math.min(99, Math.floor((consumed / total) * 100)) }, trx);
+      };
+      await records.saveTogether(actor, imp.module, planned.map((p) => ({ id: p.existing, input: p.values })), keepOutcomes);
       if (listLink) for (const w of written) await records.link(actor, imp.module, w.id, listLink, imp.options.targetListId!).catch(() => undefined);
       if (consent) {
         for (const w of written) {
@@ -192,8 +197,6 @@ export class RecordImports {
         }
       }
       batch = [];
-      const percent = Math.min(99, Math.floor((consumed / total) * 100));
-      await this.store.progress(imp.id, { ...counts, percent });
       onProgress?.({ id: imp.id, state: 'running', ...counts });
       if (signal?.aborted || (await this.store.cancelRequested(imp.id))) cancelled = true;
     };
@@ -201,7 +204,7 @@ export class RecordImports {
     let incoming: Pending[] = [];
     // A batch's duplicates are looked up together, then its rows are planned and written together.
     const processIncoming = async () => {
-      const matches = mode === 'create' ? [] : await findDuplicates(records, actor, module, incoming.map((p) => p.values));
+      const matches = mode === 'create' ? [] : await findDuplicates(records, this.engine.db.knex, actor, module, incoming.map((p) => p.values));
       for (const [i, pending] of incoming.entries()) {
         if (mode !== 'create') {
           const keys = rowKeys(module, pending.values);

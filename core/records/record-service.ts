@@ -52,8 +52,8 @@ export class RecordService {
   }
 
   /** Creates and updates of one module's records, set-based where it can be: see saveTogether. */
-  saveTogether(actor: Actor, module: string, entries: SaveEntry[]) {
-    return saveTogether(this.ctx, actor, this.ctx.registry.module(module), entries);
+  saveTogether(actor: Actor, module: string, entries: SaveEntry[], beforeCommit?: Parameters<typeof saveTogether>[4]) {
+    return saveTogether(this.ctx, actor, this.ctx.registry.module(module), entries, beforeCommit);
   }
 
   async planDelete(actor: Actor, module: string, id: string): Promise<PlannedWrite<void>> {

@@ -20,6 +20,12 @@ export interface SaveEntry {
   input: Record<string, unknown>;
 }
 
+/** Per entry, the id of the record it wrote (none when refused), and the refusals with their reasons. */
+export interface SaveOutcome {
+  ids: Array<string | undefined>;
+  failures: BatchFailure[];
+}
+
 const READ_CHUNK = 500;
 
 /**
@@ -30,9 +36,12 @@ const READ_CHUNK = 500;
  * has any; the caller gets the records' ids). When that insert
  * fails, it is undone and the entries are written one by one, each in its own savepoint, so the
  * failing one is found and refused and the rest still commit. Updates, and creates that name their
- * own id, are always written one by one.
+ * own id, are always written one by one. `beforeCommit` writes what the caller keeps about the
+ * outcome in the same transaction.
  */
-export async function saveTogether(ctx: RecordContext, actor: Actor, module: ModuleDef, entries: SaveEntry[]): Promise<{ ids: Array<string | undefined>; failures: BatchFailure[] }> {
+export async function saveTogether(
+  ctx: RecordContext, actor: Actor, module: ModuleDef, entries: SaveEntry[], beforeCommit?: (trx: Knex.Transaction, outcome: SaveOutcome) => Promise<void>,
+): Promise<SaveOutcome> {
   checkBatchSize(entries.length);
   const failures: BatchFailure[] = [];
   const refuse = (index: number, err: unknown) => {
@@ -50,7 +59,8 @@ export async function saveTogether(ctx: RecordContext, actor: Actor, module: Mod
   }
   const together = ready.filter(({ index, plan }) => plan.writing && !plan.isUpdate && entries[index].input.id === undefined);
   const written: typeof ready = [];
-  if (ready.length) await ctx.db.knex.transaction(async (trx) => {
+  const ids: Array<string | undefined> = new Array(entries.length).fill(undefined);
+  await ctx.db.knex.transaction(async (trx) => {
     let oneByOne = ready.filter((entry) => !together.includes(entry));
     if (together.length) {
       try {
@@ -68,16 +78,14 @@ export async function saveTogether(ctx: RecordContext, actor: Actor, module: Mod
         refuse(entry.index, ctx.db.dialect.isRowRefused(err) ? refusedByDatabase(module, err) : err);
       }
     }
+    for (const { index, plan } of written) ids[index] = plan.recordId;
+    failures.sort((a, b) => a.index - b.index);
+    await beforeCommit?.(trx, { ids, failures });
   });
   written.sort((a, b) => a.index - b.index);
   // after_save hooks get the record as stored, read back for all of them at once; without such hooks nothing needs it.
   const stored = ctx.hooks.has(module.name, 'after_save') ? await readStored(ctx, module, written.map((entry) => entry.plan.recordId)) : undefined;
-  const ids: Array<string | undefined> = new Array(entries.length).fill(undefined);
-  for (const { index, plan } of written) {
-    await runAfterSaveHooks(ctx, plan, stored?.get(plan.recordId));
-    ids[index] = plan.recordId;
-  }
-  failures.sort((a, b) => a.index - b.index);
+  for (const { plan } of written) await runAfterSaveHooks(ctx, plan, stored?.get(plan.recordId));
   return { ids, failures };
 }
 

@@ -141,6 +141,10 @@ describeEachServer('record import (CSV into Contacts)', (get) => {
       const lou = await server.crm.engine.records.retrieve({ type: 'system' }, 'Contacts', people[1].id);
       expect(lou.email1).toBe('LOU@example.com');
       expect(published).toEqual(['Kim +15550006666', 'Lou +15550007777']);
+      // The duplicate rule finds an address without regard to case.
+      const again = await upload(Buffer.from('First Name,Last Name,Email\nLouis,Other-Name,lou@EXAMPLE.COM\n'));
+      await map(again, ['first_name', 'last_name', 'email1'], 'skip');
+      expect(await run(again)).toMatchObject({ skipped: 1, created: 0 });
     } finally {
       for (const remove of removers) remove();
     }
