@@ -1,8 +1,7 @@
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Engine } from '../app/engine';
 import { NotFoundError } from '../errors';
-import { deterministicId } from '../jobs/schedulers';
+import { orderedId } from '../db/ordered-id';
 import type { ModuleDef } from '../metadata/registry';
 import type { Actor } from '../records/actor';
 import type { RecordData } from '../records/read';
@@ -191,6 +190,7 @@ export class CampaignPageWriter {
       for (const r of rows) earlier.set(r.send_key, r);
     }
     const messages: Array<{ member: Member; id: string; to: string }> = [];
+    const created = new Map<string, string>();
     const smsRows: Array<Record<string, unknown>> = [];
     const { config, provider } = this.sms;
     const userId = this.actor.type === 'user' ? this.actor.id : null;
@@ -203,8 +203,9 @@ export class CampaignPageWriter {
         else refused.push({ member: c.member, code: 'duplicate' });
         continue;
       }
-      const id = deterministicId(`sms:${c.key}`);
+      const id = orderedId();
       messages.push({ member: c.member, id, to: c.to });
+      created.set(c.key, id);
       smsRows.push({
         id, name: c.body.slice(0, 60), date_entered: now, date_modified: now, modified_user_id: this.actor.id ?? null, created_by: this.actor.id ?? null,
         deleted: 0, assigned_user_id: userId, body: c.body, direction: 'outbound', status: 'queued', to_number: c.to,
@@ -214,28 +215,41 @@ export class CampaignPageWriter {
       });
     }
     const jobRows = smsRows.map((r) => ({
-      id: deterministicId(`sms:${String(r.id)}`), name: `Send SMS ${String(r.id)}`, deleted: 0, date_entered: now, date_modified: now, scheduler_id: null,
+      id: orderedId(), name: `Send SMS ${String(r.id)}`, deleted: 0, date_entered: now, date_modified: now, scheduler_id: null,
       execute_time: now, status: 'queued', resolution: 'queued', message: null, target: `function::${DISPATCH_JOB}`, data: JSON.stringify({ id: r.id }),
       requeue: 1, retry_count: 3, failure_count: 0, job_delay: 60, client: '', percent_complete: 0, assigned_user_id: null,
     }));
-    const created = new Set(smsRows.map((r) => r.send_key));
-    const links = this.accountLinks(keyed.filter((c) => c.accountId && created.has(c.key)).map((c) => ({ smsId: deterministicId(`sms:${c.key}`), accountId: c.accountId! })), now);
+    const links = this.accountLinks(keyed.filter((c) => c.accountId && created.has(c.key)).map((c) => ({ smsId: created.get(c.key)!, accountId: c.accountId! })), now);
+    const logged = await this.loggedBefore(trx, [...messages, ...refused].map((m) => m.member.id));
     const logRows = [
-      ...messages.map((m) => this.logRow(m.member, 'targeted', now, { target_tracker_key: m.id, related_id: m.id, related_type: 'SMS', more_information: m.to })),
-      ...refused.map((r) => this.logRow(r.member, REFUSAL_ACTIVITY[r.code], now, { more_information: r.code })),
-    ];
+      ...messages.map((m) => ({ member: m.member, activity: 'targeted', extra: { target_tracker_key: m.id, related_id: m.id, related_type: 'SMS', more_information: m.to } })),
+      ...refused.map((r) => ({ member: r.member, activity: REFUSAL_ACTIVITY[r.code], extra: { more_information: r.code } })),
+    ].filter((l) => !logged.has(logKey(l.member, l.activity))).map((l) => this.logRow(l.member, l.activity, now, l.extra));
     await insertChunks(trx, 'sms', smsRows);
     await insertChunks(trx, this.engine.jobs.table, jobRows);
     if (links) await insertChunks(trx, links.table, links.rows);
-    await insertChunks(trx, 'campaign_log', logRows, true);
+    await insertChunks(trx, 'campaign_log', logRows);
     return { queued: messages.length, refused: refused.length };
   }
 
   private logRow(member: Member, activity: string, now: string, extra: Record<string, unknown>) {
     return {
-      id: deterministicId(`campaign_log:${this.campaignId}:${activity}:${member.module}:${member.id}`), campaign_id: this.campaignId, target_id: member.id, target_type: member.module,
+      id: orderedId(), campaign_id: this.campaignId, target_id: member.id, target_type: member.module,
       activity_type: activity, activity_date: now, list_id: member.listId, hits: 0, archived: 0, deleted: 0, date_modified: now, ...extra,
     };
+  }
+
+  /** The (target, activity) pairs this campaign logged before (a relaunch reaches its earlier members again): each is logged once. */
+  private async loggedBefore(trx: Knex.Transaction, targetIds: string[]): Promise<Set<string>> {
+    const logged = new Set<string>();
+    for (let i = 0; i < targetIds.length; i += INSERT_CHUNK) {
+      // By target: SQLite would rather walk the campaign's every row (its campaign_id index) for each page; a unary + keeps it off.
+      const rows = await trx('campaign_log').whereIn('target_id', targetIds.slice(i, i + INSERT_CHUNK)).andWhere('deleted', 0)
+        .modify((q) => (this.engine.db.dialect.name === 'sqlite' ? q.whereRaw('+campaign_id = ?', [this.campaignId]) : q.andWhere('campaign_id', this.campaignId)))
+        .select('target_type', 'target_id', 'activity_type');
+      for (const r of rows) logged.add(logKey({ module: String(r.target_type), id: String(r.target_id) }, String(r.activity_type)));
+    }
+    return logged;
   }
 
   /** The SMS–account join rows (the link a single send makes with records.link), from the link's relationship. */
@@ -248,7 +262,7 @@ export class CampaignPageWriter {
     return {
       table: rel.join_table,
       rows: pairs.map((p) => ({
-        id: crypto.randomUUID(), [rel.join_key_lhs!]: smsIsLhs ? p.smsId : p.accountId, [rel.join_key_rhs!]: smsIsLhs ? p.accountId : p.smsId,
+        id: orderedId(), [rel.join_key_lhs!]: smsIsLhs ? p.smsId : p.accountId, [rel.join_key_rhs!]: smsIsLhs ? p.accountId : p.smsId,
         ...(rel.relationship_role_column ? { [rel.relationship_role_column]: rel.relationship_role_column_value } : {}),
         date_modified: now, deleted: 0,
       })),
@@ -393,10 +407,10 @@ function sameDigits(raw: unknown, e164: string): boolean {
   return digits.length >= 6 && e164.replace(/\D/g, '').endsWith(digits);
 }
 
-async function insertChunks(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>, ignoreExisting = false): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const chunk = rows.slice(i, i + INSERT_CHUNK);
-    if (ignoreExisting) await trx(table).insert(chunk).onConflict('id').ignore();
-    else await trx(table).insert(chunk);
-  }
+function logKey(member: Pick<Member, 'module' | 'id'>, activity: string): string {
+  return `${member.module}:${member.id}:${activity}`;
+}
+
+async function insertChunks(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx(table).insert(rows.slice(i, i + INSERT_CHUNK));
 }

@@ -10,6 +10,7 @@ import { CAMPAIGN_STATUS, CampaignRuns, type RunState } from './campaign-runs';
 import { actorFor, type UserRow } from '../security/authenticate';
 import { CampaignMembers, type CampaignList, type Member, type MemberCursor } from './campaign-members';
 import { CampaignPageWriter } from './campaign-launch';
+import { withDeferredCheckpoints } from '../db/deferred-checkpoints';
 import { resendOf } from './send-key';
 import type { SmsService } from './sms-service';
 
@@ -272,32 +273,35 @@ export class SmsCampaigns {
     if (!started || started.jobId !== jobId) return 'not sent by this job: the send moved to another job';
     await knex('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId })
       .update({ members_total: total, date_queue_started: formatDateTime(this.clock()), members_at_start: started.progress.done, date_modified: formatDateTime(this.clock()) });
-    for (;;) {
-      if (signal?.aborted) throw new Error('stopped; the rest is queued when the job runs again');
-      const run = await this.runs.get(campaignId);
-      if (!run || run.jobId !== jobId) return `stopped: the campaign's send is now under job ${run?.jobId ?? 'none'}`;
-      if (run.state === 'paused' || run.state === 'cancelled') return `${run.state} after ${run.progress.queued} messages queued`;
-      if (run.state !== 'sending' || run.queuedAll) break;
-      const page = await this.memberLists.page(sending, exempt, run.cursor, this.pageSize);
-      if (!page.length) {
-        await knex('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId }).update({ queued_all: 1, date_modified: formatDateTime(this.clock()) });
-        break;
+    const stopped = await withDeferredCheckpoints(this.engine.db, async (): Promise<string | undefined> => {
+      for (;;) {
+        if (signal?.aborted) throw new Error('stopped; the rest is queued when the job runs again');
+        const run = await this.runs.get(campaignId);
+        if (!run || run.jobId !== jobId) return `stopped: the campaign's send is now under job ${run?.jobId ?? 'none'}`;
+        if (run.state === 'paused' || run.state === 'cancelled') return `${run.state} after ${run.progress.queued} messages queued`;
+        if (run.state !== 'sending' || run.queuedAll) return undefined;
+        const page = await this.memberLists.page(sending, exempt, run.cursor, this.pageSize);
+        if (!page.length) {
+          await knex('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId }).update({ queued_all: 1, date_modified: formatDateTime(this.clock()) });
+          break;
+        }
+        const prepared = await writer.prepare(page);
+        const last: MemberCursor = { module: page[page.length - 1].module, id: page[page.length - 1].id };
+        const outcome = await knex.transaction(async (trx) => {
+          const now = formatDateTime(this.clock());
+          const moved = await trx('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId, state: 'sending' })
+            .modify((q) => (run.cursor ? q.where({ cursor_module: run.cursor.module, cursor_id: run.cursor.id }) : q.whereNull('cursor_id')))
+            .update({ cursor_module: last.module, cursor_id: last.id, members_done: trx.raw('members_done + ?', [page.length]), date_modified: now });
+          if (moved !== 1) return undefined; // another worker wrote this page, or the send was paused: look again
+          const written = await writer.write(trx, prepared);
+          await trx('cane_sms_campaign_runs').where({ campaign_id: campaignId })
+            .update({ messages_queued: trx.raw('messages_queued + ?', [written.queued]), members_refused: trx.raw('members_refused + ?', [written.refused]) });
+          return written;
+        });
+        if (outcome) await onProgress?.({ done: run.progress.done + page.length, total, queued: run.progress.queued + outcome.queued, refused: run.progress.refused + outcome.refused });
       }
-      const prepared = await writer.prepare(page);
-      const last: MemberCursor = { module: page[page.length - 1].module, id: page[page.length - 1].id };
-      const outcome = await knex.transaction(async (trx) => {
-        const now = formatDateTime(this.clock());
-        const moved = await trx('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId, state: 'sending' })
-          .modify((q) => (run.cursor ? q.where({ cursor_module: run.cursor.module, cursor_id: run.cursor.id }) : q.whereNull('cursor_id')))
-          .update({ cursor_module: last.module, cursor_id: last.id, members_done: trx.raw('members_done + ?', [page.length]), date_modified: now });
-        if (moved !== 1) return undefined; // another worker wrote this page, or the send was paused: look again
-        const written = await writer.write(trx, prepared);
-        await trx('cane_sms_campaign_runs').where({ campaign_id: campaignId })
-          .update({ messages_queued: trx.raw('messages_queued + ?', [written.queued]), members_refused: trx.raw('members_refused + ?', [written.refused]) });
-        return written;
-      });
-      if (outcome) await onProgress?.({ done: run.progress.done + page.length, total, queued: run.progress.queued + outcome.queued, refused: run.progress.refused + outcome.refused });
-    }
+    });
+    if (stopped) return stopped;
     await this.completeIfDone(campaignId);
     const { progress } = (await this.runs.get(campaignId))!;
     return `${progress.done} members: ${progress.queued} messages queued, ${progress.refused} refused`;
