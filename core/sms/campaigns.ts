@@ -11,6 +11,7 @@ import { actorFor, type UserRow } from '../security/authenticate';
 import { CampaignMembers, type CampaignList, type Member, type MemberCursor } from './campaign-members';
 import { CampaignPageWriter } from './campaign-launch';
 import { withDeferredCheckpoints } from '../db/deferred-checkpoints';
+import { ReadAhead } from './campaign-read-ahead';
 import { resendOf } from './send-key';
 import type { SmsService } from './sms-service';
 
@@ -261,8 +262,8 @@ export class SmsCampaigns {
    * Each page commits in one transaction that first moves the cursor by compare-and-set (this job,
    * still sending, cursor where this worker read it), so a page is written once even with two
    * workers on one campaign, and a crash loses at most the page being written, which the rerun
-   * writes again. The CLI calls this directly to show progress; a worker that picks the job up
-   * afterwards finds nothing left.
+   * writes again. The next page is read and checked while one is written (ReadAhead). The CLI
+   * calls this directly to show progress; a worker that picks the job up afterwards finds nothing left.
    */
   async queueMembers(campaignId: string, jobId: string, actor: Actor, templateId: string, signal?: AbortSignal, onProgress?: LaunchProgress): Promise<string> {
     const knex = this.engine.db.knex;
@@ -273,6 +274,10 @@ export class SmsCampaigns {
     if (!started || started.jobId !== jobId) return 'not sent by this job: the send moved to another job';
     await knex('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId })
       .update({ members_total: total, date_queue_started: formatDateTime(this.clock()), members_at_start: started.progress.done, date_modified: formatDateTime(this.clock()) });
+    const pages = new ReadAhead(async (after: MemberCursor | null) => {
+      const page = await this.memberLists.page(sending, exempt, after, this.pageSize);
+      return { page, prepared: page.length ? await writer.prepare(page) : undefined };
+    });
     const stopped = await withDeferredCheckpoints(this.engine.db, async (): Promise<string | undefined> => {
       for (;;) {
         if (signal?.aborted) throw new Error('stopped; the rest is queued when the job runs again');
@@ -280,13 +285,13 @@ export class SmsCampaigns {
         if (!run || run.jobId !== jobId) return `stopped: the campaign's send is now under job ${run?.jobId ?? 'none'}`;
         if (run.state === 'paused' || run.state === 'cancelled') return `${run.state} after ${run.progress.queued} messages queued`;
         if (run.state !== 'sending' || run.queuedAll) return undefined;
-        const page = await this.memberLists.page(sending, exempt, run.cursor, this.pageSize);
-        if (!page.length) {
+        const { page, prepared } = await pages.take(run.cursor);
+        if (!page.length || !prepared) {
           await knex('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId }).update({ queued_all: 1, date_modified: formatDateTime(this.clock()) });
           break;
         }
-        const prepared = await writer.prepare(page);
         const last: MemberCursor = { module: page[page.length - 1].module, id: page[page.length - 1].id };
+        pages.start(last);
         const outcome = await knex.transaction(async (trx) => {
           const now = formatDateTime(this.clock());
           const moved = await trx('cane_sms_campaign_runs').where({ campaign_id: campaignId, job_id: jobId, state: 'sending' })
@@ -300,7 +305,7 @@ export class SmsCampaigns {
         });
         if (outcome) await onProgress?.({ done: run.progress.done + page.length, total, queued: run.progress.queued + outcome.queued, refused: run.progress.refused + outcome.refused });
       }
-    });
+    }).finally(() => pages.settle());
     if (stopped) return stopped;
     await this.completeIfDone(campaignId);
     const { progress } = (await this.runs.get(campaignId))!;
