@@ -3,7 +3,8 @@
  *  1. messages per second from a worker process to the fake Twilio (in this process) with throttling
  *     off, beside the bare twilio client in its own process sending as many with the same concurrency;
  *  2. the rate held against a configured limit (BENCH_SMS_RATE segments/s for BENCH_SMS_SECONDS);
- *  3. status-callback handling latency through HTTP, beside a bare signature-checking handler;
+ *  3. status-callback handling latency through HTTP, beside a bare signature-checking handler, each
+ *     server in its own process (bench/sms/callbacks.ts);
  *  4. a campaign launch: time to queue BENCH_SMS_MEMBERS target-list members, members per second and
  *     RSS growth, beside a bulk send of other records (bench/sms/launch.ts).
  *
@@ -11,17 +12,14 @@
  *                           BENCH_SMS_PARTS=dispatch,rate,callbacks,launch)
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import twilio from 'twilio';
 import { createCrm } from '../../core/app/create-crm';
 import { silentLogger } from '../../core/logger';
 import { SYSTEM } from '../../core/records/actor';
 import { TwilioProvider } from '../../core/sms/providers/twilio';
-import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio, postSignedForm } from '../../tests/helpers/fake-twilio';
-import { startServer } from '../../tests/helpers/crm';
+import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio } from '../../tests/helpers/fake-twilio';
 import { scratchDatabase } from '../scratch-database';
+import { benchCallbacks } from './callbacks';
 import { benchLaunch, numbers } from './launch';
 
 const MESSAGES = Number(process.env.BENCH_SMS_MESSAGES ?? 2000);
@@ -52,10 +50,6 @@ async function arrivals(fake: FakeTwilio, count: number, run: () => Promise<void
   return ((stamps.length - 1) * 1000) / (Math.max(...stamps) - Math.min(...stamps));
 }
 
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 /** Valid US numbers (exchange 200–999), distinct per offset. */
 
@@ -122,38 +116,8 @@ async function run(kind: string) {
     console.log(`[${kind}] throttled at ${RATE} segments/s for ${count} messages: held ${fmt(achieved, 2)}/s over ${fmt(elapsed)} s (deviation ${fmt(((achieved - RATE) / RATE) * 100, 2)}%); per-second counts min ${Math.min(...perSecond)} max ${Math.max(...perSecond)}, worst second off by ${worst}`);
     }
 
-    // 3. status callbacks through HTTP vs a bare handler that only checks the signature
-    if (parts.has('callbacks')) {
-    const listening = await startServer(throttled);
-    const sids = (await knex('sms').whereNotNull('provider_message_id').limit(CALLBACKS).select('provider_message_id')).map((r: { provider_message_id: string }) => r.provider_message_id);
-    const timings: number[] = [];
-    for (const [i, sid] of sids.entries()) {
-      const t = performance.now();
-      const res = await postSignedForm(`${listening.url}/webhooks/twilio/status`, { MessageSid: sid, MessageStatus: i % 2 ? 'delivered' : 'sent', AccountSid: FAKE_ACCOUNT_SID }, { publicUrl: `${PUBLIC_URL}/webhooks/twilio/status` });
-      timings.push(performance.now() - t);
-      if (res.status !== 200) throw new Error(`callback answered ${res.status}: ${res.body}`);
-    }
-    await listening.close();
-    const bareServer = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        const params = Object.fromEntries(new URLSearchParams(body));
-        const ok = twilio.validateRequest(FAKE_AUTH_TOKEN, String(req.headers['x-twilio-signature']), `${PUBLIC_URL}/webhooks/twilio/status`, params);
-        res.writeHead(ok ? 200 : 403).end();
-      });
-    });
-    await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
-    const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
-    const bareTimings: number[] = [];
-    for (const sid of sids) {
-      const t = performance.now();
-      await postSignedForm(`${bareUrl}/webhooks/twilio/status`, { MessageSid: sid, MessageStatus: 'delivered', AccountSid: FAKE_ACCOUNT_SID }, { publicUrl: `${PUBLIC_URL}/webhooks/twilio/status` });
-      bareTimings.push(performance.now() - t);
-    }
-    bareServer.close();
-    console.log(`[${kind}] status callback (${sids.length}, sequential): p50 ${fmt(pct(timings, 50), 2)} ms, p99 ${fmt(pct(timings, 99), 2)} ms vs bare signature check p50 ${fmt(pct(bareTimings, 50), 2)} ms, p99 ${fmt(pct(bareTimings, 99), 2)} ms (p99 ratio ${fmt(pct(timings, 99) / pct(bareTimings, 99), 2)})`);
-    }
+    // 3. status callbacks through HTTP vs a bare handler that only checks the signature (bench/sms/callbacks.ts)
+    if (parts.has('callbacks')) await benchCallbacks(kind, throttled, scratch.url, CALLBACKS, PUBLIC_URL);
 
     // 4. campaign launch: members queued per second and RSS growth, beside a bulk send
     if (parts.has('launch')) await benchLaunch(kind, throttled, MEMBERS);
