@@ -4,6 +4,7 @@ import type { Filter } from '../query/filter-to-knex';
 import type { Actor } from '../records/actor';
 import type { RecordService } from '../records/record-service';
 import { MAX_PAGE } from '../records/queries';
+import { fieldColumn, recordRows } from '../records/custom-fields';
 
 const PHONE_FIELDS = ['phone_mobile', 'phone_work', 'phone_office', 'phone_home'];
 const CHUNK = 500;
@@ -69,8 +70,17 @@ export async function findDuplicates(records: RecordService, knex: Knex, actor: 
 
   for (const field of PHONE_FIELDS.filter((f) => module.fields[f])) {
     if (!rows.some((r) => r[field])) continue;
+    // Candidates from a plain scan of the column first (no index holds it; with `deleted = 0` SQLite
+    // walks the index on deleted and fetches every row through it, several times slower), then the
+    // ones the actor may see.
+    const phones = [...new Set(rows.map((r) => r[field]?.trim() ?? '').filter(Boolean))];
+    const candidates = new Set<string>();
+    for (let i = 0; i < phones.length; i += CHUNK) {
+      const ids: string[] = await recordRows(knex, module).clearSelect().whereIn(fieldColumn(module, module.table, field), phones.slice(i, i + CHUNK)).pluck(`${module.table}.id`);
+      for (const id of ids) candidates.add(id);
+    }
     const byPhone = new Map<string, string>();
-    for (const r of await lookup(field, rows.map((r) => r[field]?.trim() ?? ''), [field])) byPhone.set(String(r[field]).trim(), r.id as string);
+    for (const r of await lookup('id', [...candidates], [field])) byPhone.set(String(r[field]).trim(), r.id as string);
     rows.forEach((row, i) => take(i, row[field] ? byPhone.get(row[field].trim()) : undefined));
   }
   return found;
