@@ -99,11 +99,48 @@ export async function applySync(db: Database, plan: SyncPlan): Promise<void> {
   }
 }
 
-/** Plans and applies in one go; returns what it did. */
+/**
+ * Plans and applies in one go; returns what it did. Processes starting together on one database
+ * (several `cane start` on a new schema) take turns: the changes are planned again and applied
+ * under a lock shared by all of them, so the second finds the first one's tables.
+ */
 export async function syncSchema(db: Database, registry: Registry): Promise<SyncPlan> {
   const plan = await planSync(db, registry);
-  await applySync(db, plan);
-  return plan;
+  if (!plan.steps.length) return plan;
+  return withSchemaLock(db, async (locked) => {
+    const fresh = await planSync(locked, registry);
+    await applySync(locked, fresh);
+    return fresh;
+  });
+}
+
+const LOCK_NAME = 'cane_schema_sync';
+const LOCK_SECONDS = 120;
+
+async function withSchemaLock<T>(db: Database, work: (locked: Database) => Promise<T>): Promise<T> {
+  if (db.dialect.name === 'mysql') {
+    // A named lock belongs to a session: take and release it on one connection of the pool.
+    const connection = await db.knex.client.acquireConnection();
+    try {
+      const [rows] = await db.knex.raw('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_SECONDS]).connection(connection);
+      if (Number(rows?.[0]?.got) !== 1) throw new Error(`another process held the schema lock for ${LOCK_SECONDS} s; is a schema change stuck?`);
+      try {
+        return await work(db);
+      } finally {
+        await db.knex.raw('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).connection(connection);
+      }
+    } finally {
+      await db.knex.client.releaseConnection(connection);
+    }
+  }
+  // SQLite: a write on a lock table holds the database's one write lock until the sync commits
+  // (SQLite's DDL is transactional, so the whole sync runs in that transaction); other processes
+  // wait for it in busy_timeout.
+  await db.knex.raw(`CREATE TABLE IF NOT EXISTS ${LOCK_NAME} (holder integer)`);
+  return db.knex.transaction(async (trx) => {
+    await trx.raw(`DELETE FROM ${LOCK_NAME}`);
+    return work({ ...db, knex: trx });
+  });
 }
 
 export function formatPlan(plan: SyncPlan): string {

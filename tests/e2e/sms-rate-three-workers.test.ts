@@ -29,16 +29,19 @@ for (const kind of databaseKinds) {
 
     test(`${MESSAGES} messages at ${RATE}/s across three processes`, async () => {
       const env = { DATABASE_URL: db.url, FAKE_TWILIO_URL: fake.url, SMS_RATE: String(RATE), CANE_TEST_MYSQL_URL: '' };
-      // The first worker queues them all before it sends (its 'queued' line), then the others join.
-      const first = startWorker(['enqueue', String(MESSAGES)], env);
-      const deadline = Date.now() + 60_000;
-      while (!first.output().includes('queued') && Date.now() < deadline) {
-        if (first.child.exitCode !== null) throw new Error(`worker exited early: ${first.output()}`);
+      // Three workers wait, ready, on an empty queue; then another process queues every message at once.
+      expect(await startWorker(['queue', '0'], env).exited).toBe(0); // the schema, made once
+      const workers = [0, 1, 2].map(() => startWorker(['work'], { ...env, WORKER_WAIT: '1' }));
+      const deadline = Date.now() + 90_000;
+      while (!workers.every((w) => w.output().includes('ready')) && Date.now() < deadline) {
+        const dead = workers.find((w) => w.child.exitCode !== null);
+        if (dead) throw new Error(`worker exited early: ${dead.output()}`);
         await new Promise((r) => setTimeout(r, 20));
       }
-      const others = [startWorker(['work'], env), startWorker(['work'], env)];
-      const codes = await Promise.all([first, ...others].map((w) => w.exited));
-      expect({ codes, output: [first, ...others].map((w) => w.output()) }).toEqual({ codes: [0, 0, 0], output: ['queued\ndone\n', 'done\n', 'done\n'] });
+      const queue = startWorker(['queue', String(MESSAGES)], env);
+      expect(await queue.exited).toBe(0);
+      const codes = await Promise.all(workers.map((w) => w.exited));
+      expect({ codes, output: workers.map((w) => w.output()) }).toEqual({ codes: [0, 0, 0], output: ['ready\ndone\n', 'ready\ndone\n', 'ready\ndone\n'] });
 
       expect(new Set(fake.messages.map((m) => m.to)).size).toBe(MESSAGES);
       const times = fake.messages.map((m) => m.dateCreated.getTime()).sort((a, b) => a - b);
