@@ -179,7 +179,7 @@ export class RecordImports {
           }
           if (p.existing) counts.updated += 1;
           else counts.created += 1;
-          for (const key of rowKeys(module, p.values)) seen.set(key, recordId);
+          if (mode !== 'create') for (const key of rowKeys(module, p.values)) seen.set(key, recordId);
           outcomes.push({ row: p.row, action: p.existing ? 'updated' : 'created', recordId, previous: p.previous });
           written.push({ id: recordId, values: p.values });
         });
@@ -197,6 +197,9 @@ export class RecordImports {
         }
       }
       batch = [];
+      // Rows of earlier batches are in the database now, where the next batch's lookup finds them:
+      // keeping their keys too would grow with the file (a million rows, gigabytes).
+      seen.clear();
       onProgress?.({ id: imp.id, state: 'running', ...counts });
       if (signal?.aborted || (await this.store.cancelRequested(imp.id))) cancelled = true;
     };

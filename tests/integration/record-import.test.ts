@@ -121,6 +121,20 @@ describeEachServer('record import (CSV into Contacts)', (get) => {
     expect(await run(byPhone)).toMatchObject({ skipped: 1, created: 0 });
   });
 
+  it('skips a person repeated far down the file (another batch) by name, e-mail and phone, and updates one in update mode', async () => {
+    const filler = Array.from({ length: 620 }, (_, i) => `Filler${i},Batchmate,,`);
+    const lines = ['First Name,Last Name,Email,Mobile', 'Gus,Repeat,gus@example.com,+15550003333', ...filler,
+      'Gus,Repeat,,', 'Gustav,Other,GUS@example.com,', 'Gunnar,Phone,,+15550003333'];
+    const skip = await upload(Buffer.from(`${lines.join('\n')}\n`));
+    await map(skip, ['first_name', 'last_name', 'email1', 'phone_mobile'], 'skip');
+    expect(await run(skip)).toMatchObject({ created: 621, skipped: 3 });
+    expect(await contacts('Repeat')).toHaveLength(1);
+    const update = await upload(Buffer.from(`First Name,Last Name,Title\n${filler.slice(0, 600).map((f) => `${f.split(',')[0]},Batchmate2,`).join('\n')}\nGus,Repeat,Twice\nGus,Repeat,Thrice\n`));
+    await map(update, ['first_name', 'last_name', 'title'], 'update');
+    expect(await run(update)).toMatchObject({ created: 600, updated: 1, skipped: 1 });
+    expect((await contacts('Repeat')).map((c) => c.title)).toEqual(['Twice']);
+  });
+
   it('writes a batch together: each record with its e-mail address, its before and after_save hooks and its event for plugins', async () => {
     const { hooks, context } = server.crm.engine;
     const saved: string[] = [];
