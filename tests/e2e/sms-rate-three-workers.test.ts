@@ -11,7 +11,7 @@ const RATE = 15;
 /**
  * Issue 15, item 3: the sender's rate is one schedule in the database. Three worker processes send
  * one queue of single-segment messages under SMS_RATE; in no stretch of time does the fake Twilio
- * receive more than the rate allows (within half a second's worth of timer jitter), whichever process sent them.
+ * receive more than the rate allows (within one second's worth: timer jitter and lock waits), whichever process sent them.
  * How close the total comes to the rate is a benchmark figure (npm run bench:sms), not asserted here.
  */
 for (const kind of databaseKinds) {
@@ -45,14 +45,15 @@ for (const kind of databaseKinds) {
 
       expect(new Set(fake.messages.map((m) => m.to)).size).toBe(MESSAGES);
       const times = fake.messages.map((m) => m.dateCreated.getTime()).sort((a, b) => a - b);
-      // In no stretch of time did more go out than the rate allows, give or take half a second's worth: a
-      // timer that fires late on a busy machine sends its message together with the next ones. Three
+      // In no stretch of time did more go out than the rate allows, give or take one second's worth (the
+      // bucket's burst): a timer that fires late on a busy machine, or a worker waiting on SQLite's write
+      // lock, sends its message together with the next ones. Three
       // processes each keeping their own rate would run 60 messages ahead over this run.
       let excess = 0;
       for (let i = 0; i < times.length; i++) {
         for (let j = i + 1; j < times.length; j++) excess = Math.max(excess, j - i - (RATE * (times[j] - times[i])) / 1000);
       }
-      expect(excess).toBeLessThanOrEqual(RATE / 2);
+      expect(excess).toBeLessThanOrEqual(RATE);
       // More than one process did the sending.
       const conn = openDatabase(db.url);
       try {

@@ -43,10 +43,10 @@ const dir = pluginDir([
   adversarial('spin', 'if (ctx.event.record.last_name === "spin") { for (;;) {} }'),
   adversarial('spinAfterAwait', 'if (ctx.event.record.last_name === "spin-after-await") { await ctx.crm.records.find("Leads", { maxNum: 1 }); for (;;) {} }'),
   adversarial('hang', 'if (ctx.event.record.last_name === "hang") { await new Promise(() => {}); }'),
-  // Generous time limits for these two, so the limit under test (memory, payload size) is the one
-  // that trips even when a busy machine makes building megabytes slow.
-  adversarial('blowUp', 'const a = []; for (let i = 0; ; i++) a.push("x".repeat(4e6) + i);', { hooks: [{ module: 'SMSTemplates', event: 'after_save', handler: 'blowUp', limits: { timeoutMs: 10_000, wallMs: 15_000, cpuMs: 10_000 } }] }),
-  adversarial('huge', 'if (ctx.event.record.last_name === "huge") return { patch: { description: "x".repeat(5e6) } };', { hooks: [{ module: 'Leads', event: 'before_save', handler: 'huge', onError: 'allow', limits: { timeoutMs: 5_000, wallMs: 8_000, cpuMs: 5_000 } }] }),
+  // Both build their megabytes in a few large pieces, so the limit under test (memory, result size)
+  // trips long before the time limits do, even on a busy machine (limits can only be tightened).
+  adversarial('blowUp', 'const a = []; for (let i = 0; ; i++) a.push("x".repeat(2e7) + i);', { hooks: [{ module: 'SMSTemplates', event: 'after_save', handler: 'blowUp' }] }),
+  adversarial('huge', 'if (ctx.event.record.last_name === "huge") return { patch: { description: "x".repeat(2e5) } };'),
   adversarial('throwNonError', 'if (ctx.event.record.last_name === "throw") throw { code: 42 };'),
   adversarial('ambient', 'if (ctx.event.record.last_name === "ambient") return { patch: { description: [typeof process, typeof require, typeof fetch, typeof setTimeout].join(",") } };', { permissions: ['write:Leads#description', 'read:Leads'] }),
   adversarial('undeclared', 'if (ctx.event.record.last_name === "undeclared") { await ctx.crm.records.create("Accounts", { name: "smuggled" }); }'),
@@ -145,11 +145,11 @@ describeEachEngine('sandboxed plugins', (get) => {
   });
 
   const adversaries: Array<[string, RegExp]> = [
+    ['huge', /exceeds the 65536-byte limit|memory limit/],
+    ['throw', /the plugin threw a non-Error value: \{"code":42\}/],
     ['spin', /timeout of 50 ms exceeded|CPU time limit/],
     ['spin-after-await', /CPU time limit of 50 ms exceeded|wall-clock deadline/],
     ['hang', /wall-clock deadline of 250 ms exceeded/],
-    ['huge', /exceeds the 65536-byte limit|memory limit/],
-    ['throw', /the plugin threw a non-Error value: \{"code":42\}/],
     ['busy', /CPU time limit of 10 ms exceeded/],
     ['undeclared', /permission 'write:Accounts'/],
   ];
