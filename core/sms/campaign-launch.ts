@@ -18,6 +18,7 @@ import type { SmsService } from './sms-service';
 import { BLOCK_HELPERS, compileSmsTemplate, relation, templateFieldProblems, TemplateProblem } from './templates';
 import { fieldColumn, recordRows } from '../records/custom-fields';
 import { relatedLink } from './webhooks';
+import { insertRows } from '../db/insert-rows';
 
 /** campaign_log activity per refusal, in Sugar's vocabulary (an SMS number stands where Sugar has an e-mail address). */
 export const REFUSAL_ACTIVITY: Record<RefusalCode, string> = {
@@ -225,10 +226,10 @@ export class CampaignPageWriter {
       ...messages.map((m) => ({ member: m.member, activity: 'targeted', extra: { target_tracker_key: m.id, related_id: m.id, related_type: 'SMS', more_information: m.to } })),
       ...refused.map((r) => ({ member: r.member, activity: REFUSAL_ACTIVITY[r.code], extra: { more_information: r.code } })),
     ].filter((l) => !logged.has(logKey(l.member, l.activity))).map((l) => this.logRow(l.member, l.activity, now, l.extra));
-    await insertChunks(trx, 'sms', smsRows);
-    await insertChunks(trx, this.engine.jobs.table, jobRows);
-    if (links) await insertChunks(trx, links.table, links.rows);
-    await insertChunks(trx, 'campaign_log', logRows);
+    await insertRows(trx, 'sms', smsRows);
+    await insertRows(trx, this.engine.jobs.table, jobRows);
+    if (links) await insertRows(trx, links.table, links.rows);
+    await insertRows(trx, 'campaign_log', logRows);
     return { queued: messages.length, refused: refused.length };
   }
 
@@ -411,6 +412,3 @@ function logKey(member: Pick<Member, 'module' | 'id'>, activity: string): string
   return `${member.module}:${member.id}:${activity}`;
 }
 
-async function insertChunks(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx(table).insert(rows.slice(i, i + INSERT_CHUNK));
-}

@@ -70,8 +70,8 @@ export class StatusStore {
 
   /**
    * advance() for many messages at once, for internal sources (dispatch): the history rows in one
-   * insert, one compare-and-set update per target status. Rows whose status moved meanwhile go
-   * through advance() one by one, so the outcome is the same as calling it for each.
+   * insert, one compare-and-set update per target status. For rows the caller holds in `trx`: if
+   * one moved meanwhile it throws, and the caller falls back to advance() for each.
    */
   async advanceMany(trx: Knex, changes: Array<{ row: { id: string; status: string }; change: StatusChange }>): Promise<void> {
     if (!changes.length) return;
@@ -92,16 +92,9 @@ export class StatusStore {
       if (change.status === 'sent' || change.status === 'delivered') update.date_sent = trx.raw('COALESCE(date_sent, ?)', [change.at]);
       if (change.status === 'delivered') update.date_delivered = change.at;
       const moved = await trx('sms').whereIn('id', group.map(({ row }) => row.id)).andWhere('status', before).update(update);
-      if (moved !== group.length) {
-        // Some moved on meanwhile: find which of them this update changed, and retry the rest alone.
-        const now = await trx('sms').whereIn('id', group.map(({ row }) => row.id)).select('id', 'status', 'date_modified');
-        const changed = new Set(now.filter((r: { status: string; date_modified: unknown }) => r.status === change.status && String(r.date_modified).slice(0, 19) === change.at.slice(0, 19)).map((r: { id: string }) => r.id));
-        for (const entry of group) {
-          if (changed.has(entry.row.id)) await this.onChange?.(trx, entry.row.id, before, change);
-          else await this.advance(trx, { ...entry.row, status: now.find((r: { id: string }) => r.id === entry.row.id)?.status ?? entry.row.status }, entry.change);
-        }
-        continue;
-      }
+      // The caller holds these rows (it has just written them in this transaction), so a row that
+      // moved means something is wrong: fail, and the caller stores them one by one with advance().
+      if (moved !== group.length) throw new Error(`advanceMany: ${group.length - moved} of ${group.length} messages were no longer '${before}'`);
       for (const { row } of group) await this.onChange?.(trx, row.id, before, change);
     }
   }
