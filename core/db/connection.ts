@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import type { Dialect } from './dialects/dialect';
 import { mysqlDialect } from './dialects/mysql';
 import { sqliteDialect } from './dialects/sqlite';
+import { SqliteClient } from './sqlite-client';
 
 export interface Database {
   knex: Knex;
@@ -44,7 +45,7 @@ function openSqlite(file: string, extra: Knex.Config): Database {
   if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const knex = knexFactory({
     ...extra,
-    client: 'better-sqlite3',
+    client: SqliteClient as unknown as typeof Knex.Client,
     connection: { filename: memory ? ':memory:' : path.resolve(file) },
     useNullAsDefault: true,
     // One connection: better-sqlite3 is synchronous and SQLite has a single writer anyway.

@@ -47,6 +47,7 @@ export async function retrieveFor(ctx: RecordContext, actor: Actor, module: Modu
   if (!row) throw new NotFoundError(`Could not find record: ${id} in module: ${module.name}`, { module: module.name, id });
   await ctx.access.check(actor, module, 'view', row);
   const [record] = await toRecords(ctx, module, [row], actor, options);
+  if (!ctx.hooks.has(module.name, 'after_retrieve')) return record;
   const bean = makeBean(module.name, module.objectName, record, record);
   await ctx.hooks.run(module.name, 'after_retrieve', bean, { id, encode: false });
   return { ...bean } as unknown as RecordData;

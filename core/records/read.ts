@@ -7,6 +7,15 @@ import type { Actor } from './actor';
 import type { RecordContext } from './context';
 import { fromStorage, type FieldValue } from './values';
 import { relatedIds } from './relationships';
+import { perModule } from '../metadata/per-module';
+
+const allColumns = perModule((module) => module.columns.map((column) => [column, module.fields[column]] as const));
+const readableColumns = perModule((module) => allColumns(module).filter(([, field]) => !field.sensitive));
+/** Non-db fields a read fills: counts and concatenated names. */
+const computedFields = perModule((module) => Object.entries(module.fields).filter(([, field]) => field.source === 'non-db' && (field.cane_count || field.db_concat_fields)));
+/** Relate and parent fields, whose names a read looks up. */
+const nameFields = perModule((module) => Object.entries(module.fields).filter(([, field]) =>
+  (field.type === 'relate' && field.source === 'non-db' && field.id_name && field.module) || (field.type === 'parent' && field.id_name && field.type_name)));
 
 export type RecordData = Record<string, FieldValue> & { id: string };
 
@@ -22,16 +31,17 @@ export interface ReadOptions {
  * `viewer` is whose rights decide which relate and parent names show (null: Cane's own reads, every name).
  */
 export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Record<string, unknown>[], viewer: Actor | null, options: ReadOptions = {}, trx?: Knex): Promise<RecordData[]> {
-  const wanted = (name: string) => name === 'id' || !options.fields || options.fields.includes(name);
+  const only = options.fields && new Set(options.fields);
+  const wanted = (name: string) => name === 'id' || !only || only.has(name);
+  const columns = options.includeSensitive ? allColumns(module) : readableColumns(module);
   const records = rows.map((row) => {
     const record: Record<string, FieldValue> = {};
-    for (const column of module.columns) {
-      const field = module.fields[column];
-      if (field.sensitive && !options.includeSensitive) continue;
-      if (column in row) record[column] = fromStorage(field, row[column]);
+    for (const [column, field] of columns) {
+      const raw = row[column];
+      if (raw !== undefined) record[column] = fromStorage(field, raw);
     }
-    for (const [key, value] of Object.entries(row)) {
-      if (key.startsWith('_rel_')) record[key.slice(5)] = value as FieldValue;
+    for (const key in row) {
+      if (key.startsWith('_rel_')) record[key.slice(5)] = row[key] as FieldValue;
     }
     return record as RecordData;
   });
@@ -47,8 +57,8 @@ export async function toRecords(ctx: RecordContext, module: ModuleDef, rows: Rec
 async function computeFields(ctx: RecordContext, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean, viewer: Actor | null, trx?: Knex) {
   if (!records.length) return;
   const knex = trx ?? ctx.db.knex;
-  for (const [name, field] of Object.entries(module.fields)) {
-    if (field.source !== 'non-db' || !wanted(name)) continue;
+  for (const [name, field] of computedFields(module)) {
+    if (!wanted(name)) continue;
     if (field.cane_count) {
       const { table, key } = field.cane_count;
       const counts = await knex(table).whereIn(key, records.map((r) => r.id)).where('deleted', 0).groupBy(key).select({ id: key }).count({ n: '*' });
@@ -90,13 +100,10 @@ export async function relatedNamesFor(ctx: RecordContext, viewer: Actor, module:
  */
 async function fillRelatedNames(ctx: RecordContext, knex: Knex, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean, viewer: Actor | null) {
   const lookups = new DisplayLookups(knex, viewer ? (target, query) => ctx.access.scope(viewer, target, 'view', query, target.table) : undefined);
-  for (const [name, field] of Object.entries(module.fields)) {
-    if (!wanted(name) && !(field.id_name && wanted(field.id_name) && module.fields[field.id_name]?.source === 'non-db')) continue;
-    if (field.type === 'relate' && field.source === 'non-db' && field.id_name && field.module) {
-      await fillRelate(ctx, knex, module, name, field, records, lookups);
-    } else if (field.type === 'parent' && field.id_name && field.type_name) {
-      await fillParent(ctx, name, field, records, lookups);
-    }
+  for (const [name, field] of nameFields(module)) {
+    if (!wanted(name) && !(wanted(field.id_name!) && module.fields[field.id_name!]?.source === 'non-db')) continue;
+    if (field.type === 'relate') await fillRelate(ctx, knex, module, name, field, records, lookups);
+    else await fillParent(ctx, name, field, records, lookups);
   }
   await lookups.resolve();
 }

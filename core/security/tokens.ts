@@ -92,13 +92,12 @@ export class TokenStore {
       .where({ 't.token_hash': this.digest(token), 't.kind': kind, 't.deleted': 0, 'u.deleted': 0 })
       .first('u.*', Object.fromEntries(TOKEN_COLUMNS.map((c) => [`${TOKEN_PREFIX}${c}`, `t.${c}`])));
     if (!row || row[`${TOKEN_PREFIX}consumed_at`] || String(row[`${TOKEN_PREFIX}expires_at`]) <= this.at()) return undefined;
-    const user: Record<string, unknown> = {};
     const tokenRow: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) {
-      if (key.startsWith(TOKEN_PREFIX)) tokenRow[key.slice(TOKEN_PREFIX.length)] = value;
-      else user[key] = value;
+    for (const column of TOKEN_COLUMNS) {
+      tokenRow[column] = row[`${TOKEN_PREFIX}${column}`];
+      delete row[`${TOKEN_PREFIX}${column}`];
     }
-    return { info: toInfo(tokenRow), user };
+    return { info: toInfo(tokenRow), user: row };
   }
 
   /**

@@ -64,7 +64,7 @@ export class CampaignMembers {
     // A page walks the (related_id, related_type, prospect_list_id) index from the cursor. SQLite
     // would rather read the whole list through (prospect_list_id, deleted) and sort it for every
     // page (quadratic on a large list); a unary + keeps those two columns off its index choice.
-    const sqlite = walk && /sqlite/.test(String(knex.client.config.client));
+    const sqlite = walk && /sqlite/.test(String(knex.client.dialect));
     const table = walk && this.forceIndex ? knex.raw('?? FORCE INDEX (??)', ['prospect_lists_prospects as m', 'idx_plp_rel_id']) : 'prospect_lists_prospects as m';
     return knex.from(table)
       .where('m.related_type', module)
@@ -84,7 +84,7 @@ export class CampaignMembers {
   private async chooseIndex(): Promise<void> {
     if (this.checked) return;
     this.checked = true;
-    if (!/mysql/.test(String(this.knex.client.config.client))) return;
+    if (!/mysql/.test(String(this.knex.client.dialect))) return;
     const [rows] = await this.knex.raw("SHOW INDEX FROM prospect_lists_prospects WHERE Key_name = 'idx_plp_rel_id'");
     this.forceIndex = (rows as unknown[]).length > 0;
   }
