@@ -52,11 +52,13 @@ export async function benchLaunch(kind: string, crm: Crm, members: number): Prom
   let rssPeak = rssBefore;
   const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 50);
   const launchStart = performance.now();
+  const cpuBefore = process.cpuUsage();
   await crm.sms!.campaigns.launch(admin, campaign.id, { template_id: template.id });
   while (await crm.engine.jobs.runOnce(1)) {
     if (Number((await knex(crm.engine.jobs.table).where({ target: 'function::sms.campaign', status: 'done' }).count({ n: '*' }).first())?.n) >= 1) break;
   }
   const launchMs = performance.now() - launchStart;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   const queued = Number((await knex('sms').where('campaign_id', campaign.id).count({ n: '*' }).first())?.n);
@@ -68,6 +70,6 @@ export async function benchLaunch(kind: string, crm: Crm, members: number): Prom
   const bulkMs = performance.now() - bulkStart;
   const launchRate = (members / launchMs) * 1000;
   const bulkRate = (records.length / bulkMs) * 1000;
-  console.log(`[${kind}] campaign launch, ${members} list members (seeded in ${fmt(seedMs / 1000)} s): queued in ${fmt(launchMs / 1000, 2)} s, ${fmt(launchRate, 0)} members/s (member pages, checks, render, SMS, job and campaign_log rows); RSS growth ${fmt(mb(rssPeak - rssBefore))} MB (peak ${fmt(mb(rssPeak))} MB)`);
+  console.log(`[${kind}] campaign launch, ${members} list members (seeded in ${fmt(seedMs / 1000)} s): queued in ${fmt(launchMs / 1000, 2)} s (CPU ${fmt(cpu.user / 1e6, 2)} s user, ${fmt(cpu.system / 1e6, 2)} s system), ${fmt(launchRate, 0)} members/s (member pages, checks, render, SMS, job and campaign_log rows); RSS growth ${fmt(mb(rssPeak - rssBefore))} MB (peak ${fmt(mb(rssPeak))} MB)`);
   console.log(`[${kind}] bulk send of ${records.length} records through the send path: ${fmt(bulkRate, 0)} records/s (launch ÷ bulk ${fmt(launchRate / bulkRate, 2)})`);
 }
