@@ -11,6 +11,7 @@ import { perModule } from '../metadata/per-module';
 
 const allColumns = perModule((module) => module.columns.map((column) => [column, module.fields[column]] as const));
 const readableColumns = perModule((module) => allColumns(module).filter(([, field]) => !field.sensitive));
+const emailFields = perModule((module) => Object.values(module.fields).filter((f) => f.cane_email));
 /** Non-db fields a read fills: counts and concatenated names. */
 const computedFields = perModule((module) => Object.entries(module.fields).filter(([, field]) => field.source === 'non-db' && (field.cane_count || field.db_concat_fields)));
 /** Relate and parent fields, whose names a read looks up. */
@@ -76,7 +77,7 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
 
 /** email1, email2, email, email_opt_out and invalid_email from the records' e-mail addresses, one query per page. */
 async function fillEmails(knex: Knex, module: ModuleDef, records: RecordData[], wanted: (name: string) => boolean) {
-  const fields = Object.values(module.fields).filter((f) => f.cane_email && wanted(f.name));
+  const fields = emailFields(module).filter((f) => wanted(f.name));
   if (!fields.length) return;
   const emails = await readEmails(knex, module.name, records.map((r) => String(r.id)));
   for (const r of records) for (const field of fields) r[field.name] = emailFieldValue(field.cane_email!, emails.get(String(r.id)) ?? []) as FieldValue;
