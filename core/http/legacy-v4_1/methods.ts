@@ -239,7 +239,8 @@ export function legacyMethods(services: CrmServices) {
       const maxNum = Math.min(int(args.max_results, 0) || 20, 1000);
       const deleted = isTruthy(args.deleted);
       const select = list(args.select_fields);
-      const page = await records.list(actor, module.name, { filter, orderBy, offset, maxNum, deleted });
+      // Only the selected fields are computed (relate names, e-mail addresses), as Sugar's select does.
+      const page = await records.list(actor, module.name, { filter, orderBy, offset, maxNum, deleted, ...(select.length ? { fields: select } : {}) });
       const total = await records.count(actor, module.name, { filter, deleted });
       return {
         result_count: page.records.length,
