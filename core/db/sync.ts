@@ -116,18 +116,20 @@ export async function syncSchema(db: Database, registry: Registry): Promise<Sync
 
 const LOCK_NAME = 'cane_schema_sync';
 const LOCK_SECONDS = 120;
+/** MySQL's named locks are server-wide: the name carries the database's, so installations sharing a server do not wait for each other. */
+export const MYSQL_SCHEMA_LOCK = `CONCAT('${LOCK_NAME}_', MD5(DATABASE()))`;
 
 async function withSchemaLock<T>(db: Database, work: (locked: Database) => Promise<T>): Promise<T> {
   if (db.dialect.name === 'mysql') {
     // A named lock belongs to a session: take and release it on one connection of the pool.
     const connection = await db.knex.client.acquireConnection();
     try {
-      const [rows] = await db.knex.raw('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_SECONDS]).connection(connection);
+      const [rows] = await db.knex.raw(`SELECT GET_LOCK(${MYSQL_SCHEMA_LOCK}, ?) AS got`, [LOCK_SECONDS]).connection(connection);
       if (Number(rows?.[0]?.got) !== 1) throw new Error(`another process held the schema lock for ${LOCK_SECONDS} s; is a schema change stuck?`);
       try {
         return await work(db);
       } finally {
-        await db.knex.raw('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).connection(connection);
+        await db.knex.raw(`SELECT RELEASE_LOCK(${MYSQL_SCHEMA_LOCK})`).connection(connection);
       }
     } finally {
       await db.knex.client.releaseConnection(connection);
