@@ -54,6 +54,9 @@ describeEachServer('legacy REST v4_1', (get) => {
     expect(list).toMatchObject({ result_count: 2, total_count: '3', next_offset: 2 });
     const next = await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Query%'", 'accounts.name DESC', 2, ['name'], [{ name: 'contacts', value: ['last_name'] }], 2, 0, false]);
     expect(next.entry_list[0].name_value_list.name.value).toBe('Query Alpha');
+    // The last page (total taken from it) and a page past the end (counted) tell the same total.
+    expect(next).toMatchObject({ result_count: 1, total_count: '3', next_offset: 3 });
+    expect(await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Query%'", '', 7, ['name'], [], 2, 0, false])).toMatchObject({ result_count: 0, total_count: '3' });
     expect(next.relationship_list[0].link_list[0]).toEqual({ name: 'contacts', records: [{ link_value: { last_name: { name: 'last_name', value: 'Linked' } } }] });
     expect(await v4('get_entries_count', { session, module_name: 'Accounts', query: "accounts.name LIKE 'Query%'", deleted: 0 })).toEqual({ result_count: '3' });
     const related = await v4('get_relationships', { session, module_name: 'Accounts', module_id: alpha, link_field_name: 'contacts', related_module_query: "contacts.last_name = 'Linked'", related_fields: ['id', 'last_name'], deleted: 0 });
