@@ -71,8 +71,8 @@ async function computeFields(ctx: RecordContext, module: ModuleDef, records: Rec
       for (const r of records) r[name] = concatName(field, r);
     }
   }
-  await fillRelatedNames(ctx, knex, module, records, wanted, viewer);
-  await fillEmails(knex, module, records, wanted);
+  // Independent lookups that fill different fields: on MySQL they travel on two connections at once.
+  await Promise.all([fillRelatedNames(ctx, knex, module, records, wanted, viewer), fillEmails(knex, module, records, wanted)]);
 }
 
 /** email1, email2, email, email_opt_out and invalid_email from the records' e-mail addresses, one query per page. */
