@@ -82,7 +82,7 @@ run('global search in Chromium', (get) => {
     await searchFromHeader('finch');
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     expect(await groups()).toEqual(['Accounts 2', 'Contacts 1', 'Leads 1']);
-    await page.waitForFunction("getComputedStyle(document.body).backgroundColor === 'rgb(18, 21, 27)'", undefined, { timeout: 5000 }).catch(() => undefined);
+    await page.waitForFunction(() => { const g = globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string }; document: { body: unknown } }; return g.getComputedStyle(g.document.body).backgroundColor === 'rgb(18, 21, 27)'; }, undefined, { timeout: 5000 }).catch(() => undefined);
     // Result links stay readable on the dark surface: the accent colour, not the light theme's blue.
     const color = await page.evaluate("getComputedStyle(document.querySelector('section.search-group a')).color");
     expect(color).toBe('rgb(127, 176, 255)');

@@ -126,7 +126,7 @@ run('web UI in Chromium', (get) => {
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     expect(await page.locator('.brand-mode').textContent()).toBe('dark');
     // the page may still be applying the theme's stylesheet when the notice shows
-    await page.waitForFunction("getComputedStyle(document.body).backgroundColor === 'rgb(18, 21, 27)'", undefined, { timeout: 5000 }).catch(() => undefined);
+    await page.waitForFunction(() => { const g = globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string }; document: { body: unknown } }; return g.getComputedStyle(g.document.body).backgroundColor === 'rgb(18, 21, 27)'; }, undefined, { timeout: 5000 }).catch(() => undefined);
     const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
     expect(bg).toBe('rgb(18, 21, 27)');
     await page.goto(url('/Accounts'));
