@@ -5,7 +5,7 @@ import { planSave, saveRecord, type SaveOptions } from './save';
 import { writeTogether, type PlannedWrite } from './batch';
 import { saveTogether, type SaveEntry } from './save-together';
 import { deleteRecord, planDelete, restoreRecord } from './delete';
-import { countRecords, countRelatedRecords, listRecords, listRelatedRecords, retrieveFor, type ListOptions, type ListResult } from './queries';
+import { countRecords, countRelatedRecords, listRecords, listRelatedRecords, retrieveFor, retrieveManyFor, type ListOptions, type ListResult } from './queries';
 import { linkRecords, unlinkRecords } from './link';
 import type { Filter } from '../query/filter-to-knex';
 import { assertAppendAllowed } from './append-only';
@@ -44,6 +44,11 @@ export class RecordService {
     return retrieveFor(this.ctx, actor, this.ctx.registry.module(module), id, options);
   }
 
+  /** Many records by id at once, each as retrieve() would answer it: see retrieveManyFor (keys are the ids in lower case). */
+  retrieveMany(actor: Actor, module: string, ids: readonly string[], options: ReadOptions = {}): Promise<Map<string, RecordData>> {
+    return retrieveManyFor(this.ctx, actor, this.ctx.registry.module(module), ids, options);
+  }
+
   /** A create (no id) or update as one write of a batch: see `together`. */
   async planSave(actor: Actor, module: string, id: string | undefined, data: Record<string, unknown>, options: SaveOptions = {}): Promise<PlannedWrite<RecordData>> {
     const def = this.ctx.registry.module(module);
@@ -52,8 +57,8 @@ export class RecordService {
   }
 
   /** Creates and updates of one module's records, set-based where it can be: see saveTogether. */
-  saveTogether(actor: Actor, module: string, entries: SaveEntry[], beforeCommit?: Parameters<typeof saveTogether>[4]) {
-    return saveTogether(this.ctx, actor, this.ctx.registry.module(module), entries, beforeCommit);
+  saveTogether(actor: Actor, module: string, entries: SaveEntry[], beforeCommit?: Parameters<typeof saveTogether>[4], options: Pick<SaveOptions, 'systemFields'> = {}) {
+    return saveTogether(this.ctx, actor, this.ctx.registry.module(module), entries, beforeCommit, options);
   }
 
   async planDelete(actor: Actor, module: string, id: string): Promise<PlannedWrite<void>> {

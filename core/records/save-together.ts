@@ -7,7 +7,7 @@ import type { Actor } from './actor';
 import type { RecordContext } from './context';
 import { assertAppendAllowed } from './append-only';
 import { checkBatchSize, type BatchFailure } from './batch';
-import { prepareSave, writeSave, publishSave, runAfterSaveHooks, type SavePlan } from './save';
+import { prepareSave, writeSave, publishSave, runAfterSaveHooks, type SaveOptions, type SavePlan } from './save';
 import { recordRows, splitRow } from './custom-fields';
 import { writeNewRecordsEmails } from './email-addresses';
 import { writeAuditRows } from './audit';
@@ -41,6 +41,7 @@ const READ_CHUNK = 500;
  */
 export async function saveTogether(
   ctx: RecordContext, actor: Actor, module: ModuleDef, entries: SaveEntry[], beforeCommit?: (trx: Knex.Transaction, outcome: SaveOutcome) => Promise<void>,
+  options: Pick<SaveOptions, 'systemFields'> = {},
 ): Promise<SaveOutcome> {
   checkBatchSize(entries.length);
   const failures: BatchFailure[] = [];
@@ -49,10 +50,11 @@ export async function saveTogether(
     failures.push({ index, error: err });
   };
   const ready: Array<{ index: number; plan: SavePlan }> = [];
+  const planning: SaveOptions = { ...options, referenceChecks: new Map() };
   for (const [index, entry] of entries.entries()) {
     try {
       assertAppendAllowed(module, actor, entry.id === undefined ? 'create' : 'update');
-      ready.push({ index, plan: await prepareSave(ctx, actor, module, entry.id, entry.input) });
+      ready.push({ index, plan: await prepareSave(ctx, actor, module, entry.id, entry.input, planning) });
     } catch (err) {
       refuse(index, err);
     }

@@ -27,6 +27,8 @@ export interface SaveOptions {
   ifMatch?: string;
   /** Set only by Cane's own code that writes `system_only` fields for a user (the SMS send path); never from request input. */
   systemFields?: boolean;
+  /** Whether referenced records exist, by `table:id`, shared by the saves of one batch (saveTogether) so each is looked up once. */
+  referenceChecks?: Map<string, Promise<boolean>>;
 }
 
 /**
@@ -167,19 +169,25 @@ export async function prepareSave(
 
   // ---------------------------------------------------------------- validate
   problems.push(...ctx.validator.validate(module, values, isUpdate, touched));
+  const lookUp = (table: string, relatedId: string) => knex(table).where({ id: relatedId, deleted: 0 }).first('id').then(Boolean);
+  const exists = (table: string, relatedId: string) => {
+    const checks = options.referenceChecks;
+    if (!checks) return lookUp(table, relatedId);
+    const key = `${table}:${relatedId.toLowerCase()}`;
+    if (!checks.has(key)) checks.set(key, lookUp(table, relatedId));
+    return checks.get(key)!;
+  };
   for (const [link, relatedId] of Object.entries(relateLinks)) {
     if (!relatedId) continue;
     const target = ctx.registry.module(module.links[link].module);
-    const exists = await knex(target.table).where({ id: relatedId, deleted: 0 }).first('id');
-    if (!exists) problems.push({ field: idFieldOfLink[link], rule: 'relate', message: `no ${target.name} record has id ${relatedId}` });
+    if (!(await exists(target.table, relatedId))) problems.push({ field: idFieldOfLink[link], rule: 'relate', message: `no ${target.name} record has id ${relatedId}` });
   }
   // Ids stored on this record that name a record elsewhere (assigned_user_id → Users, …) must name one that exists.
   for (const { idField, target } of storedReferences(ctx, module)) {
     const value = values[idField];
     if (!value || !touched.has(idField) || Object.values(idFieldOfLink).includes(idField) || (defaultedOwner && idField === 'assigned_user_id')) continue;
     if (isUpdate && value === fetched![idField]) continue;
-    const exists = await knex(target.table).where({ id: value, deleted: 0 }).first('id');
-    if (!exists) problems.push({ field: idField, rule: 'relate', message: `no ${target.name} record has id ${String(value)}` });
+    if (!(await exists(target.table, String(value)))) problems.push({ field: idField, rule: 'relate', message: `no ${target.name} record has id ${String(value)}` });
   }
   if (problems.length) throw new ValidationError(module.name, problems);
 

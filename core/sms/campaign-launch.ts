@@ -31,6 +31,7 @@ export const REFUSAL_ACTIVITY: Record<RefusalCode, string> = {
   not_recipient: 'send error',
   template: 'send error',
   body: 'send error',
+  refused: 'send error',
 };
 
 /** Rows per INSERT statement: well under SQLite's 32,766 bound parameters with the SMS table's ~25 columns. */

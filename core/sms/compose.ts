@@ -6,7 +6,7 @@ import type { RecordService } from '../records/record-service';
 import { consentRefusal, type ConsentLedger } from './consent';
 import { normalisePhone } from './phone';
 import { DEFAULT_PHONE_FIELD, RECIPIENT_MODULES } from './phone-index';
-import { bodyProblem, describeBody, type BodyFacts } from './segments';
+import { bodyProblem, encodingAndSegments } from './segments';
 import { compileSmsTemplate, renderWithGaps, TemplateProblem } from './templates';
 
 /** What POST /rest/v10/SMS/send (and every other sending path) accepts. */
@@ -25,7 +25,8 @@ export interface SendRequest {
 }
 
 /** Why a recipient was refused, for counting (the reason says it for people). */
-export type RefusalCode = 'invalid_number' | 'no_number' | 'not_found' | 'not_recipient' | 'duplicate' | 'opted_out' | 'frequency_cap' | 'template' | 'body';
+/** `refused`: the message's record save was refused (a before_save hook, a validation rule); the reason is its error's message. */
+export type RefusalCode = 'invalid_number' | 'no_number' | 'not_found' | 'not_recipient' | 'duplicate' | 'opted_out' | 'frequency_cap' | 'template' | 'body' | 'refused';
 
 export interface Refusal {
   to?: string;
@@ -38,7 +39,7 @@ export interface Refusal {
 export interface Draft {
   to: string;
   body: string;
-  facts: BodyFacts;
+  facts: { encoding: 'GSM-7' | 'UCS-2'; segments: number };
   module?: string;
   id?: string;
   name?: string;
@@ -146,21 +147,25 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
     else targets.push({ to: phone.e164 });
   }
   const refs = request.parent_id ? [{ module: request.parent_type!, id: request.parent_id }] : request.records ?? [];
+  // Which refs name a phone field of a recipient module; their records are read together, one query per module and 500 ids.
+  const notRecipient = (ref: { module: string }) => {
+    if (!RECIPIENT_MODULES.includes(ref.module) || !registry.modules.has(ref.module)) return `${ref.module} records cannot receive SMS (only ${RECIPIENT_MODULES.join(', ')})`;
+    const field = request.phone_field ?? DEFAULT_PHONE_FIELD[ref.module];
+    return registry.module(ref.module).fields[field]?.type === 'phone' ? undefined : `${field} is not a phone field of ${ref.module}`;
+  };
+  const idsByModule = new Map<string, string[]>();
+  for (const ref of refs) if (!notRecipient(ref)) idsByModule.set(ref.module, [...(idsByModule.get(ref.module) ?? []), ref.id]);
+  const fetched = new Map<string, Map<string, Record<string, unknown>>>();
+  for (const [moduleName, ids] of idsByModule) fetched.set(moduleName, await records.retrieveMany(actor, moduleName, ids));
   for (const ref of refs) {
-    if (!RECIPIENT_MODULES.includes(ref.module) || !registry.modules.has(ref.module)) {
-      refused.push({ ...ref, code: 'not_recipient', reason: `${ref.module} records cannot receive SMS (only ${RECIPIENT_MODULES.join(', ')})` });
+    const notOne = notRecipient(ref);
+    if (notOne) {
+      refused.push({ ...ref, code: 'not_recipient', reason: notOne });
       continue;
     }
     const module = registry.module(ref.module);
     const field = request.phone_field ?? DEFAULT_PHONE_FIELD[ref.module];
-    if (module.fields[field]?.type !== 'phone') {
-      refused.push({ ...ref, code: 'not_recipient', reason: `${field} is not a phone field of ${ref.module}` });
-      continue;
-    }
-    const record = await records.retrieve(actor, ref.module, ref.id).catch((err) => {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
+    const record = fetched.get(ref.module)!.get(ref.id.toLowerCase());
     if (!record) {
       refused.push({ ...ref, code: 'not_found', reason: `no ${ref.module} record with id '${ref.id}' (or you may not view it)` });
       continue;
@@ -206,7 +211,7 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
       refused.push({ to: t.to, module: t.module, id: t.id, code: 'body', reason: `the rendered message ${problem}` });
       continue;
     }
-    drafts.push({ to: t.to, body: text, facts: describeBody(text), module: t.module, id: t.id, name: t.name, accountId: typeof t.record?.account_id === 'string' && t.record.account_id ? t.record.account_id : undefined, ...(emptyFields.length ? { emptyFields } : {}) });
+    drafts.push({ to: t.to, body: text, facts: encodingAndSegments(text), module: t.module, id: t.id, name: t.name, accountId: typeof t.record?.account_id === 'string' && t.record.account_id ? t.record.account_id : undefined, ...(emptyFields.length ? { emptyFields } : {}) });
   }
   return { drafts, refused, template };
 }

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { Engine } from '../app/engine';
-import { AccessDeniedError, ValidationError } from '../errors';
+import { AccessDeniedError, CaneError, ValidationError } from '../errors';
 import type { Actor } from '../records/actor';
 import { SYSTEM } from '../records/actor';
 import { emit, type Logger, type OutboxEvent } from '../records/context';
 import type { RecordData } from '../records/read';
+import type { SaveOutcome } from '../records/save-together';
 import { dateFromDb, formatDateTime, type Clock } from '../records/time';
 import { smsConfigFrom, type SmsConfig } from './config';
 import { checkRequestShape, compose, type Composition, type Draft, type Refusal, type SendRequest } from './compose';
@@ -16,6 +17,7 @@ import { resendKey, resendOf, sendKey } from './send-key';
 import { Dispatcher, DISPATCH_JOB, type DispatchJobData } from './dispatch';
 import { dispatchBatch } from './dispatch-batch';
 import { normalisePhone } from './phone';
+import { describeBody } from './segments';
 import { PhoneIndex } from './phone-index';
 import { OutboxProvider } from './providers/outbox';
 import type { SmsProvider } from './providers/provider';
@@ -149,13 +151,18 @@ export class SmsService {
     const created: Array<RecordData | undefined> = new Array(composition.drafts.length);
     const refused = [...composition.refused];
     const fresh = composition.drafts.flatMap((draft, i) => (existing.has(keys[i]) ? [] : [i]));
+    const settled = new Set<number>();
     for (let start = 0; start < fresh.length; start += SEND_CHUNK) {
       const chunk = fresh.slice(start, start + SEND_CHUNK);
       const written = chunk.length > 1 ? await this.createMessages(actor, request, composition, chunk, keys, source) : undefined;
-      if (written) written.forEach((record, n) => { created[chunk[n]] = record; });
+      written?.forEach((outcome, n) => {
+        if (outcome instanceof CaneError) refused.push({ to: composition.drafts[chunk[n]].to, module: composition.drafts[chunk[n]].module, id: composition.drafts[chunk[n]].id, code: 'refused', reason: outcome.message });
+        else if (outcome) created[chunk[n]] = outcome;
+        if (outcome) settled.add(chunk[n]);
+      });
     }
     for (const [i, draft] of composition.drafts.entries()) {
-      if (created[i]) continue;
+      if (settled.has(i)) continue;
       let earlier = existing.get(keys[i]);
       if (!earlier) {
         try {
@@ -180,19 +187,29 @@ export class SmsService {
   }
 
   /**
-   * Many new messages as one write (each still checked and hooked as a record save), or undefined
-   * when any of them is refused or collides with a concurrent send: then each goes the one-by-one
-   * way, which reports it as before.
+   * Many new messages as one write (each still checked and hooked as a record save: see
+   * saveTogether), read back together. Per message: its record, the error that refused its save
+   * (reported as a refusal; the others still go), or undefined when it lost to a concurrent send of
+   * the same key (the one-by-one way finds the earlier message). Undefined for all when the write
+   * itself failed (a deadlock): then each goes the one-by-one way.
    */
-  private async createMessages(actor: Actor, request: SendRequest, composition: Composition, indexes: number[], keys: string[], source: SendSource): Promise<RecordData[] | undefined> {
-    let results: Array<RecordData | undefined>;
+  private async createMessages(actor: Actor, request: SendRequest, composition: Composition, indexes: number[], keys: string[], source: SendSource): Promise<Array<RecordData | CaneError | undefined> | undefined> {
+    let outcome: SaveOutcome;
     try {
-      ({ results } = await this.engine.records.together(indexes.map((i) => () => this.engine.records.planSave(actor, 'SMS', undefined, this.messageFields(actor, request, composition, composition.drafts[i], keys[i], source), { systemFields: true })), 'all'));
+      outcome = await this.engine.records.saveTogether(actor, 'SMS', indexes.map((i) => ({ input: this.messageFields(actor, request, composition, composition.drafts[i], keys[i], source) })), undefined, { systemFields: true });
     } catch {
       return undefined;
     }
-    for (const [n, i] of indexes.entries()) await this.linkAccount(composition.drafts[i], results[n]!.id);
-    return results as RecordData[];
+    // Read as Cane reads its own write (a save answers its record whatever the sender's view rights on SMS);
+    // the names in it are the sender's own, their template's and their recipients', all of which they could view.
+    const stored = await this.engine.records.retrieveMany(SYSTEM, 'SMS', outcome.ids.filter((id): id is string => !!id));
+    const results: Array<RecordData | CaneError | undefined> = outcome.ids.map((id) => (id ? stored.get(id.toLowerCase()) : undefined));
+    for (const { index, error } of outcome.failures) if (error.code !== 'refused_by_database') results[index] = error;
+    for (const [n, i] of indexes.entries()) {
+      const record = results[n];
+      if (record && !(record instanceof CaneError)) await this.linkAccount(composition.drafts[i], record.id);
+    }
+    return results;
   }
 
   /** Cancels the queued (not yet sent) outbound messages that match; answers how many. Sent ones stay as they are. */
@@ -253,7 +270,7 @@ export class SmsService {
     return {
       recipients: composition.drafts.length,
       segments_total: composition.drafts.reduce((n, d) => n + d.facts.segments, 0),
-      first: first ? { to: first.to, name: first.name ?? first.to, body: first.body, ...first.facts, empty_fields: first.emptyFields ?? [] } : null,
+      first: first ? { to: first.to, name: first.name ?? first.to, body: first.body, ...describeBody(first.body), empty_fields: first.emptyFields ?? [] } : null,
       // Who would get a message with a gap where a merge field is empty (name and fields, at most 20).
       empty_fields: composition.drafts.filter((d) => d.emptyFields?.length).slice(0, 20).map((d) => ({ name: d.name ?? d.to, to: d.to, fields: d.emptyFields! })),
       refused: composition.refused,

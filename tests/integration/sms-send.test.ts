@@ -1,3 +1,4 @@
+import { HookVeto } from '../../core/errors';
 import { describeSms, FROM } from '../helpers/sms';
 
 describeSms('SMS sending through the API', (get) => {
@@ -21,6 +22,29 @@ describeSms('SMS sending through the API', (get) => {
     expect(stored.body).toMatchObject({ status: 'accepted', provider_message_id: fake.messages[0].sid, provider: 'twilio', attempts: 1 });
     const history = await server.call('GET', '/rest/v10/Contacts/demo-contact-01/link/sms', { token });
     expect(history.body.records.map((r: { id: string }) => r.id)).toContain(sms.id);
+  });
+
+  test('a send to many writes its messages together: one vetoed by an SMS before_save hook is refused with the reason, the others go and their after_save hooks run', async () => {
+    const { crm, drain, fake } = get();
+    const contacts = ['demo-contact-01', 'demo-contact-02', 'demo-contact-03', 'demo-contact-04'];
+    const vetoed = await crm.records.retrieve({ type: 'system', id: '1' }, 'Contacts', 'demo-contact-03');
+    const saved: string[] = [];
+    const removers = [
+      crm.engine.hooks.register('SMS', { event: 'before_save', order: 1, label: 'veto one', handler: (bean) => { if (String(bean.body).includes(String(vetoed.first_name))) throw new HookVeto('not this one', 'body'); } }),
+      crm.engine.hooks.register('SMS', { event: 'after_save', order: 1, label: 'count', handler: (bean) => { saved.push(String(bean.id)); } }),
+    ];
+    try {
+      const res = await send({ records: contacts.map((id) => ({ module: 'Contacts', id })), body: 'Hello {{first_name}}, see you soon' });
+      expect(res.status).toBe(200);
+      expect(res.body.refused).toEqual([expect.objectContaining({ module: 'Contacts', id: 'demo-contact-03', code: 'refused', reason: expect.stringMatching(/not this one/) })]);
+      expect(res.body.records.map((r: { parent_id: string }) => r.parent_id).sort()).toEqual(['demo-contact-01', 'demo-contact-02', 'demo-contact-04']);
+      expect(res.body.records.every((r: { parent_name: string; assigned_user_name: string }) => r.parent_name && r.assigned_user_name === 'admin')).toBe(true);
+      expect(saved.sort()).toEqual(res.body.records.map((r: { id: string }) => r.id).sort());
+      await drain();
+      expect(fake.messages.filter((m) => /see you soon/.test(m.body))).toHaveLength(3);
+    } finally {
+      removers.forEach((remove) => remove());
+    }
   });
 
   test('quick send to a typed number normalises it to E.164', async () => {

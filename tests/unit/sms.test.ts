@@ -2,7 +2,7 @@ import { smsConfigFrom } from '../../core/sms/config';
 import { classifyError } from '../../core/sms/errors';
 import { keywordIntent } from '../../core/sms/keywords';
 import { normalisePhone } from '../../core/sms/phone';
-import { bodyProblem, describeBody } from '../../core/sms/segments';
+import { bodyProblem, describeBody, encodingAndSegments } from '../../core/sms/segments';
 import { fromTwilioStatus, movesForward } from '../../core/sms/status';
 import { compileSmsTemplate, TemplateProblem } from '../../core/sms/templates';
 
@@ -21,6 +21,17 @@ describe('segments and encoding', () => {
     ['😀'.repeat(36), 'UCS-2', 2, 62],
   ])('%#: %s…', (body, encoding, segments, left) => {
     expect(describeBody(body)).toMatchObject({ encoding, segments, charactersLeft: left });
+  });
+
+  test('the quick count agrees with the full description on every kind of text', () => {
+    const bodies = [
+      'Hi Ana, your order ships today. Reply STOP to opt out.', 'a'.repeat(159), 'a'.repeat(160), 'a'.repeat(161), '['.repeat(80), '['.repeat(81),
+      `${'a'.repeat(158)}~`, `${'a'.repeat(159)}~`, 'x`y', 'line one\nline two\r\n', 'It’s ready', '€5 off', 'Olá', 'ж'.repeat(70), '😀', '{}|\\^~[]', ' ',
+    ];
+    for (const body of bodies) {
+      const { encoding, segments } = describeBody(body);
+      expect({ body, ...encodingAndSegments(body) }).toEqual({ body, encoding, segments });
+    }
   });
 
   test('one curly apostrophe turns the whole message into UCS-2 and is named', () => {

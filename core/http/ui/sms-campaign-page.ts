@@ -9,7 +9,7 @@ import type { Ui } from './ui-context';
 const REFUSAL_LABELS: Record<string, string> = {
   opted_out: 'Opted out', duplicate: 'Duplicate number', no_number: 'No mobile number', invalid_number: 'Invalid number',
   not_found: 'Record not found or not visible', not_recipient: 'Cannot receive SMS', template: 'Template problem', body: 'Message too long or empty',
-  frequency_cap: 'Frequency cap reached',
+  frequency_cap: 'Frequency cap reached', refused: 'Refused by a rule',
 };
 
 /** "1,200 of 5,000 members gone through (1,150 queued, 50 left out), 800 per second" */
