@@ -9,7 +9,7 @@
  *     RSS growth, beside a bulk send of other records (bench/sms/launch.ts).
  *
  *   npm run bench:sms      (BENCH_SMS_MESSAGES=2000, BENCH_SMS_RATE=50, BENCH_SMS_SECONDS=30, BENCH_SMS_MEMBERS=2000,
- *                           BENCH_SMS_PARTS=dispatch,rate,callbacks,launch)
+ *                           BENCH_SMS_PARTS=dispatch,rate,callbacks,launch, BENCH_SMS_ON=sqlite|mysql)
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -131,7 +131,10 @@ async function run(kind: string) {
 async function main() {
   const mysql = process.env.DATABASE_URL?.startsWith('mysql') ? process.env.DATABASE_URL : process.env.CANE_TEST_MYSQL_URL;
   delete process.env.DATABASE_URL;
-  await run('sqlite');
+  // BENCH_SMS_ON=mysql: MariaDB only (BENCH_SMS_ON=sqlite: SQLite only).
+  const on = process.env.BENCH_SMS_ON;
+  if (on !== 'mysql') await run('sqlite');
+  if (on === 'sqlite') return;
   if (mysql) {
     process.env.DATABASE_URL = mysql;
     await run('mysql');
