@@ -23,10 +23,18 @@ export function joinCustomFields(query: Knex.QueryBuilder, module: ModuleDef, al
   return query.leftJoin({ [c]: module.customTable }, `${c}.id_c`, `${alias}.id`).select(module.customColumns.map((column) => `${c}.${column}`));
 }
 
-/** Rows of the module as records read them: every column of its table and of its custom table. */
-export function recordRows(knex: Knex, module: ModuleDef, alias = module.table): Knex.QueryBuilder {
+/**
+ * Rows of the module as records read them: every column of its table and of its custom table, or
+ * only `columns` (stored field names) when given.
+ */
+export function recordRows(knex: Knex, module: ModuleDef, alias = module.table, columns?: readonly string[]): Knex.QueryBuilder {
   const query = alias === module.table ? knex(module.table) : knex({ [alias]: module.table });
-  return joinCustomFields(query.select(`${alias}.*`), module, alias);
+  if (!columns) return joinCustomFields(query.select(`${alias}.*`), module, alias);
+  query.select(columns.filter((c) => !customColumnSet(module).has(c)).map((c) => `${alias}.${c}`));
+  if (!module.customTable) return query;
+  // Joined even when none of its columns is read: filters and order may name them.
+  const c = customAlias(alias);
+  return query.leftJoin({ [c]: module.customTable }, `${c}.id_c`, `${alias}.id`).select(columns.filter((name) => customColumnSet(module).has(name)).map((name) => `${c}.${name}`));
 }
 
 /** Splits a row to write into the module table's part and the custom table's part. */

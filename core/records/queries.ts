@@ -7,7 +7,8 @@ import { applyFilter, type Filter } from '../query/filter-to-knex';
 import { applyOrderBy, type OrderBy } from '../query/order-by';
 import type { Actor } from './actor';
 import type { RecordContext } from './context';
-import { toRecords, type ReadOptions, type RecordData } from './read';
+import { readColumns, toRecords, type ReadOptions, type RecordData } from './read';
+import { ownerColumn } from '../security/acl';
 import { relatedQuery } from './relationships';
 import { requireLink } from './link';
 import { recordRows } from './custom-fields';
@@ -96,7 +97,8 @@ function startOffset(offset: number | undefined): number {
 /** A page of records: filter, access scope, order, offset; fetches one extra row to know whether more exist. */
 export async function listRecords(ctx: RecordContext, actor: Actor, module: ModuleDef, options: ListOptions = {}): Promise<ListResult> {
   const alias = module.table;
-  const query = recordRows(ctx.db.knex, module, alias);
+  // With `fields`, only the columns they need are read (a 6-field page of Accounts reads 8 columns, not 60).
+  const query = recordRows(ctx.db.knex, module, alias, readColumns(module, options.fields, [ownerColumn(module)]));
   await scopeQuery(ctx, actor, module, query, alias, options);
   return page(ctx, actor, module, query, alias, options);
 }

@@ -20,6 +20,26 @@ const nameFields = perModule((module) => Object.entries(module.fields).filter(([
 
 export type RecordData = Record<string, FieldValue> & { id: string };
 
+/**
+ * The stored columns a read of `fields` needs: the stored ones among them, what their computed
+ * values are made of (the parts of a name, relate and parent ids), id and `always` (the owner
+ * column access rules read). Undefined without `fields`: every column.
+ */
+export function readColumns(module: ModuleDef, fields: readonly string[] | undefined, always: readonly string[] = []): string[] | undefined {
+  if (!fields) return undefined;
+  const columns = new Set<string>(['id', ...always]);
+  const stored = new Set(module.columns);
+  for (const name of fields) {
+    const field = module.fields[name];
+    if (!field) continue;
+    if (stored.has(name)) columns.add(name);
+    for (const part of field.db_concat_fields ?? []) columns.add(part);
+    if (field.id_name) columns.add(field.id_name);
+    if (field.type_name) columns.add(field.type_name);
+  }
+  return [...columns].filter((c) => stored.has(c) && !module.fields[c].sensitive);
+}
+
 export interface ReadOptions {
   /** Only these fields (id is always included). */
   fields?: readonly string[];

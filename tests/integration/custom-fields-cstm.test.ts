@@ -35,6 +35,21 @@ describeEachEngine('custom fields on a fresh database', (get) => {
     expect((await syncSchema(db, registry)).steps).toEqual([]);
   });
 
+  it('a list of a few fields reads only their columns, and answers them as a full read does (names, relate names, custom fields, filters on unread custom fields)', async () => {
+    const { records } = get();
+    const account = await records.create(admin, 'Accounts', { name: 'Narrow Co', rating_c: 3, industry: 'Energy' });
+    await records.create(admin, 'Contacts', { first_name: 'Nia', last_name: 'Narrow', account_id: account.id, backup_phone_c: '+1 415 555 0101', phone_mobile: '+1 415 555 0199' });
+    const same = async (module: string, filter: Array<Record<string, unknown>>, fields: string[]) => {
+      const narrow = (await records.list(admin, module, { filter, fields })).records;
+      const full = (await records.list(admin, module, { filter })).records;
+      expect(full).toHaveLength(1);
+      expect(narrow).toEqual(full.map((r) => Object.fromEntries(['id', ...fields].map((f) => [f, r[f]]))));
+      return narrow[0];
+    };
+    expect(await same('Contacts', [{ backup_phone_c: '+1 415 555 0101' }], ['name', 'assigned_user_name', 'account_name', 'phone_mobile', 'email1'])).toMatchObject({ name: 'Nia Narrow', account_name: 'Narrow Co', phone_mobile: '+1 415 555 0199' });
+    expect(await same('Accounts', [{ rating_c: 3 }, { name: 'Narrow Co' }], ['rating_c', 'industry'])).toEqual({ id: account.id, rating_c: 3, industry: 'Energy' });
+  });
+
   it('indexes custom phone fields for SMS from the custom table', async () => {
     const { db, registry, records } = get();
     const contact = await records.create(admin, 'Contacts', { last_name: 'Backup', backup_phone_c: '+1 415 555 0100' });

@@ -10,6 +10,7 @@ import { favoriteIds, setFavorite } from '../../records/favorites';
 import { duplicateFilter } from '../../records/duplicates';
 import { readJson } from '../middleware/body';
 import { RecordAcl, toV10 } from './format';
+import { ownerColumn } from '../../security/acl';
 import { linkOf, linkRoutes } from './links';
 import { fieldsOf, listOptions, queryOf } from './params';
 
@@ -42,6 +43,12 @@ export function massUpdatable(module: ModuleDef, name: string): boolean {
   return field.massupdate === true || field.massupdate === 1 || field.massupdate === '1' || field.massupdate === 'true';
 }
 
+/** List options that also read the owner column, which `_acl` needs even when `fields=` leaves it out of the answer. */
+function withOwner<T extends { fields?: readonly string[] }>(module: ModuleDef, options: T): T {
+  const owner = ownerColumn(module);
+  return options.fields && !options.fields.includes(owner) ? { ...options, fields: [...options.fields, owner] } : options;
+}
+
 /** Routes for /<Module>…: list, filter, count, CRUD, links, mass update, audit. */
 export function recordRoutes(router: Router, services: CrmServices): void {
   const { engine, acl } = services;
@@ -58,7 +65,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
       ctx.body = { next_offset: -1, records: [] };
       return;
     }
-    const page = await records.list(actor(ctx), module.name, options);
+    const page = await records.list(actor(ctx), module.name, withOwner(module, options));
     const rights = await rightsWithFavorites(actor(ctx), module, page.records);
     ctx.body = { next_offset: page.nextOffset, records: page.records.map((r) => toV10(module, r, rights, options.fields)) };
   };
@@ -182,7 +189,7 @@ export function recordRoutes(router: Router, services: CrmServices): void {
     const link = linkOf(module, ctx.params.link);
     const target = engine.registry.module(link.module);
     const options = listOptions(target, queryOf(ctx));
-    const page = await records.listRelated(actor(ctx), module.name, ctx.params.id, link.name, options);
+    const page = await records.listRelated(actor(ctx), module.name, ctx.params.id, link.name, withOwner(target, options));
     const rights = await rightsWithFavorites(actor(ctx), target, page.records);
     ctx.body = { next_offset: page.nextOffset, records: page.records.map((r) => toV10(target, r, rights, options.fields && [...options.fields, ...link.relationship.relFields])) };
   });
