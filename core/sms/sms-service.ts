@@ -161,6 +161,7 @@ export class SmsService {
         if (outcome) settled.add(chunk[n]);
       });
     }
+    const again: Array<[number, string]> = [];
     for (const [i, draft] of composition.drafts.entries()) {
       if (settled.has(i)) continue;
       let earlier = existing.get(keys[i]);
@@ -181,7 +182,15 @@ export class SmsService {
         refused.push({ to: draft.to, module: draft.module, id: draft.id, code: 'duplicate', reason: `duplicate: ${draft.to} already receives this campaign` });
         continue;
       }
-      created[i] = await this.engine.records.retrieve(actor, 'SMS', earlier.id);
+      again.push([i, earlier.id]);
+    }
+    // Messages a retried send (the same key) queued before, read together with the sender's rights;
+    // one they may not view (another user's campaign message) is reported, not shown.
+    const earlierMessages = await this.engine.records.retrieveMany(actor, 'SMS', again.map(([, id]) => id));
+    for (const [i, id] of again) {
+      created[i] = earlierMessages.get(id.toLowerCase());
+      const draft = composition.drafts[i];
+      if (!created[i]) refused.push({ to: draft.to, module: draft.module, id: draft.id, code: 'duplicate', reason: `duplicate: ${draft.to} already has this message, queued by someone else` });
     }
     return { records: created.filter((record): record is RecordData => !!record), refused };
   }

@@ -1,5 +1,6 @@
 import { HookVeto } from '../../core/errors';
 import { describeSms, FROM } from '../helpers/sms';
+import { session } from '../helpers/ui-session';
 
 describeSms('SMS sending through the API', (get) => {
   const send = (body: unknown) => get().server.call('POST', '/rest/v10/SMS/send', { token: get().token, body });
@@ -45,6 +46,30 @@ describeSms('SMS sending through the API', (get) => {
     } finally {
       removers.forEach((remove) => remove());
     }
+  });
+
+  test('the compose page sends once: submitting it again (a double click, a retry after a timeout) queues nothing new; an edited text is a new send', async () => {
+    const { server, drain, fake } = get();
+    const ui = session(server.url);
+    const csrf = await ui.login('admin', 'secret-admin');
+    const ids = ['demo-contact-05', 'demo-contact-06'];
+    const page = await ui.request('POST', '/ui/SMS/compose?module=Contacts', { csrf, ids });
+    expect(page.status).toBe(200);
+    const pageKey = /name="send_page_key" value="([0-9a-f-]{36})"/.exec(page.text)?.[1];
+    expect(pageKey).toBeDefined();
+    const submit = (body: string) => ui.request('POST', '/ui/SMS/send', { csrf, module: 'Contacts', ids, send_page_key: pageKey!, body });
+    const sentIds = (html: string) => [...html.matchAll(/\/ui\/SMS\/([0-9a-f-]{36})"/g)].map((m) => m[1]).sort();
+    const first = await submit('Doors open at 7, {{first_name}}');
+    expect(first.status).toBe(200);
+    expect(sentIds(first.text)).toHaveLength(2);
+    const again = await Promise.all([submit('Doors open at 7, {{first_name}}'), submit('Doors open at 7, {{first_name}}')]);
+    for (const answer of again) expect(sentIds(answer.text)).toEqual(sentIds(first.text));
+    const edited = await submit('Doors open at 8, {{first_name}}');
+    expect(sentIds(edited.text)).toHaveLength(2);
+    expect(sentIds(edited.text)).not.toEqual(sentIds(first.text));
+    await drain();
+    expect(fake.messages.filter((m) => m.body.startsWith('Doors open at 7'))).toHaveLength(2);
+    expect(fake.messages.filter((m) => m.body.startsWith('Doors open at 8'))).toHaveLength(2);
   });
 
   test('quick send to a typed number normalises it to E.164', async () => {

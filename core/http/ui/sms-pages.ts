@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { CaneError, ValidationError } from '../../errors';
@@ -40,6 +41,18 @@ export function smsPages(router: Router, ui: Ui): void {
     };
   };
 
+  /**
+   * The compose page carries a key made when it was shown, so sending the same message from it again
+   * (a double click, a resubmit after a timeout or a crash) finds the messages already queued instead
+   * of sending twice. The message is part of the key: an edited text is a new send.
+   */
+  const idempotencyKey = (form: FormData): string | undefined => {
+    const page = form.get('send_page_key') ?? '';
+    if (!/^[0-9a-f-]{36}$/.test(page)) return undefined;
+    const message = crypto.createHash('sha1').update(JSON.stringify([form.get('template_id') ?? '', form.get('template_id') ? '' : form.get('body') ?? '', form.get('phone_field') ?? ''])).digest('hex');
+    return `ui:${page}:${message}`;
+  };
+
   async function compose(ctx: Context, form: FormData, problems: Array<{ field: string; message: string }> = []) {
     const actor = ui.actor(ctx);
     const req = recipients(form);
@@ -68,6 +81,7 @@ export function smsPages(router: Router, ui: Ui): void {
       phoneFields: moduleDef ? phoneFields(moduleDef).map((f) => ({ name: f, label: ui.label(module, String(moduleDef.fields[f].vname ?? f)), selected: f === chosenField })) : [],
       templates: templates.records.filter((t) => !t.template_module || !module || t.template_module === module).map((t) => ({ id: t.id, name: t.name, type: t.template_type, selected: t.id === form.get('template_id') })),
       body: form.get('body') ?? '',
+      sendPageKey: /^[0-9a-f-]{36}$/.test(form.get('send_page_key') ?? '') ? form.get('send_page_key') : crypto.randomUUID(),
       problems,
       provider: sms.provider.name,
       region: sms.config.defaultRegion,
@@ -153,7 +167,8 @@ export function smsPages(router: Router, ui: Ui): void {
   router.post('/SMS/send', async (ctx) => {
     const form = await readFormData(ctx, ui.services.bodyLimit);
     if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was sent. Reload the page and try again.', 403);
-    const req = request(form);
+    const key = idempotencyKey(form);
+    const req: SendRequest = { ...request(form), ...(key ? { idempotency_key: key } : {}) };
     const many = (req.records?.length ?? 0) > 1 || Array.isArray(req.to);
     let result;
     try {
