@@ -38,6 +38,8 @@ export interface CrmOptions extends Omit<EngineOptions, 'access'> {
   loginPolicy?: Partial<LoginPolicy>;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Sugar's `disable_count_query` (default CANE_DISABLE_COUNT_QUERY=1): v4_1 get_entry_list does not count every match; total_count is -1 unless the page is the last. */
+  disableCountQuery?: boolean;
   /** Public base URL (PUBLIC_URL), used for webhooks and links. */
   publicUrl?: string;
   /** UI theme for users who have not chosen one (CANE_THEME, default 'default'). */
@@ -99,7 +101,7 @@ export async function createCrm(options: CrmOptions = {}): Promise<Crm> {
   const plugins = options.plugins === false ? undefined : await startPluginHost(engine, options.plugins ?? {}, pluginSettings, sms, log, clock);
   engine.jobs.register('purgeTokens', async () => ({ message: `removed ${await tokens.purge()} expired tokens` }));
 
-  const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, sms, plugins };
+  const services: CrmServices = { engine, tokens, auth, acl, log, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, disableCountQuery: options.disableCountQuery ?? process.env.CANE_DISABLE_COUNT_QUERY === '1', sms, plugins };
   const app = new Koa();
   app.proxy = process.env.CANE_TRUST_PROXY === '1';
   app.use(healthMiddleware(engine));

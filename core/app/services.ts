@@ -14,6 +14,8 @@ export interface CrmServices {
   acl: AclPolicy;
   log: Logger;
   bodyLimit: number;
+  /** Sugar's `disable_count_query`: v4_1 get_entry_list answers total_count -1 instead of counting every match (large tables). */
+  disableCountQuery?: boolean;
   /** Absent when createCrm was given `sms: false`. */
   sms?: SmsService;
   /** Absent when createCrm was given `plugins: false`. */

@@ -59,6 +59,14 @@ describeEachServer('legacy REST v4_1', (get) => {
     expect(await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Query%'", '', 7, ['name'], [], 2, 0, false])).toMatchObject({ result_count: 0, total_count: '3' });
     expect(next.relationship_list[0].link_list[0]).toEqual({ name: 'contacts', records: [{ link_value: { last_name: { name: 'last_name', value: 'Linked' } } }] });
     expect(await v4('get_entries_count', { session, module_name: 'Accounts', query: "accounts.name LIKE 'Query%'", deleted: 0 })).toEqual({ result_count: '3' });
+    // Sugar's disable_count_query: a page with more after it does not count every match; the last page still knows its total.
+    get().crm.services.disableCountQuery = true;
+    try {
+      expect(await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Query%'", 'accounts.name DESC', 0, ['name'], [], 2, 0, false])).toMatchObject({ result_count: 2, total_count: '-1', next_offset: 2 });
+      expect(await v4('get_entry_list', [session, 'Accounts', "accounts.name LIKE 'Query%'", 'accounts.name DESC', 2, ['name'], [], 2, 0, false])).toMatchObject({ result_count: 1, total_count: '3' });
+    } finally {
+      get().crm.services.disableCountQuery = false;
+    }
     const related = await v4('get_relationships', { session, module_name: 'Accounts', module_id: alpha, link_field_name: 'contacts', related_module_query: "contacts.last_name = 'Linked'", related_fields: ['id', 'last_name'], deleted: 0 });
     expect(related.entry_list).toMatchObject([{ id: contact.id, module_name: 'Contacts', name_value_list: { last_name: { value: 'Linked' } } }]);
     expect(await v4('set_relationship', { session, module_name: 'Accounts', module_id: alpha, link_field_name: 'contacts', related_ids: [contact.id], delete: 1 })).toEqual({ created: 0, failed: 0, deleted: 1 });

@@ -241,8 +241,9 @@ export function legacyMethods(services: CrmServices) {
       const select = list(args.select_fields);
       // Only the selected fields are computed (relate names, e-mail addresses), as Sugar's select does.
       const page = await records.list(actor, module.name, { filter, orderBy, offset, maxNum, deleted, ...(select.length ? { fields: select } : {}) });
-      // The last page tells the total itself; only a page with more after it needs the count.
-      const total = page.nextOffset === -1 && (page.records.length || !offset) ? offset + page.records.length : await records.count(actor, module.name, { filter, deleted });
+      // The last page tells the total itself; only a page with more after it needs the count (-1 under disable_count_query, as Sugar answers).
+      const lastPage = page.nextOffset === -1 && (page.records.length || !offset);
+      const total = lastPage ? offset + page.records.length : services.disableCountQuery ? -1 : await records.count(actor, module.name, { filter, deleted });
       return {
         result_count: page.records.length,
         total_count: String(total),
