@@ -121,4 +121,62 @@ describeSms('SMS campaign launch: set-based pages, progress, two launches or wor
     expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
     expect((await campaigns.runs.get(campaign))!).toMatchObject({ state: 'complete', progress: { done: 21 } });
   });
+
+  test('a list edited while its launch runs: no record or number twice, nothing lost; a relaunch reaches the members added behind the cursor', async () => {
+    const { campaign, template } = await campaignTo('Edited', 28, 0);
+    const campaigns = get().crm.sms!.campaigns;
+    const list = (await campaigns.lists(campaign)).find((l) => l.list_type === 'default')!;
+    const listed = async (): Promise<string[]> => (await knex()('prospect_lists_prospects').where({ prospect_list_id: list.id, deleted: 0, related_type: 'Contacts' }).orderBy('related_id').pluck('related_id')).map(String);
+    const everListed = new Set(await listed());
+    const removed = new Set<string>();
+    const { job_id } = await campaigns.launch(admin, campaign, { template_id: template });
+    let pages = 0;
+    const ahead: string[] = [];
+    const behind: string[] = [];
+    const originals = await listed();
+    // After each of the first three pages: two new members, one whose id sorts before every other (behind the
+    // cursor) and one after every other (ahead of it), and two original members removed.
+    await campaigns.queueMembers(campaign, job_id, admin, template, undefined, async () => {
+      if (++pages > 3) return;
+      const suffix = String(pages).padStart(12, '0');
+      for (const [id, bucket] of [[`00000000-0000-4000-8000-${suffix}`, behind], [`ffffffff-ffff-4fff-8fff-${suffix}`, ahead]] as const) {
+        const contact = await records().create(SYSTEM, 'Contacts', { id, last_name: `Edited added ${id}`, phone_mobile: `+14155589${pages}${bucket === ahead ? 1 : 0}0` });
+        await records().link(SYSTEM, 'ProspectLists', list.id, 'contacts', contact.id);
+        everListed.add(contact.id);
+        bucket.push(contact.id);
+      }
+      for (const id of [originals.shift()!, originals.pop()!]) {
+        await records().unlink(SYSTEM, 'ProspectLists', list.id, 'contacts', id);
+        removed.add(id);
+      }
+    });
+    const messages = async () => knex()('sms').where('campaign_id', campaign).select('parent_id', 'to_number');
+    const once = (rows: Array<{ parent_id: string; to_number: string }>) => {
+      expect(new Set(rows.map((r) => r.parent_id)).size).toBe(rows.length);
+      expect(new Set(rows.map((r) => r.to_number)).size).toBe(rows.length);
+    };
+    const first = await messages();
+    once(first);
+    for (const r of first) expect(everListed.has(r.parent_id)).toBe(true);
+    const firstReached = new Set(first.map((r: { parent_id: string }) => r.parent_id));
+    expect(ahead.filter((id) => firstReached.has(id))).toEqual(ahead);
+    expect(behind.filter((id) => firstReached.has(id))).toEqual([]);
+    expect((await campaigns.runs.get(campaign))!.queuedAll).toBe(true);
+    await get().drain();
+    expect((await campaigns.runs.get(campaign))!.state).toBe('complete');
+
+    // A relaunch goes through the list as it is now: whoever is on it and was not reached yet.
+    expect((await api('POST', `/Campaigns/${campaign}/sms/launch`, { template_id: template })).status).toBe(202);
+    await get().drain();
+    const after = await messages();
+    once(after);
+    const exempt = new Set((await knex()('prospect_lists_prospects').whereIn('prospect_list_id', (await campaigns.lists(campaign)).filter((l) => l.list_type === 'exempt').map((l) => l.id)).andWhere('deleted', 0).pluck('related_id')).map(String));
+    const reached = new Set(after.map((r: { parent_id: string }) => r.parent_id));
+    expect(behind.filter((id) => reached.has(id))).toEqual(behind);
+    for (const id of await listed()) if (!exempt.has(id)) expect(reached.has(id)).toBe(true);
+    for (const id of removed) if (!first.some((r: { parent_id: string }) => r.parent_id === id)) expect(reached.has(id)).toBe(false);
+    const logged = await knex()('campaign_log').where('campaign_id', campaign).select('target_id', 'activity_type');
+    expect(new Set(logged.map((l: { target_id: string; activity_type: string }) => `${l.target_id}:${l.activity_type}`)).size).toBe(logged.length);
+    expect([...sentPerNumber('Edited:').values()].filter((n) => n !== 1)).toEqual([]);
+  });
 }, {}, {}, { launchPageSize: PAGE });
