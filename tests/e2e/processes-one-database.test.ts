@@ -18,7 +18,7 @@ for (const kind of kinds) {
     let scratch: TestDatabase;
     let db: Database;
     const servers: ServerProcess[] = [];
-    const env = () => ({ DATABASE_URL: scratch.url, CANE_ADMIN_PASSWORD: 'two-admin-pass', LEASE_SECONDS: '3', PROBE_JOBS: '1', CANE_TEST_MYSQL_URL: '' });
+    const env = () => ({ DATABASE_URL: scratch.url, CANE_ADMIN_PASSWORD: 'two-admin-pass', LEASE_SECONDS: '3', PROBE_JOBS: '1', SMS: '1', SMS_RATE: '0', CANE_TEST_MYSQL_URL: '' });
     beforeAll(async () => {
       scratch = await createTestDatabase(kind);
       db = openDatabase(scratch.url);
@@ -57,6 +57,26 @@ for (const kind of kinds) {
       const entries = await v4(a.url, 'get_entry_list', { session, module_name: 'Accounts', query: "accounts.name = 'Across'", order_by: '', offset: 0, select_fields: ['name'], max_results: 5, deleted: 0 });
       expect(entries.entry_list.map((e: { name_value_list: { name: { value: string } } }) => e.name_value_list.name.value)).toEqual(['Across']);
     });
+
+    it('queues each number once when the same send to many (one idempotency key) reaches both processes at once', async () => {
+      const [a, b] = servers;
+      const token = (await call(a.url, 'POST', '/rest/v10/oauth2/token', undefined, { grant_type: 'password', client_id: 'sugar', client_secret: '', username: 'admin', password: 'two-admin-pass', platform: 'base' })).body.access_token;
+      const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+      const contacts = Array.from({ length: 600 }, (_, i) => ({ id: crypto.randomUUID(), last_name: `Across ${i}`, phone_mobile: `+1415556${String(i).padStart(4, '0')}`, deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
+      await db.knex.batchInsert('contacts', contacts, 200);
+      const send = (url: string) => call(url, 'POST', '/rest/v10/SMS/send', token, { records: contacts.map((c) => ({ module: 'Contacts', id: c.id })), body: 'Across processes, {{last_name}}', idempotency_key: 'two-processes-1' });
+      const answers = await Promise.all([send(a.url), send(b.url), send(a.url), send(b.url)]);
+      for (const answer of answers) {
+        expect(answer.status).toBe(200);
+        expect(answer.body.refused).toEqual([]);
+        expect(answer.body.records).toHaveLength(600);
+      }
+      const ids = answers.map((answer) => answer.body.records.map((r: { id: string }) => r.id).sort().join());
+      expect(new Set(ids).size).toBe(1);
+      const rows = await db.knex('sms').where('body', 'like', 'Across processes%').select('to_number', 'parent_id');
+      expect(rows).toHaveLength(600);
+      expect(new Set(rows.map((r: { to_number: string }) => r.to_number)).size).toBe(600);
+    }, 90_000);
 
     it('runs every job to its end, twice only when the killed process had it in hand, and takes over the jobs of a process killed with kill -9', async () => {
       const queue = new JobQueue(db, { clock: () => new Date(), log: silentLogger, client: 'test-enqueuer' });
