@@ -123,11 +123,12 @@ describeSms('SMS campaign launch: set-based pages, progress, two launches or wor
   });
 
   test('a list edited while its launch runs: no record or number twice, nothing lost; a relaunch reaches the members added behind the cursor', async () => {
-    const { campaign, template } = await campaignTo('Edited', 28, 0);
+    const { campaign, template } = await campaignTo('Edited', 40, 0);
     const campaigns = get().crm.sms!.campaigns;
     const list = (await campaigns.lists(campaign)).find((l) => l.list_type === 'default')!;
     const listed = async (): Promise<string[]> => (await knex()('prospect_lists_prospects').where({ prospect_list_id: list.id, deleted: 0, related_type: 'Contacts' }).orderBy('related_id').pluck('related_id')).map(String);
-    const everListed = new Set(await listed());
+    // Every member of any module (the twin Lead gets its number when its Contact is removed before being reached).
+    const everListed = new Set((await knex()('prospect_lists_prospects').where({ prospect_list_id: list.id, deleted: 0 }).pluck('related_id')).map(String));
     const removed = new Set<string>();
     const { job_id } = await campaigns.launch(admin, campaign, { template_id: template });
     let pages = 0;
