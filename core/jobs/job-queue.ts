@@ -76,6 +76,8 @@ export class JobQueue {
   private readonly batchHandlers = new Map<string, { size: number; handler: BatchJobHandler }>();
   private readonly leaseSeconds: number;
   readonly client: string;
+  /** Ids of the jobs this process is running now. */
+  private readonly inHand = new Set<string>();
   readonly table: string;
   private timer: NodeJS.Timeout | undefined;
   private running = new Set<Promise<void>>();
@@ -182,10 +184,15 @@ export class JobQueue {
     return claimed;
   }
 
-  /** Re-queues (or fails, when no retries are left) jobs whose worker stopped sending heartbeats. */
+  /**
+   * Re-queues (or fails, when no retries are left) jobs whose worker stopped sending heartbeats.
+   * Jobs this process is running are never among them: a late heartbeat here (one that waited on
+   * SQLite's write lock, on a starved machine) does not make its own live jobs look abandoned.
+   */
   async recoverExpired(): Promise<number> {
     const cutoff = this.now(-this.leaseSeconds);
-    const expired = await this.db.knex(this.table).where({ status: 'running', deleted: 0 }).andWhere('date_modified', '<', cutoff);
+    const expired = (await this.db.knex(this.table).where({ status: 'running', deleted: 0 }).andWhere('date_modified', '<', cutoff))
+      .filter((row: { id: string; client: string }) => !(row.client === this.client && this.inHand.has(row.id)));
     let count = 0;
     for (const row of expired) {
       // The worker is gone, not the work: queue it again at once rather than after job_delay.
@@ -304,6 +311,7 @@ export class JobQueue {
     const controller = new AbortController();
     const onStop = () => controller.abort();
     this.abort.signal.addEventListener('abort', onStop);
+    this.inHand.add(job.id);
     const heartbeat = setInterval(() => {
       this.db.knex(this.table).where({ id: job.id, client: this.client, status: 'running' }).update({ date_modified: this.now() })
         .then((n) => { if (n === 0) controller.abort(); })
@@ -320,6 +328,7 @@ export class JobQueue {
       await failed(err instanceof Error ? err.message : String(err));
     } finally {
       clearInterval(heartbeat);
+      this.inHand.delete(job.id);
       this.abort.signal.removeEventListener('abort', onStop);
     }
   }
@@ -333,6 +342,7 @@ export class JobQueue {
     setMaxListeners(0, controller.signal);
     const onStop = () => controller.abort();
     this.abort.signal.addEventListener('abort', onStop);
+    for (const id of ids) this.inHand.add(id);
     const heartbeat = setInterval(() => {
       this.db.knex(this.table).whereIn('id', ids).andWhere({ client: this.client, status: 'running' }).update({ date_modified: this.now() })
         .then((n) => { if (n === 0) controller.abort(); })
@@ -363,6 +373,7 @@ export class JobQueue {
       }
     } finally {
       clearInterval(heartbeat);
+      for (const id of ids) this.inHand.delete(id);
       this.abort.signal.removeEventListener('abort', onStop);
     }
   }

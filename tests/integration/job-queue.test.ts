@@ -86,6 +86,23 @@ describeEachEngine('job queue', (get) => {
     expect(await get().db.knex('job_queue').where('id', claimed.id).first()).toMatchObject({ status: 'done', resolution: 'success' });
   });
 
+  it('never takes back a job it is running itself when its heartbeat is late; another worker does', async () => {
+    const busy = queue(60, 'busy-worker');
+    let release!: () => void;
+    const running = new Promise<void>((resolve) => { release = resolve; });
+    let started = 0;
+    busy.register('slow', async () => { started++; await running; });
+    const id = await busy.enqueue({ target: 'slow' });
+    const run = busy.runOnce();
+    while (!started) await new Promise((r) => setTimeout(r, 5));
+    clock.advance(120); // its heartbeat (real time, every 20 s) has not written since the fixed clock moved on
+    expect(await busy.recoverExpired()).toBe(0);
+    expect(await get().db.knex('job_queue').where('id', id).first()).toMatchObject({ status: 'running', client: 'busy-worker', failure_count: 0 });
+    expect(await queue(60, 'other-worker').recoverExpired()).toBe(1);
+    release();
+    await run;
+  });
+
   it('queues a job with a caller-chosen id once', async () => {
     const q = queue();
     await q.enqueue({ target: 'once', id: 'after_save:Accounts:abc:1' });
