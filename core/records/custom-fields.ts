@@ -16,11 +16,14 @@ export function fieldColumn(module: ModuleDef, alias: string, name: string): str
   return module.customColumns.includes(name) ? `${customAlias(alias)}.${name}` : `${alias}.${name}`;
 }
 
-/** Adds the LEFT JOIN of the custom table and selects its columns (not id_c) next to what the query selects. */
-export function joinCustomFields(query: Knex.QueryBuilder, module: ModuleDef, alias = module.table): Knex.QueryBuilder {
+/**
+ * Adds the LEFT JOIN of the custom table and selects its columns (not id_c), or only `columns` of
+ * them, next to what the query selects. Joined even when none is selected: filters and order may name them.
+ */
+export function joinCustomFields(query: Knex.QueryBuilder, module: ModuleDef, alias = module.table, columns: readonly string[] = module.customColumns): Knex.QueryBuilder {
   if (!module.customTable) return query;
   const c = customAlias(alias);
-  return query.leftJoin({ [c]: module.customTable }, `${c}.id_c`, `${alias}.id`).select(module.customColumns.map((column) => `${c}.${column}`));
+  return query.leftJoin({ [c]: module.customTable }, `${c}.id_c`, `${alias}.id`).select(columns.map((column) => `${c}.${column}`));
 }
 
 /**
@@ -30,11 +33,9 @@ export function joinCustomFields(query: Knex.QueryBuilder, module: ModuleDef, al
 export function recordRows(knex: Knex, module: ModuleDef, alias = module.table, columns?: readonly string[]): Knex.QueryBuilder {
   const query = alias === module.table ? knex(module.table) : knex({ [alias]: module.table });
   if (!columns) return joinCustomFields(query.select(`${alias}.*`), module, alias);
-  query.select(columns.filter((c) => !customColumnSet(module).has(c)).map((c) => `${alias}.${c}`));
-  if (!module.customTable) return query;
-  // Joined even when none of its columns is read: filters and order may name them.
-  const c = customAlias(alias);
-  return query.leftJoin({ [c]: module.customTable }, `${c}.id_c`, `${alias}.id`).select(columns.filter((name) => customColumnSet(module).has(name)).map((name) => `${c}.${name}`));
+  const custom = customColumnSet(module);
+  query.select(columns.filter((name) => !custom.has(name)).map((name) => `${alias}.${name}`));
+  return joinCustomFields(query, module, alias, columns.filter((name) => custom.has(name)));
 }
 
 /** Splits a row to write into the module table's part and the custom table's part. */
