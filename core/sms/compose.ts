@@ -54,16 +54,18 @@ export interface Composition {
   template?: { id: string; name: string; template_type: string };
 }
 
-const MAX_RECIPIENTS = 10_000;
+/** Records one SMS/send request may name; a send in the background (SMS/sends) may name MAX_BACKGROUND_RECIPIENTS. */
+export const MAX_RECIPIENTS = 10_000;
+export const MAX_BACKGROUND_RECIPIENTS = 100_000;
 
-const schema = {
+const schemaFor = (maxRecords: number) => ({
   type: 'object',
   additionalProperties: false,
   properties: {
     to: { anyOf: [{ type: 'string', minLength: 1, maxLength: 40 }, { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', maxLength: 40 } }] },
     parent_type: { type: 'string', minLength: 1, maxLength: 100 },
     parent_id: { type: 'string', minLength: 1, maxLength: 36 },
-    records: { type: 'array', minItems: 1, maxItems: MAX_RECIPIENTS, items: { type: 'object', required: ['module', 'id'], additionalProperties: false, properties: { module: { type: 'string', maxLength: 100 }, id: { type: 'string', maxLength: 36 } } } },
+    records: { type: 'array', minItems: 1, maxItems: maxRecords, items: { type: 'object', required: ['module', 'id'], additionalProperties: false, properties: { module: { type: 'string', maxLength: 100 }, id: { type: 'string', maxLength: 36 } } } },
     body: { type: 'string', maxLength: 20_000 },
     template_id: { type: 'string', minLength: 1, maxLength: 36 },
     phone_field: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' },
@@ -71,18 +73,18 @@ const schema = {
     idempotency_key: { type: 'string', minLength: 1, maxLength: 200 },
   },
   dependencies: { parent_type: ['parent_id'], parent_id: ['parent_type'] },
-};
-let compiled: ValidateFunction | undefined;
+});
+const compiled = new Map<number, ValidateFunction>();
 /** Compiled on the first send, not at start-up. */
-const validate = Object.assign((input: unknown) => {
-  compiled ??= new Ajv({ allErrors: true }).compile(schema);
-  const ok = compiled(input);
-  validate.errors = compiled.errors;
-  return ok;
-}, { errors: null as ValidateFunction['errors'] });
+const validatorFor = (maxRecords: number) => {
+  let validate = compiled.get(maxRecords);
+  if (!validate) compiled.set(maxRecords, (validate = new Ajv({ allErrors: true }).compile(schemaFor(maxRecords))));
+  return validate;
+};
 
-export function checkRequestShape(input: unknown): SendRequest {
+export function checkRequestShape(input: unknown, maxRecords = MAX_RECIPIENTS): SendRequest {
   const problems: FieldProblem[] = [];
+  const validate = validatorFor(maxRecords);
   if (!validate(input)) {
     for (const e of validate.errors ?? []) {
       const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty || (e.params as { missingProperty?: string }).missingProperty || 'request';

@@ -12,6 +12,7 @@ import { checkRequestShape, compose, type Composition, type Draft, type Refusal,
 import { ConsentLedger, type ConsentSource, type ConsentState } from './consent';
 import { requireConsentAccess, type ConsentAccessDeps } from './consent-access';
 import { deterministicId } from '../jobs/schedulers';
+import { BackgroundSends } from './background-sends';
 import { SmsCampaigns } from './campaigns';
 import { resendKey, resendOf, sendKey } from './send-key';
 import { Dispatcher, DISPATCH_JOB, type DispatchJobData } from './dispatch';
@@ -74,6 +75,8 @@ export class SmsService {
   readonly dispatcher: Dispatcher;
   /** SMS campaigns to the target lists of Campaigns records. */
   readonly campaigns: SmsCampaigns;
+  /** Sends to many records run by the job queue, with progress (POST /rest/v10/SMS/sends). */
+  readonly sends: BackgroundSends;
   private readonly webhookDeps: WebhookDeps;
 
   constructor(private readonly engine: Engine, options: SmsServiceOptions, private readonly log: Logger, private readonly clock: Clock) {
@@ -99,6 +102,7 @@ export class SmsService {
     engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch, this.inboundEvent);
     engine.jobs.registerBatch(DISPATCH_JOB, dispatchBatchSize(this.config), (jobs, context) => dispatchBatch(this.dispatcher, jobs.map((job) => job.data as DispatchJobData), context.signal));
     this.campaigns = new SmsCampaigns(engine, this, clock, log, options.launchPageSize ?? (Number(process.env.SMS_LAUNCH_PAGE) || undefined));
+    this.sends = new BackgroundSends(engine, this, clock, log);
   }
 
   /** Builds the phone index on a database that has records but no index yet. */
@@ -133,8 +137,13 @@ export class SmsService {
     await this.engine.jobs.enqueue({ target: DISPATCH_JOB, id: deterministicId(`sms:${event.id}`), name: `Send SMS ${event.id}`, data: { id: event.id }, executeTime: at, retries: 3 }, trx);
   };
 
-  /** Checks, renders and queues; answers the SMS records created and a reason for every recipient refused. */
-  async send(actor: Actor, input: unknown, source: SendSource = 'api'): Promise<SendResult> {
+  /**
+   * Checks, renders and queues; answers the SMS records created and a reason for every recipient
+   * refused. `onePerNumber`: a number that already has a message under this request's key, for
+   * another record, is refused as a duplicate (a send made of several requests, one per page, as
+   * background sends are), as within one request.
+   */
+  async send(actor: Actor, input: unknown, source: SendSource = 'api', options: { onePerNumber?: boolean } = {}): Promise<SendResult> {
     const request = checkRequestShape(input);
     const sms = this.engine.registry.module('SMS');
     const many = (Array.isArray(request.to) && request.to.length > 1) || (request.records?.length ?? 0) > 1;
@@ -178,8 +187,8 @@ export class SmsService {
       }
       // A campaign reaches each number once: a second record with that number is a duplicate, while
       // the same record again (a relaunch, a rerun after a crash) gets its earlier message back.
-      if (request.campaign_id && !request.idempotency_key && (earlier.parent_type !== (draft.module ?? null) || earlier.parent_id !== (draft.id ?? null))) {
-        refused.push({ to: draft.to, module: draft.module, id: draft.id, code: 'duplicate', reason: `duplicate: ${draft.to} already receives this campaign` });
+      if (((request.campaign_id && !request.idempotency_key) || options.onePerNumber) && (earlier.parent_type !== (draft.module ?? null) || earlier.parent_id !== (draft.id ?? null))) {
+        refused.push({ to: draft.to, module: draft.module, id: draft.id, code: 'duplicate', reason: `duplicate: ${draft.to} already receives this ${request.campaign_id ? 'campaign' : 'message'}` });
         continue;
       }
       again.push([i, earlier.id]);

@@ -11,6 +11,9 @@ import { RecordAcl, toV10 } from './format';
 
 type State = { actor: Actor };
 
+/** A background send's body may name 100,000 records (about 5.5 MB of JSON). */
+const BACKGROUND_BODY_LIMIT = 8 * 1024 * 1024;
+
 /** SMS endpoints beside the generic record routes (registered before them so /SMS/send is not read as a record id). */
 export function smsRoutes(router: Router, services: CrmServices, sms: SmsService): void {
   const actor = (ctx: Context) => (ctx.state as State).actor;
@@ -25,6 +28,25 @@ export function smsRoutes(router: Router, services: CrmServices, sms: SmsService
     const result = await sms.send(actor(ctx), body, source(body));
     const rights = await RecordAcl.for(services.acl, actor(ctx), module);
     ctx.body = { records: result.records.map((r) => toV10(module, r, rights)), refused: result.refused };
+  });
+
+  // A send to many (up to 100,000 records) run by the job queue: 202 with its progress, which GET follows.
+  router.post('/SMS/sends', async (ctx) => {
+    const { send, created } = await sms.sends.submit(actor(ctx), await readJson(ctx, Math.max(services.bodyLimit, BACKGROUND_BODY_LIMIT)));
+    ctx.status = created ? 202 : 200;
+    ctx.body = send;
+  });
+
+  router.get('/SMS/sends', async (ctx) => {
+    ctx.body = { records: await sms.sends.list(actor(ctx)) };
+  });
+
+  router.get('/SMS/sends/:id', async (ctx) => {
+    ctx.body = await sms.sends.get(actor(ctx), ctx.params.id);
+  });
+
+  router.post('/SMS/sends/:id/cancel', async (ctx) => {
+    ctx.body = await sms.sends.cancel(actor(ctx), ctx.params.id);
   });
 
   router.post('/SMS/preview', async (ctx) => {

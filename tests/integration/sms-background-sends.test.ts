@@ -1,0 +1,104 @@
+import crypto from 'node:crypto';
+import { loginWithRole } from '../helpers/crm';
+import { describeSms } from '../helpers/sms';
+
+/**
+ * Sends to many run in the background (POST /rest/v10/SMS/sends): the job queue sends them a page
+ * at a time, the send's row shows how far it has gone, and a resubmit with the same key is the same
+ * send. The kill -9 in the middle of one is in tests/e2e/sms-send-many-crash.test.ts.
+ */
+describeSms('SMS sends to many in the background', (get) => {
+  const api = (method: string, path: string, body?: unknown, token = get().token) => get().server.call(method, `/rest/v10${path}`, { token, body });
+
+  /** Contacts written straight to the table (a send's size, not their creation, is under test). */
+  const seed = async (prefix: string, count: number, phone: (i: number) => string | null) => {
+    const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+    const rows = Array.from({ length: count }, (_, i) => ({ id: crypto.randomUUID(), first_name: `${prefix}${i}`, last_name: prefix, phone_mobile: phone(i), deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
+    await get().crm.engine.db.knex.batchInsert('contacts', rows, 200);
+    return rows;
+  };
+
+  test('1,250 records are sent a page at a time: progress, refusals counted by code, each number once, and a resubmit with the same key is the same send', async () => {
+    const { crm, drain, fake } = get();
+    // 1,200 numbers (two pages); every 100th record has none, and the last 50 repeat numbers of the first page
+    const rows = await seed('Bulk', 1250, (i) => (i % 100 === 99 ? null : `+1415558${String(i < 1200 ? i : i - 1200).padStart(4, '0')}`));
+    await crm.sms!.consent.record({ phone: '+14155580007', state: 'opted_out', source: 'keyword', note: 'replied STOP' });
+    const request = { records: rows.map((r) => ({ module: 'Contacts', id: r.id })), body: 'Sale starts today, {{first_name}}', idempotency_key: 'bulk-1250' };
+
+    const submitted = await api('POST', '/SMS/sends', request);
+    expect(submitted.status).toBe(202);
+    expect(submitted.body).toMatchObject({ state: 'queued', total: 1250, done: 0, queued: 0, refused: 0, idempotency_key: 'bulk-1250' });
+    const id = submitted.body.id;
+
+    const again = await api('POST', '/SMS/sends', request);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(id);
+    const otherText = await api('POST', '/SMS/sends', { ...request, body: 'Another text' });
+    expect(otherText.status).toBe(422);
+    expect(otherText.body.fields.map((f: { field: string }) => f.field)).toEqual(['idempotency_key']);
+
+    await drain();
+    const progress = (await api('GET', `/SMS/sends/${id}`)).body;
+    // no number: 12 of the first 1,200; the 50 repeats are duplicates, but for the opted-out
+    // number's repeat, which is refused for that first
+    expect(progress).toMatchObject({ state: 'complete', total: 1250, done: 1250, refused_by_code: { no_number: 12, duplicate: 49, opted_out: 2 }, refused: 63, queued: 1187, error: null });
+    expect(progress.refusals).toHaveLength(63);
+    expect(progress.refusals.find((r: { code: string }) => r.code === 'duplicate')).toMatchObject({ module: 'Contacts', reason: expect.stringMatching(/already receives this message/) });
+    expect(progress.date_finished).toEqual(expect.any(String));
+    expect(progress.rate).toBeGreaterThan(0);
+
+    const sent = fake.messages.filter((m) => m.body.startsWith('Sale starts today'));
+    expect(sent).toHaveLength(1187);
+    expect(new Set(sent.map((m) => m.to)).size).toBe(1187);
+
+    // the same send submitted after it ended: the same answer, nothing new
+    const resubmitted = await api('POST', '/SMS/sends', request);
+    expect(resubmitted.status).toBe(200);
+    expect(resubmitted.body).toMatchObject({ id, state: 'complete', queued: 1187 });
+    await drain();
+    expect(fake.messages.filter((m) => m.body.startsWith('Sale starts today'))).toHaveLength(1187);
+    expect((await api('GET', '/SMS/sends')).body.records.map((s: { id: string }) => s.id)).toContain(id);
+  });
+
+  test('a send cancelled before its job runs queues nothing; one that ended cannot be cancelled', async () => {
+    const { drain, fake } = get();
+    const rows = await seed('Cancelled', 30, (i) => `+1415559${String(i).padStart(4, '0')}`);
+    const submitted = await api('POST', '/SMS/sends', { records: rows.map((r) => ({ module: 'Contacts', id: r.id })), body: 'Never sent, {{first_name}}' });
+    expect(submitted.status).toBe(202);
+    expect(submitted.body.idempotency_key).toEqual(expect.any(String));
+    const cancelled = await api('POST', `/SMS/sends/${submitted.body.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ state: 'cancelled', done: 0 });
+    await drain();
+    expect(fake.messages.filter((m) => m.body.startsWith('Never sent'))).toHaveLength(0);
+    expect((await api('GET', `/SMS/sends/${submitted.body.id}`)).body).toMatchObject({ state: 'cancelled', done: 0, queued: 0 });
+    const twice = await api('POST', `/SMS/sends/${submitted.body.id}/cancel`);
+    expect(twice.status).toBe(422);
+    expect(twice.body.error_message).toMatch(/cancelled and cannot be cancelled/);
+  });
+
+  test('bad input is refused at once, naming the field; another user\'s send is not found', async () => {
+    const records = [{ module: 'Contacts', id: 'demo-contact-01' }];
+    for (const [body, field] of [
+      [{ records, body: '' }, 'body'],
+      [{ records, template_id: 'nope' }, 'template_id'],
+      [{ records, body: 'Hi {{#if}}' }, 'body'],
+      [{ to: '+14155550100', body: 'one number is not a send to many' }, 'records'],
+      [{ records: Array.from({ length: 100_001 }, (_, i) => ({ module: 'Contacts', id: String(i) })), body: 'too many' }, 'records'],
+      [{ records, body: 'hi', colour: 'red' }, 'colour'],
+    ] as const) {
+      const res = await api('POST', '/SMS/sends', body);
+      expect(res.status).toBe(422);
+      expect(res.body.error).toBe('invalid_parameter');
+      expect(res.body.fields.map((f: { field: string }) => f.field)).toContain(field);
+    }
+    const mine = await api('POST', '/SMS/sends', { records, body: 'For my eyes' });
+    expect(mine.status).toBe(202);
+    const other = await loginWithRole(get().server, { name: 'otto', password: 'otto-secret-1' }, 'SMS senders', [['SMS', 'edit', 'all'], ['SMS', 'massupdate', 'all'], ['Contacts', 'view', 'all']]);
+    expect((await api('GET', `/SMS/sends/${mine.body.id}`, undefined, other)).status).toBe(404);
+    expect((await api('POST', `/SMS/sends/${mine.body.id}/cancel`, undefined, other)).status).toBe(404);
+    expect((await api('GET', '/SMS/sends', undefined, other)).body.records).toEqual([]);
+    expect((await api('GET', '/SMS/sends/no-such-send')).status).toBe(404);
+    await get().drain();
+  });
+});
