@@ -6,9 +6,9 @@ import { startServer, type ServerProcess } from '../helpers/server-process';
 
 /**
  * Issue 15, item 1 ("same for bulk sends"): a send to many records through the API, killed with
- * kill -9 while it writes its messages (and while the same process dispatches the first of them),
- * then sent again with the same idempotency key, reaches every number exactly once, counted at the
- * fake Twilio.
+ * kill -9 while it writes its messages, then sent again with the same idempotency key, reaches every
+ * number exactly once, counted at the fake Twilio; a send in the background (SMS/sends) killed the
+ * same way goes on by itself where it was.
  */
 const RECIPIENTS = 1_200;
 
@@ -25,7 +25,6 @@ for (const kind of databaseKinds) {
     beforeAll(async () => {
       scratch = await createTestDatabase(kind);
       fake = await FakeTwilio.start();
-      fake.latencyMs = 5;
       servers.push(await startServer(env())); // syncs the schema
       db = openDatabase(scratch.url);
     });
@@ -85,6 +84,47 @@ for (const kind of databaseKinds) {
       const unsent = () => db.knex('sms').where('body', 'like', 'Crash send%').whereNot('status', 'queued').count({ n: '*' }).then((r) => Number(r[0].n));
       while ((await unsent()) < RECIPIENTS && Date.now() < settledRows) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await db.knex('sms').where('body', 'like', 'Crash send%').whereIn('status', ['queued', 'sending', 'failed']).count({ n: '*' }).then((r) => Number(r[0].n))).toBe(0);
+    }, 240_000);
+
+    it('goes on where it was when the process running a send in the background is killed', async () => {
+      const total = 2_100;
+      const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+      const contacts = Array.from({ length: total }, (_, i) => ({ id: crypto.randomUUID(), last_name: `Later ${i}`, phone_mobile: `+1415558${String(i).padStart(4, '0')}`, deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
+      await db.knex.batchInsert('contacts', contacts, 200);
+      let server = servers[servers.length - 1];
+      const token = await login(server.url);
+      const submitted = await call(server.url, 'POST', '/rest/v10/SMS/sends', token, { records: contacts.map((c) => ({ module: 'Contacts', id: c.id })), body: 'Background send to {{last_name}}' });
+      expect(submitted.status).toBe(202);
+      const id = submitted.body.id;
+      // killed once the first page of 1,000 is done and the second under way
+      const progressed = () => db.knex('cane_sms_sends').where('id', id).first('done').then((r) => Number(r?.done ?? 0));
+      const deadline = Date.now() + 60_000;
+      while ((await progressed()) < 1000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      server.child.kill('SIGKILL');
+      await server.exited;
+      const atKill = await progressed();
+      expect(atKill).toBeGreaterThanOrEqual(1000);
+      expect(atKill).toBeLessThan(total);
+
+      server = await startServer(env());
+      servers.push(server);
+      const again = await login(server.url);
+      const finished = Date.now() + 90_000;
+      let progress = (await call(server.url, 'GET', `/rest/v10/SMS/sends/${id}`, again)).body;
+      while (progress.state !== 'complete' && Date.now() < finished) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        progress = (await call(server.url, 'GET', `/rest/v10/SMS/sends/${id}`, again)).body;
+      }
+      expect(progress).toMatchObject({ state: 'complete', total, done: total, queued: total, refused: 0 });
+      const rows: Array<{ to_number: string }> = await db.knex('sms').where('body', 'like', 'Background send%').select('to_number');
+      expect(rows).toHaveLength(total);
+      const sent = Date.now() + 90_000;
+      const received = () => fake.messages.filter((m) => m.body.startsWith('Background send'));
+      while (received().length < total && Date.now() < sent) await new Promise((resolve) => setTimeout(resolve, 100));
+      const perNumber = new Map<string, number>();
+      for (const m of received()) perNumber.set(m.to, (perNumber.get(m.to) ?? 0) + 1);
+      expect(perNumber.size).toBe(total);
+      expect([...perNumber].filter(([, n]) => n !== 1)).toEqual([]);
     }, 240_000);
   });
 }
