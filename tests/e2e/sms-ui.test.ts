@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { browserAvailable, launchBrowser, screenshotPath } from '../helpers/browser';
 import { describeSms } from '../helpers/sms';
+import { session } from '../helpers/ui-session';
 
 const run = browserAvailable() ? describeSms : (title: string) => describe.skip(title, () => undefined);
 
@@ -79,6 +80,53 @@ run('SMS in the web UI (Chromium)', (get) => {
     await drain();
     expect(fake.messages.length - before).toBe(3 - optedOut);
     for (const m of fake.messages.slice(before)) expect(m.body).toMatch(/^Thanks for your time today, \w+\. \w+ will send the proposal tomorrow\.$/);
+  });
+
+  it('sends to every record matching a list search in the background and follows its progress', async () => {
+    const { crm, fake, drain } = get();
+    const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+    const everyone = Array.from({ length: 45 }, (_, i) => ({ id: `everyone-${String(i).padStart(2, '0')}`, first_name: `Member${i}`, last_name: 'Everyoneson', phone_mobile: i === 7 ? null : `+1415556${String(7000 + i)}`, deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
+    await crm.engine.db.knex.batchInsert('contacts', everyone, 50);
+    await page.goto(url('/Contacts?s_last_name=Everyoneson'));
+    await page.getByText('1–20 of 45').first().waitFor();
+    // Delete does not act on all matching records: it says so and changes nothing.
+    await page.getByLabel(/All 45 records matching the search/).check();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText(/works on the rows you select, not on all matching records; nothing was changed/).waitFor();
+    expect(Number((await crm.engine.db.knex('contacts').where({ last_name: 'Everyoneson', deleted: 0 }).count({ n: '*' }))[0].n)).toBe(45);
+
+    await page.getByLabel(/All 45 records matching the search/).check();
+    await shot('list-all-matching');
+    await page.getByRole('button', { name: 'Send SMS' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Send SMS to 45 Contacts' }).waitFor();
+    await page.locator('[data-recipients]').getByText('and 25 more').waitFor();
+    await page.getByLabel('Message').fill('Members evening on Friday, {{first_name}}');
+    await page.locator('[data-sms-preview]').getByText('Members evening on Friday, Member0').waitFor();
+    const before = fake.messages.length;
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'SMS to 45 recipients' }).waitFor();
+    await shot('send-progress');
+    await drain();
+    // the page follows the send until it ends, then shows the final counts and what was not sent
+    await page.locator('[data-sms-send-state]').getByText('Complete').waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-count="queued"]').textContent()).toBe('44');
+    await page.locator('[data-sms-send-refused-codes]').getByText('no number: 1').waitFor();
+    await page.locator('[data-sms-refused]').getByText(/Member7 Everyoneson has no phone_mobile number/).waitFor();
+    await shot('send-complete');
+    await drain();
+    const sent = fake.messages.slice(before).filter((m) => m.body.startsWith('Members evening on Friday'));
+    expect(sent).toHaveLength(44);
+    expect(new Set(sent.map((m) => m.to)).size).toBe(44);
+
+    // Export acts on all matching records too
+    const ui = session(get().server.url);
+    const csrf = await ui.login('admin', 'secret-admin');
+    const csv = await ui.request('POST', '/ui/Contacts/mass', { csrf, action: 'export', select_entire_list: '1', list_query: 's_last_name=Everyoneson', return_to: '/ui/Contacts' });
+    expect(csv.status).toBe(200);
+    const lines = csv.text.trim().split('\n');
+    expect(lines).toHaveLength(46);
+    expect(lines.slice(1).every((line) => line.includes('Everyoneson'))).toBe(true);
   });
 
   it('quick-sends to a typed number', async () => {

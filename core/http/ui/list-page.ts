@@ -29,6 +29,25 @@ function columnsOf(ui: Ui, module: ModuleDef): Column[] {
   });
 }
 
+/** Query parameters of a list page that are not part of its search. */
+const NOT_SEARCH = ['offset', 'notice', 'notice_list', 'columns'];
+
+/** The filter a list page's query (its search form) stands for: the same one the page lists and "all matching records" covers. */
+export function listFilter(module: ModuleDef, query: Record<string, string>): Filter {
+  const searchNames = Object.values((module.views.search?.layout?.[query.advanced === '1' ? 'advanced_search' : 'basic_search'] ?? {}) as Record<string, { name: string }>).map((e) => e.name);
+  return listSearchFilter(module, searchNames, query);
+}
+
+/** A list page's search as a query string, for a form to carry to the page that acts on every matching record. */
+function searchQuery(query: Record<string, string>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (!NOT_SEARCH.includes(k) && v !== '') params.set(k, v);
+  return params.toString();
+}
+
+/** Mass actions that can act on every record matching the search, not only the rows selected on the page. */
+const ENTIRE_LIST_ACTIONS = ['export', 'send_sms'];
+
 export function listPage(router: Router, ui: Ui): void {
   const { engine } = ui.services;
 
@@ -63,8 +82,7 @@ export function listPage(router: Router, ui: Ui): void {
     const prefs = await ui.preferences(actor.id!);
     const query = Object.fromEntries(Object.entries(ctx.query).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const advanced = query.advanced === '1';
-    const searchNames = Object.values((module.views.search?.layout?.[advanced ? 'advanced_search' : 'basic_search'] ?? {}) as Record<string, { name: string }>).map((e) => e.name);
-    const filter = listSearchFilter(module, searchNames, query);
+    const filter = listFilter(module, query);
     const columns = columnsOf(ui, module);
     const chosen = query.columns ? query.columns.split(',').filter((c) => columns.some((col) => col.key === c)) : [];
     const shown = chosen.length ? columns.filter((c) => chosen.includes(c.key)) : columns.filter((c) => c.default);
@@ -149,6 +167,9 @@ export function listPage(router: Router, ui: Ui): void {
         nextHref: page.nextOffset > 0 ? keep({ offset: String(page.nextOffset) }) : undefined,
       },
       massActions,
+      entireList: total > page.records.length && massActions.some((a) => ENTIRE_LIST_ACTIONS.includes(a.id))
+        ? { total, query: searchQuery(query), actions: massActions.filter((a) => ENTIRE_LIST_ACTIONS.includes(a.id)).map((a) => a.label).join(' and ') }
+        : undefined,
       massButtons: massActions.filter((a) => a.id !== 'add_to_list'),
       addToList,
       newTargetListHref: `${base}/ProspectLists/new`,
@@ -172,7 +193,11 @@ export function listPage(router: Router, ui: Ui): void {
     const def = ui.actions.mass[action];
     if (!def || !appliesTo(def, module)) return refuse(`Unknown action '${action}'; nothing was changed.`, 422);
     const ids = form.all('ids').filter((id) => /^[\w.-]{1,36}$/.test(id));
-    if (action === 'export') return exportCsv(ctx, ui, module, ids);
+    if (form.get('select_entire_list') === '1') {
+      if (action === 'export') return exportCsv(ctx, ui, module, listFilter(module, Object.fromEntries(new URLSearchParams(form.get('list_query') ?? ''))), []);
+      return ctx.redirect(withNotice(back, `${ui.label(module.name, def.label)} works on the rows you select, not on all matching records; nothing was changed.`));
+    }
+    if (action === 'export') return exportCsv(ctx, ui, module, ids.length ? [{ id: { $in: ids } }] : [], ids);
     if (!ids.length) return ctx.redirect(withNotice(back, 'Select at least one record first.'));
     try {
       await ui.services.acl.check(actor, module, def.acl);
@@ -256,12 +281,12 @@ function withParam(url: string, name: string, value: string): string {
   return `${u.pathname}${u.search}`;
 }
 
-async function exportCsv(ctx: Context, ui: Ui, module: ModuleDef, ids: string[]) {
+/** The records the filter matches (every record the user may list when it is empty) as CSV; `ids` are the rows chosen, for the export event. */
+async function exportCsv(ctx: Context, ui: Ui, module: ModuleDef, filter: Filter, ids: string[]) {
   const actor = ui.actor(ctx);
   await ui.services.acl.check(actor, module, 'export');
   const columns = module.columns.filter((c) => !module.fields[c].sensitive);
   const rows: unknown[][] = [];
-  const filter: Filter = ids.length ? [{ id: { $in: ids } }] : [];
   for (let offset = 0; ; offset += 500) {
     const page = await ui.services.engine.records.list(actor, module.name, { filter, offset, maxNum: 500, orderBy: [{ field: 'id', direction: 'asc' }] });
     for (const r of page.records) rows.push(columns.map((c) => { const v = r[c]; return Array.isArray(v) ? v.join(',') : typeof v === 'boolean' ? (v ? '1' : '0') : v ?? ''; }));

@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { CaneError, ValidationError } from '../../errors';
-import type { SendRequest } from '../../sms/compose';
+import { MAX_BACKGROUND_RECIPIENTS, type SendRequest } from '../../sms/compose';
 import type { SmsService } from '../../sms/sms-service';
 import { DEFAULT_PHONE_FIELD, phoneFields, RECIPIENT_MODULES } from '../../sms/phone-index';
 import { readJson } from '../middleware/body';
 import { FormData, readFormData } from './forms';
+import { listFilter } from './list-page';
 import { smsCampaignPage } from './sms-campaign-page';
 import type { Ui } from './ui-context';
 
@@ -29,6 +30,25 @@ export function smsPages(router: Router, ui: Ui): void {
     if (form.get('parent_type') && form.get('parent_id')) return { parent_type: form.get('parent_type'), parent_id: form.get('parent_id') };
     const to = (form.get('to') ?? '').split(/[,;\n]+/).map((n) => n.trim()).filter(Boolean);
     return to.length ? { to: to.length === 1 ? to[0] : to } : {};
+  };
+
+  /** "All records matching the search" chosen on a list: the module and the list's search, carried as its query string. */
+  const entireList = (form: FormData) => {
+    const module = form.get('module') ?? '';
+    if (form.get('select_entire_list') !== '1' || !RECIPIENT_MODULES.includes(module)) return undefined;
+    const query = form.get('list_query') ?? '';
+    return { module, query, filter: listFilter(engine.registry.module(module), Object.fromEntries(new URLSearchParams(query))) };
+  };
+
+  /** Every record the list's search matches (up to what a send in the background takes), 1,000 ids per query. */
+  const matchingRecords = async (ctx: Context, list: NonNullable<ReturnType<typeof entireList>>) => {
+    const records: Array<{ module: string; id: string }> = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = await engine.records.list(ui.actor(ctx), list.module, { filter: list.filter, fields: ['id'], orderBy: [{ field: 'id', direction: 'asc' }], offset, maxNum: 1000 });
+      records.push(...page.records.map((r) => ({ module: list.module, id: r.id })));
+      if (records.length > MAX_BACKGROUND_RECIPIENTS) throw new ValidationError('SMS', [{ field: 'records', rule: 'maxItems', message: `more than ${MAX_BACKGROUND_RECIPIENTS} records match the search; narrow it, or use a campaign` }]);
+      if (page.nextOffset < 0) return records;
+    }
   };
 
   const request = (form: FormData): SendRequest => {
@@ -56,28 +76,39 @@ export function smsPages(router: Router, ui: Ui): void {
   async function compose(ctx: Context, form: FormData, problems: Array<{ field: string; message: string }> = []) {
     const actor = ui.actor(ctx);
     const req = recipients(form);
-    const module = req.parent_type ?? req.records?.[0]?.module;
-    const ids = req.parent_id ? [req.parent_id] : req.records?.map((r) => r.id) ?? [];
+    const list = entireList(form);
+    const module = list?.module ?? req.parent_type ?? req.records?.[0]?.module;
+    let ids = req.parent_id ? [req.parent_id] : req.records?.map((r) => r.id) ?? [];
     const names: string[] = [];
-    for (const id of ids.slice(0, MAX_LISTED)) {
-      const record = await engine.records.retrieve(actor, module!, id, { fields: ['id', 'name'] }).catch(() => undefined);
-      names.push(record ? String(record.name ?? id) : `${id} (not found)`);
+    let count = ids.length;
+    if (list) {
+      const first = await engine.records.list(actor, list.module, { filter: list.filter, fields: ['id', 'name'], orderBy: [{ field: 'id', direction: 'asc' }], maxNum: MAX_LISTED });
+      count = await engine.records.count(actor, list.module, { filter: list.filter });
+      ids = first.records.map((r) => r.id);
+      names.push(...first.records.map((r) => String(r.name ?? r.id)));
+    } else {
+      for (const id of ids.slice(0, MAX_LISTED)) {
+        const record = await engine.records.retrieve(actor, module!, id, { fields: ['id', 'name'] }).catch(() => undefined);
+        names.push(record ? String(record.name ?? id) : `${id} (not found)`);
+      }
     }
     const templates = await engine.records.list(actor, 'SMSTemplates', { maxNum: 200, fields: ['id', 'name', 'template_module', 'template_type'], orderBy: [{ field: 'name', direction: 'asc' }] }).catch(() => ({ records: [] }));
     const moduleDef = module && engine.registry.modules.has(module) ? engine.registry.module(module) : undefined;
     const chosenField = form.get('phone_field') ?? (module ? DEFAULT_PHONE_FIELD[module] : undefined);
     await ui.render(ctx, 'sms-compose', {
-      title: ids.length > 1 ? `Send SMS to ${ids.length} ${ui.moduleLabel(module!)}` : 'Send SMS',
+      title: count > 1 ? `Send SMS to ${count} ${ui.moduleLabel(module!)}` : 'Send SMS',
       moduleName: 'SMS',
       action: `${ui.base(ctx)}/SMS/send`,
       previewUrl: `${ui.base(ctx)}/SMS/preview`,
       quick: !module,
       to: form.get('to') ?? '',
       module,
-      ids,
+      ids: list ? [] : ids,
+      entireList: list ? { query: list.query } : undefined,
+      background: Boolean(list),
       parentType: req.parent_type,
       recipients: names.map((name, i) => ({ name, href: `${ui.base(ctx)}/${module}/${encodeURIComponent(ids[i])}` })),
-      more: Math.max(0, ids.length - MAX_LISTED),
+      more: Math.max(0, count - MAX_LISTED),
       phoneFields: moduleDef ? phoneFields(moduleDef).map((f) => ({ name: f, label: ui.label(module, String(moduleDef.fields[f].vname ?? f)), selected: f === chosenField })) : [],
       templates: templates.records.filter((t) => !t.template_module || !module || t.template_module === module).map((t) => ({ id: t.id, name: t.name, type: t.template_type, selected: t.id === form.get('template_id') })),
       body: form.get('body') ?? '',
@@ -101,7 +132,7 @@ export function smsPages(router: Router, ui: Ui): void {
     const module = String(ctx.query.module ?? form.get('module') ?? '');
     if (!RECIPIENT_MODULES.includes(module)) throw new CaneError('invalid_parameter', `${module || 'These'} records cannot receive SMS`, 422);
     const ids = form.all('ids');
-    if (!ids.length) throw new CaneError('invalid_parameter', 'Select at least one record first.', 422);
+    if (!ids.length && form.get('select_entire_list') !== '1') throw new CaneError('invalid_parameter', 'Select at least one record first.', 422);
     await compose(ctx, form.with('module', module));
   });
 
@@ -111,6 +142,12 @@ export function smsPages(router: Router, ui: Ui): void {
     const form = FormData.of((body?.fields ?? {}) as Record<string, unknown>);
     try {
       const req = request(form);
+      const list = entireList(form);
+      if (list) {
+        // the text as the first matching records get it
+        const first = await engine.records.list(ui.actor(ctx), list.module, { filter: list.filter, fields: ['id'], orderBy: [{ field: 'id', direction: 'asc' }], maxNum: MAX_LISTED });
+        if (first.records.length) req.records = first.records.map((r) => ({ module: list.module, id: r.id }));
+      }
       if (!req.to && !req.parent_id && !req.records) req.to = '+15005550006'; // quick send before a number is typed: count only
       if (req.body !== undefined && req.body.trim() === '') {
         ctx.body = { empty: true };
@@ -168,6 +205,19 @@ export function smsPages(router: Router, ui: Ui): void {
     const form = await readFormData(ctx, ui.services.bodyLimit);
     if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was sent. Reload the page and try again.', 403);
     const key = idempotencyKey(form);
+    const list = entireList(form);
+    if (list) {
+      // Every matching record: sent in the background, followed on its progress page.
+      try {
+        const records = await matchingRecords(ctx, list);
+        if (!records.length) throw new ValidationError('SMS', [{ field: 'records', rule: 'required', message: 'no record matches the search any more' }]);
+        const { send } = await sms.sends.submit(ui.actor(ctx), { ...request(form), records, ...(key ? { idempotency_key: key } : {}) });
+        return ctx.redirect(`${ui.base(ctx)}/SMS/sends/${encodeURIComponent(send.id)}`);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        return compose(ctx, form, err.problems.map((p) => ({ field: p.field, message: `${p.field}: ${p.message}` })));
+      }
+    }
     const req: SendRequest = { ...request(form), ...(key ? { idempotency_key: key } : {}) };
     const many = (req.records?.length ?? 0) > 1 || Array.isArray(req.to);
     let result;
@@ -193,6 +243,38 @@ export function smsPages(router: Router, ui: Ui): void {
       refused: result.refused.map((r) => ({ who: r.to ?? `${r.module} ${r.id}`, reason: r.reason })),
       listHref: `${ui.base(ctx)}/SMS`,
     }, result.records.length || !result.refused.length ? 200 : 422);
+  });
+
+  /** A send to many in the background: its progress (JSON with ?format=json, for the page's poller), refusals, and cancel. */
+  router.get('/SMS/sends/:id', async (ctx) => {
+    const send = await sms.sends.get(ui.actor(ctx), ctx.params.id);
+    if (ctx.query.format === 'json') {
+      ctx.body = send;
+      return;
+    }
+    const running = send.state === 'queued' || send.state === 'sending';
+    await ui.render(ctx, 'sms-send-progress', {
+      title: `SMS to ${send.total} recipients`,
+      moduleName: 'SMS',
+      send,
+      running,
+      stateLabel: { queued: 'Waiting to start', sending: 'Sending', complete: 'Complete', cancelled: 'Cancelled', failed: 'Failed' }[send.state],
+      percent: send.total ? Math.floor((send.done / send.total) * 100) : 100,
+      refusedByCode: Object.entries(send.refused_by_code).map(([code, n]) => ({ code: code.replace(/_/g, ' '), n })),
+      refusals: send.refusals.slice(0, 50).map((r) => ({ who: r.to ?? `${r.module} ${r.id}`, reason: r.reason })),
+      moreRefusals: Math.max(0, send.refused - 50),
+      statusUrl: `${ui.base(ctx)}/SMS/sends/${encodeURIComponent(send.id)}?format=json`,
+      cancelAction: running ? `${ui.base(ctx)}/SMS/sends/${encodeURIComponent(send.id)}/cancel` : undefined,
+      messagesHref: `${ui.base(ctx)}/SMS`,
+      notice: typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined,
+    });
+  });
+
+  router.post('/SMS/sends/:id/cancel', async (ctx) => {
+    const form = await readFormData(ctx, ui.services.bodyLimit);
+    if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was changed.', 403);
+    const send = await sms.sends.cancel(ui.actor(ctx), ctx.params.id);
+    ctx.redirect(`${ui.base(ctx)}/SMS/sends/${encodeURIComponent(send.id)}?notice=${encodeURIComponent(`Cancelled after ${send.done} of ${send.total}; messages already queued are still sent.`)}`);
   });
 
   smsCampaignPage(router, ui, sms);

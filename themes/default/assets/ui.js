@@ -340,4 +340,18 @@
       template.addEventListener('change', later);
     });
   });
+  // A send to many in the background: follow its progress until it ends, then show the final page.
+  var sendStatus = document.querySelector('[data-sms-send-status][data-sms-send-running]');
+  if (sendStatus) {
+    var pollSend = function () {
+      fetch(sendStatus.getAttribute('data-sms-send-status'), { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (s) {
+        sendStatus.querySelector('[data-sms-send-progress]').value = s.done;
+        sendStatus.querySelector('[data-sms-send-done]').textContent = s.done;
+        ['queued', 'refused'].forEach(function (k) { sendStatus.querySelector('[data-count="' + k + '"]').textContent = s[k]; });
+        if (s.state === 'queued' || s.state === 'sending') setTimeout(pollSend, 1000);
+        else window.location.reload();
+      }).catch(function () { setTimeout(pollSend, 3000); });
+    };
+    setTimeout(pollSend, 1000);
+  }
 })();
