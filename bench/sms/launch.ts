@@ -2,12 +2,14 @@
  * Campaign launch figures: BENCH_SMS_MEMBERS target-list members (Contacts written straight into
  * the tables, so seeding a large list takes seconds) queued by the campaign job; prints the time,
  * members per second, and how much the process's RSS grew while queueing (sampled every 50 ms).
- * Beside it, a bulk send of up to 2,000 other records through the ordinary send path.
+ * Beside it, a bulk send of up to 2,000 other records through the ordinary send path, and a send to
+ * up to 10,000 others in the background (SMS/sends, run by its job).
  */
 import crypto from 'node:crypto';
 import type { Crm } from '../../core/app/create-crm';
 import { SYSTEM } from '../../core/records/actor';
 import { formatDateTime } from '../../core/records/time';
+import { BACKGROUND_SEND_JOB } from '../../core/sms/background-sends';
 import { numbers } from './numbers';
 
 export { numbers };
@@ -74,4 +76,15 @@ export async function benchLaunch(kind: string, crm: Crm, members: number): Prom
   const pool = crm.engine.db.dialect.name === 'sqlite' ? '' : `, innodb_buffer_pool_size ${Number(((await knex.raw('select @@innodb_buffer_pool_size as n')) as unknown as Array<Array<{ n: number }>>)[0][0].n) / 1024 / 1024} MB`;
   console.log(`[${kind}${pool}] campaign launch, ${members} list members (seeded in ${fmt(seedMs / 1000)} s): queued in ${fmt(launchMs / 1000, 2)} s (CPU ${fmt(cpu.user / 1e6, 2)} s user, ${fmt(cpu.system / 1e6, 2)} s system), ${fmt(launchRate, 0)} members/s (member pages, checks, render, SMS, job and campaign_log rows); RSS growth ${fmt(mb(rssPeak - rssBefore))} MB (peak ${fmt(mb(rssPeak))} MB)`);
   console.log(`[${kind}] bulk send of ${records.length} records through the send path: ${fmt(bulkRate, 0)} records/s (launch ÷ bulk ${fmt(launchRate / bulkRate, 2)})`);
+
+  // A send to many in the background (SMS/sends): the job sends it 1,000 records a page.
+  const background = (await seedContacts(crm, Math.min(members, 10_000), 6_000_000)).map((id) => ({ module: 'Contacts', id }));
+  const backgroundStart = performance.now();
+  const { send } = await crm.sms!.sends.submit(admin, { records: background, template_id: template.id });
+  while ((await crm.sms!.sends.get(admin, send.id)).state !== 'complete') {
+    if (!(await crm.engine.jobs.runOnce(1, BACKGROUND_SEND_JOB))) throw new Error(`the background send stopped: ${JSON.stringify(await crm.sms!.sends.get(admin, send.id))}`);
+  }
+  const backgroundMs = performance.now() - backgroundStart;
+  const backgroundRate = (background.length / backgroundMs) * 1000;
+  console.log(`[${kind}] send to ${background.length} records in the background, submit to complete: ${fmt(backgroundMs / 1000, 2)} s, ${fmt(backgroundRate, 0)} records/s (÷ bulk ${fmt(backgroundRate / bulkRate, 2)})`);
 }

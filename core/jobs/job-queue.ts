@@ -202,10 +202,10 @@ export class JobQueue {
     return count;
   }
 
-  /** Claims and runs due jobs once; returns how many ran. */
-  async runOnce(limit = 10): Promise<number> {
+  /** Claims and runs due jobs (of one target when given) once; returns how many ran. */
+  async runOnce(limit = 10, target?: string): Promise<number> {
     await this.recoverExpired();
-    const jobs = await this.claim(limit);
+    const jobs = await this.claim(limit, target);
     for (const job of jobs) await this.execute(job);
     return jobs.length;
   }

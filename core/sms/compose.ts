@@ -1,5 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { NotFoundError, ValidationError, type FieldProblem } from '../errors';
+import { fieldLabel } from '../metadata/labels';
 import type { Registry } from '../metadata/registry';
 import type { Actor } from '../records/actor';
 import type { RecordService } from '../records/record-service';
@@ -175,7 +176,7 @@ export async function compose(deps: ComposeDeps, actor: Actor, request: SendRequ
     const name = String(record.name ?? record.id);
     const phone = normalisePhone(record[field], deps.region);
     if (!phone.ok) {
-      refused.push({ ...ref, code: phone.reason === 'no phone number' ? 'no_number' : 'invalid_number', reason: phone.reason === 'no phone number' ? `${name} has no ${module.fields[field].name} number` : `${name}: invalid ${field}: ${phone.reason}` });
+      refused.push({ ...ref, code: phone.reason === 'no phone number' ? 'no_number' : 'invalid_number', reason: phone.reason === 'no phone number' ? `${name} has no ${fieldLabel(registry, ref.module, field)} number` : `${name}: invalid ${fieldLabel(registry, ref.module, field)} number: ${phone.reason}` });
       continue;
     }
     targets.push({ to: phone.e164, module: ref.module, id: ref.id, name, record });
