@@ -50,6 +50,7 @@ export async function benchLaunch(kind: string, crm: Crm, members: number): Prom
 
   const admin = { type: 'user', id: '1', isAdmin: true } as const;
   global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
   const rssBefore = process.memoryUsage().rss;
   let rssPeak = rssBefore;
   const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 50);
@@ -63,6 +64,9 @@ export async function benchLaunch(kind: string, crm: Crm, members: number): Prom
   const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  global.gc?.();
+  // What the launch left on the heap (after a collection), against how far RSS rose while it ran (garbage not yet collected, heap headroom, driver buffers).
+  const heapKept = process.memoryUsage().heapUsed - heapBefore;
   const queued = Number((await knex('sms').where('campaign_id', campaign.id).count({ n: '*' }).first())?.n);
   if (queued !== members) throw new Error(`campaign queued ${queued} of ${members}`);
 
@@ -74,7 +78,7 @@ export async function benchLaunch(kind: string, crm: Crm, members: number): Prom
   const bulkRate = (records.length / bulkMs) * 1000;
   // MariaDB's figures depend on its buffer pool: a launch writes more than the default 128 MB holds.
   const pool = crm.engine.db.dialect.name === 'sqlite' ? '' : `, innodb_buffer_pool_size ${Number(((await knex.raw('select @@innodb_buffer_pool_size as n')) as unknown as Array<Array<{ n: number }>>)[0][0].n) / 1024 / 1024} MB`;
-  console.log(`[${kind}${pool}] campaign launch, ${members} list members (seeded in ${fmt(seedMs / 1000)} s): queued in ${fmt(launchMs / 1000, 2)} s (CPU ${fmt(cpu.user / 1e6, 2)} s user, ${fmt(cpu.system / 1e6, 2)} s system), ${fmt(launchRate, 0)} members/s (member pages, checks, render, SMS, job and campaign_log rows); RSS growth ${fmt(mb(rssPeak - rssBefore))} MB (peak ${fmt(mb(rssPeak))} MB)`);
+  console.log(`[${kind}${pool}] campaign launch, ${members} list members (seeded in ${fmt(seedMs / 1000)} s): queued in ${fmt(launchMs / 1000, 2)} s (CPU ${fmt(cpu.user / 1e6, 2)} s user, ${fmt(cpu.system / 1e6, 2)} s system), ${fmt(launchRate, 0)} members/s (member pages, checks, render, SMS, job and campaign_log rows); RSS growth ${fmt(mb(rssPeak - rssBefore))} MB (peak ${fmt(mb(rssPeak))} MB), heap kept after a GC ${fmt(mb(heapKept))} MB`);
   console.log(`[${kind}] bulk send of ${records.length} records through the send path: ${fmt(bulkRate, 0)} records/s (launch ÷ bulk ${fmt(launchRate / bulkRate, 2)})`);
 
   // A send to many in the background (SMS/sends): the job sends it 1,000 records a page.

@@ -16,8 +16,15 @@ import { resendOf } from './send-key';
 import type { SmsService } from './sms-service';
 
 export const CAMPAIGN_JOB = 'sms.campaign';
-/** Members queued per page (one transaction each). */
-export const DEFAULT_LAUNCH_PAGE = 1000;
+/**
+ * Members queued per page (one transaction each). Smaller on MySQL/MariaDB: a page lives across
+ * more round trips there, long enough for V8 to promote it to the old generation, and pages of
+ * 1,000 grew the heap by 65-150 MB of garbage during a 100,000-member launch against under 10 MB
+ * with pages of 500 (bench:sms), for about 15 % more time.
+ */
+export function defaultLaunchPage(dialect: string): number {
+  return dialect === 'sqlite' ? 1000 : 500;
+}
 
 interface CampaignJobData {
   campaign_id: string;
@@ -52,7 +59,7 @@ export class SmsCampaigns {
   readonly runs: CampaignRuns;
   readonly memberLists: CampaignMembers;
 
-  constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger, private readonly pageSize = DEFAULT_LAUNCH_PAGE) {
+  constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger, private readonly pageSize = defaultLaunchPage(engine.db.dialect.name)) {
     this.runs = new CampaignRuns(engine.db, clock);
     this.memberLists = new CampaignMembers(engine.db.knex);
     engine.jobs.register(CAMPAIGN_JOB, async (job, context) => ({ message: await this.run(job, context.signal) }));

@@ -46,7 +46,7 @@ export interface SmsServiceOptions {
   /** Replaces the provider the configuration names (tests, other gateways). */
   provider?: SmsProvider;
   reconcileDelaySeconds?: number;
-  /** Members a campaign launch queues per page, in one transaction (default 1000; SMS_LAUNCH_PAGE). */
+  /** Members a campaign launch queues per page, in one transaction (default 1,000 on SQLite, 500 on MySQL/MariaDB; SMS_LAUNCH_PAGE). */
   launchPageSize?: number;
 }
 
