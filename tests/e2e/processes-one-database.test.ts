@@ -78,6 +78,29 @@ for (const kind of kinds) {
       expect(new Set(rows.map((r: { to_number: string }) => r.to_number)).size).toBe(600);
     }, 90_000);
 
+    it('makes one send in the background of the same request submitted to both processes at once, sent once by whichever picks it up', async () => {
+      const [a, b] = servers;
+      const token = (await call(a.url, 'POST', '/rest/v10/oauth2/token', undefined, { grant_type: 'password', client_id: 'sugar', client_secret: '', username: 'admin', password: 'two-admin-pass', platform: 'base' })).body.access_token;
+      const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+      const contacts = Array.from({ length: 1500 }, (_, i) => ({ id: crypto.randomUUID(), last_name: `Later ${i}`, phone_mobile: `+1415557${String(i).padStart(4, '0')}`, deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
+      await db.knex.batchInsert('contacts', contacts, 200);
+      const submit = (url: string) => call(url, 'POST', '/rest/v10/SMS/sends', token, { records: contacts.map((c) => ({ module: 'Contacts', id: c.id })), body: 'Background across processes, {{last_name}}', idempotency_key: 'two-processes-background' });
+      const answers = await Promise.all([submit(a.url), submit(b.url), submit(a.url), submit(b.url)]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 202]);
+      expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+      const id = answers[0].body.id;
+      const deadline = Date.now() + 60_000;
+      let progress = answers[0].body;
+      while (progress.state !== 'complete' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        progress = (await call(b.url, 'GET', `/rest/v10/SMS/sends/${id}`, token)).body;
+      }
+      expect(progress).toMatchObject({ state: 'complete', total: 1500, done: 1500, queued: 1500, refused: 0 });
+      const rows = await db.knex('sms').where('body', 'like', 'Background across processes%').select('to_number');
+      expect(rows).toHaveLength(1500);
+      expect(new Set(rows.map((r: { to_number: string }) => r.to_number)).size).toBe(1500);
+    }, 90_000);
+
     it('runs every job to its end, twice only when the killed process had it in hand, and takes over the jobs of a process killed with kill -9', async () => {
       const queue = new JobQueue(db, { clock: () => new Date(), log: silentLogger, client: 'test-enqueuer' });
       const ids = await Promise.all(Array.from({ length: 60 }, () => queue.enqueue({ id: crypto.randomUUID(), target: 'probe', data: { ms: 150 }, retries: 3 })));

@@ -60,6 +60,17 @@ describeSms('SMS sends to many in the background', (get) => {
     expect((await api('GET', '/SMS/sends')).body.records.map((s: { id: string }) => s.id)).toContain(id);
   });
 
+  test('the same request submitted three times at once is one send', async () => {
+    const rows = await seed('Parallel', 5, (i) => `+1415559${String(100 + i).padStart(4, '0')}`);
+    const request = { records: rows.map((r) => ({ module: 'Contacts', id: r.id })), body: 'Once only, {{first_name}}', idempotency_key: 'parallel-1' };
+    const answers = await Promise.all([1, 2, 3].map(() => api('POST', '/SMS/sends', request)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    await get().drain();
+    expect((await api('GET', `/SMS/sends/${answers[0].body.id}`)).body).toMatchObject({ state: 'complete', queued: 5 });
+    expect(get().fake.messages.filter((m) => m.body.startsWith('Once only'))).toHaveLength(5);
+  });
+
   test('a send cancelled before its job runs queues nothing; one that ended cannot be cancelled', async () => {
     const { drain, fake } = get();
     const rows = await seed('Cancelled', 30, (i) => `+1415559${String(i).padStart(4, '0')}`);
