@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Engine } from '../app/engine';
 import { CaneError, NotFoundError, ValidationError } from '../errors';
 import type { Job } from '../jobs/job-queue';
@@ -15,6 +16,14 @@ export const BACKGROUND_SEND_JOB = 'sms.send_many';
 export const BACKGROUND_PAGE = 1000;
 /** Refusals kept with their reasons; all are counted by code. */
 const KEPT_REFUSALS = 1000;
+/**
+ * Pages one run of the job sends before it hands the rest to a new job (10,000 recipients, a few
+ * seconds): a big send holds a worker's slot for short turns, and dispatch, campaigns and other
+ * sends get theirs in between.
+ */
+const PAGES_PER_RUN = 10;
+/** Failed attempts (errors, expired leases) each run may have before the send is failed. */
+const RUN_RETRIES = 10;
 
 export type BackgroundSendState = 'queued' | 'sending' | 'complete' | 'cancelled' | 'failed';
 
@@ -45,6 +54,7 @@ interface SendRow {
   idempotency_key: string;
   request_hash: string;
   request: string;
+  job_id: string;
   total: number;
   done: number;
   messages_queued: number;
@@ -67,7 +77,7 @@ interface SendRow {
  * messages, never second ones. Progress, refusals and cancel are read and set on the row.
  */
 export class BackgroundSends {
-  constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger) {
+  constructor(private readonly engine: Engine, private readonly sms: SmsService, private readonly clock: Clock, private readonly log: Logger, private readonly paging = { page: BACKGROUND_PAGE, pagesPerRun: PAGES_PER_RUN }) {
     engine.jobs.register(BACKGROUND_SEND_JOB, async (job, context) => ({ message: await this.run(job, context.signal) }));
   }
 
@@ -76,8 +86,8 @@ export class BackgroundSends {
    * and queues it. The same idempotency key again answers the send it made (created: false), or an
    * error when the key was used for a different request.
    */
-  async submit(actor: Actor, input: unknown): Promise<{ send: BackgroundSend; created: boolean }> {
-    const request = checkRequestShape(input, MAX_BACKGROUND_RECIPIENTS);
+  async submit(actor: Actor, input: unknown, options: { sameKeyWins?: boolean } = {}): Promise<{ send: BackgroundSend; created: boolean }> {
+    const request = withoutRepeats(checkRequestShape(input, MAX_BACKGROUND_RECIPIENTS));
     if (!request.records && !Array.isArray(request.to)) {
       throw new ValidationError('SMS', [{ field: 'records', rule: 'required', message: 'a send in the background needs records (or a list of numbers in to)' }]);
     }
@@ -92,7 +102,7 @@ export class BackgroundSends {
     const key = request.idempotency_key ?? crypto.randomUUID();
     const id = deterministicId(`sms-send:${userId}|${key}`);
     const text = JSON.stringify({ ...request, idempotency_key: key });
-    const hash = crypto.createHash('sha256').update(JSON.stringify(content)).digest('hex');
+    const hash = crypto.createHash('sha256').update(canonicalJson(content)).digest('hex');
     const now = formatDateTime(this.clock());
     const total = request.records?.length ?? (request.to as string[]).length;
     try {
@@ -101,13 +111,15 @@ export class BackgroundSends {
           id, user_id: userId, state: 'queued', idempotency_key: key, request_hash: hash, request: text, job_id: id, total, done: 0, messages_queued: 0, refused_count: 0,
           refused_by_code: '{}', refusals: '[]', last_error: null, date_entered: now, date_started: null, date_finished: null, date_modified: now,
         });
-        await this.engine.jobs.enqueue({ target: BACKGROUND_SEND_JOB, id, name: `Send SMS to ${total} recipients`, data: { send_id: id }, retries: 10, delaySeconds: 5 }, trx);
+        await this.enqueue(trx, id, id, total);
       });
     } catch (err) {
       if (!this.engine.db.dialect.isDuplicateKey(err)) throw err;
       const earlier = await this.row(id);
       if (!earlier) throw err;
-      if (earlier.request_hash !== hash) {
+      // The compose page's key stands for the page and its message: the records its search matched
+      // may have changed since the first submit, and it is still that send.
+      if (earlier.request_hash !== hash && !options.sameKeyWins) {
         throw new ValidationError('SMS', [{ field: 'idempotency_key', rule: 'unique', message: `'${key}' was used for a different send; use a new key for a new send` }]);
       }
       return { send: this.view(earlier), created: false };
@@ -117,13 +129,30 @@ export class BackgroundSends {
 
   /** A send, for the user who made it or an administrator. */
   async get(actor: Actor, id: string): Promise<BackgroundSend> {
-    return this.view(await this.own(actor, id));
+    return this.view(await this.settled(await this.own(actor, id)));
   }
 
   /** The user's sends, newest first (an administrator's own). */
   async list(actor: Actor, limit = 20): Promise<BackgroundSend[]> {
     const rows: SendRow[] = await this.engine.db.knex('cane_sms_sends').where('user_id', actor.id ?? 'system').orderBy('date_entered', 'desc').orderBy('id').limit(limit);
-    return rows.map((row) => this.view(row));
+    return Promise.all(rows.map(async (row) => this.view(await this.settled(row))));
+  }
+
+  /**
+   * A send still queued or sending whose job has ended without finishing it (its retries used up by
+   * errors or by workers that died holding it) is failed, with the job's last message, instead of
+   * looking busy for ever.
+   */
+  private async settled(row: SendRow): Promise<SendRow> {
+    if (row.state !== 'queued' && row.state !== 'sending') return row;
+    const job = await this.engine.db.knex(this.engine.jobs.table).where('id', row.job_id).first('status', 'resolution', 'message');
+    if (!job || job.status !== 'done') return row;
+    await this.fail(row.id, `the job running this send ended without finishing it: ${String(job.message ?? job.resolution).split('\n').pop()}`, Number(row.done), row.job_id);
+    return (await this.row(row.id))!;
+  }
+
+  private async enqueue(knex: Knex, sendId: string, jobId: string, total: number): Promise<void> {
+    await this.engine.jobs.enqueue({ target: BACKGROUND_SEND_JOB, id: jobId, name: `Send SMS to ${total} recipients`, data: { send_id: sendId }, retries: RUN_RETRIES, delaySeconds: 5 }, knex);
   }
 
   /** Stops a send that is queued or sending after the page under way; the messages already queued still go. */
@@ -148,23 +177,40 @@ export class BackgroundSends {
 
   private async run(job: Job, signal: AbortSignal): Promise<string> {
     const sendId = (job.data as { send_id: string }).send_id;
+    try {
+      return await this.sendPages(job, sendId, signal);
+    } catch (err) {
+      // The last attempt of this run: the send ends failed rather than sending for ever.
+      if (job.retryCount === 0) await this.fail(sendId, `gave up after repeated errors: ${err instanceof Error ? err.message : String(err)}`, undefined, job.id);
+      throw err;
+    }
+  }
+
+  /**
+   * Sends pages from `done` on. Another worker may run the same send (this one's lease lapsed while
+   * it was busy): pages are idempotent under the send's key and `done` moves by compare-and-set, so
+   * either goes on from wherever `done` is. After PAGES_PER_RUN pages the rest goes to a new job.
+   */
+  private async sendPages(job: Job, sendId: string, signal: AbortSignal): Promise<string> {
+    const knex = this.engine.db.knex;
     const row = await this.row(sendId);
     if (!row) return `not sent: send ${sendId} is gone`;
     if (row.state !== 'queued' && row.state !== 'sending') return `nothing to do: the send is ${row.state}`;
-    const user: UserRow | undefined = await this.engine.db.knex('users').where({ id: row.user_id, deleted: 0 }).first();
+    const user: UserRow | undefined = await knex('users').where({ id: row.user_id, deleted: 0 }).first();
     if (!user || user.status === 'Inactive') return this.fail(row.id, `the user who made the send (${row.user_id}) is no longer active`);
     const actor = actorFor(user);
     const request = JSON.parse(row.request) as SendRequest;
     const now = formatDateTime(this.clock());
-    await this.engine.db.knex('cane_sms_sends').where({ id: row.id, state: 'queued' }).update({ state: 'sending', date_started: now, date_modified: now });
-    let done = Number(row.done);
+    await knex('cane_sms_sends').where({ id: row.id, state: 'queued' }).update({ state: 'sending', date_started: now, date_modified: now });
     const total = Number(row.total);
-    while (done < total) {
-      if (signal.aborted) throw new Error(`stopped after ${done} of ${total}; the rest is sent when the job runs again`);
-      const current = await this.engine.db.knex('cane_sms_sends').where('id', row.id).first('state', 'done');
-      if (!current || current.state !== 'sending') return `${current?.state ?? 'gone'} after ${done} of ${total}`;
-      if (Number(current.done) !== done) return `stopped: another worker moved this send to ${current.done} of ${total}`;
-      const end = Math.min(total, done + BACKGROUND_PAGE);
+    for (let pages = 0; ; pages++) {
+      if (signal.aborted) throw new Error('stopped; the rest is sent when the job runs again');
+      const current = await knex('cane_sms_sends').where('id', row.id).first('state', 'done');
+      if (!current || current.state !== 'sending') return `${current?.state ?? 'gone'} after ${current?.done ?? 0} of ${total}`;
+      const done = Number(current.done);
+      if (done >= total) break;
+      if (pages === this.paging.pagesPerRun) return this.handOn(row.id, done, total);
+      const end = Math.min(total, done + this.paging.page);
       const page: SendRequest = request.records ? { ...request, records: request.records.slice(done, end) } : { ...request, to: (request.to as string[]).slice(done, end) };
       let result;
       try {
@@ -172,17 +218,25 @@ export class BackgroundSends {
       } catch (err) {
         // The request can no longer be sent as it is (its template deleted, the sender's rights taken away).
         if (err instanceof CaneError && err.status < 500 && err.code !== 'refused_by_database') return this.fail(row.id, err.message, done);
-        await this.engine.db.knex('cane_sms_sends').where('id', row.id).update({ last_error: String(err instanceof Error ? err.message : err).slice(0, 2000), date_modified: formatDateTime(this.clock()) });
-        if (job.retryCount === 0) await this.fail(row.id, `gave up after repeated errors: ${err instanceof Error ? err.message : String(err)}`, done);
+        await knex('cane_sms_sends').where('id', row.id).update({ last_error: String(err instanceof Error ? err.message : err).slice(0, 2000), date_modified: formatDateTime(this.clock()) });
         throw err;
       }
-      if (!(await this.advance(row.id, done, end, result.records.length, result.refused))) return `stopped: another worker moved this send on from ${done}`;
-      done = end;
+      await this.advance(row.id, done, end, result.records.length, result.refused);
     }
     const finished = formatDateTime(this.clock());
-    await this.engine.db.knex('cane_sms_sends').where({ id: row.id, state: 'sending' }).update({ state: 'complete', date_finished: finished, date_modified: finished });
+    await knex('cane_sms_sends').where({ id: row.id, state: 'sending' }).update({ state: 'complete', date_finished: finished, date_modified: finished });
     const after = (await this.row(row.id))!;
-    return `complete: ${after.messages_queued} queued, ${after.refused_count} refused of ${total}`;
+    return `${after.state}: ${after.messages_queued} queued, ${after.refused_count} refused of ${total}`;
+  }
+
+  /** The rest of the send goes to a new job (its id derived from where it starts, so a rerun hands on to the same one). */
+  private async handOn(sendId: string, done: number, total: number): Promise<string> {
+    const next = deterministicId(`sms-send:${sendId}:${done}`);
+    await this.engine.db.knex.transaction(async (trx) => {
+      await this.enqueue(trx, sendId, next, total);
+      await trx('cane_sms_sends').where('id', sendId).update({ job_id: next, date_modified: formatDateTime(this.clock()) });
+    });
+    return `sent ${done} of ${total}; job ${next} goes on`;
   }
 
   /** Moves `done` from `from` to `to` with the page's counts; false when another worker moved it first. */
@@ -202,9 +256,11 @@ export class BackgroundSends {
     });
   }
 
-  private async fail(id: string, message: string, done?: number): Promise<string> {
+  /** Fails a send still queued or sending (only while `jobId` runs it, when given: a handed-on send belongs to its new job). */
+  private async fail(id: string, message: string, done?: number, jobId?: string): Promise<string> {
     const now = formatDateTime(this.clock());
-    await this.engine.db.knex('cane_sms_sends').where('id', id).whereIn('state', ['queued', 'sending']).update({ state: 'failed', last_error: message.slice(0, 2000), date_finished: now, date_modified: now });
+    await this.engine.db.knex('cane_sms_sends').where('id', id).whereIn('state', ['queued', 'sending']).modify((q) => { if (jobId) q.andWhere('job_id', jobId); })
+      .update({ state: 'failed', last_error: message.slice(0, 2000), date_finished: now, date_modified: now });
     this.log.warn({ send: id, done }, `SMS send to many failed: ${message}`);
     return `failed: ${message}`;
   }
@@ -224,4 +280,20 @@ export class BackgroundSends {
       date_entered: at(row.date_entered)!, date_started: at(row.date_started), date_finished: at(row.date_finished),
     };
   }
+}
+
+/** The request with each record named once (the first time), so `done` and the counts are per record. */
+function withoutRepeats(request: SendRequest): SendRequest {
+  if (!request.records) return request;
+  const seen = new Set<string>();
+  const records = request.records.filter((r) => {
+    const key = `${r.module}|${r.id.toLowerCase()}`;
+    return !seen.has(key) && !!seen.add(key);
+  });
+  return records.length === request.records.length ? request : { ...request, records };
+}
+
+/** JSON with object keys sorted, so the same request written in another key order hashes the same. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
 }

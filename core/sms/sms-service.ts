@@ -46,6 +46,8 @@ export interface SmsServiceOptions {
   /** Replaces the provider the configuration names (tests, other gateways). */
   provider?: SmsProvider;
   reconcileDelaySeconds?: number;
+  /** Recipients a send in the background sends per page, and pages per run of its job (default 1,000 and 10). */
+  backgroundSendPaging?: { page: number; pagesPerRun: number };
   /** Members a campaign launch queues per page, in one transaction (default 1,000 on SQLite, 500 on MySQL/MariaDB; SMS_LAUNCH_PAGE). */
   launchPageSize?: number;
 }
@@ -102,7 +104,7 @@ export class SmsService {
     engine.context.outbox.push(this.phoneIndex.listener, this.queueDispatch, this.inboundEvent);
     engine.jobs.registerBatch(DISPATCH_JOB, dispatchBatchSize(this.config), (jobs, context) => dispatchBatch(this.dispatcher, jobs.map((job) => job.data as DispatchJobData), context.signal));
     this.campaigns = new SmsCampaigns(engine, this, clock, log, options.launchPageSize ?? (Number(process.env.SMS_LAUNCH_PAGE) || undefined));
-    this.sends = new BackgroundSends(engine, this, clock, log);
+    this.sends = new BackgroundSends(engine, this, clock, log, options.backgroundSendPaging);
   }
 
   /** Builds the phone index on a database that has records but no index yet. */
@@ -182,7 +184,15 @@ export class SmsService {
           // Another request with the same key won the race: treat its message as the earlier one.
           remember(await this.existingMessages([keys[i]]));
           earlier = existing.get(keys[i]);
-          if (!earlier) throw err;
+          if (!earlier) {
+            // In a send to many, a message whose save is refused (a hook, a rule) is reported, as
+            // when it is written with others; the rest go.
+            if ((many || options.onePerNumber) && err instanceof CaneError && err.status < 500 && err.code !== 'refused_by_database') {
+              refused.push({ to: draft.to, module: draft.module, id: draft.id, code: 'refused', reason: err.message });
+              continue;
+            }
+            throw err;
+          }
         }
       }
       // A campaign reaches each number once: a second record with that number is a duplicate, while

@@ -1,11 +1,14 @@
 import crypto from 'node:crypto';
+import { HookVeto } from '../../core/errors';
 import { loginWithRole } from '../helpers/crm';
 import { describeSms } from '../helpers/sms';
+import { session } from '../helpers/ui-session';
 
 /**
  * Sends to many run in the background (POST /rest/v10/SMS/sends): the job queue sends them a page
- * at a time, the send's row shows how far it has gone, and a resubmit with the same key is the same
- * send. The kill -9 in the middle of one is in tests/e2e/sms-send-many-crash.test.ts.
+ * at a time (here 100 a page, 3 pages a run, then the rest goes to a new job), the send's row shows
+ * how far it has gone, and a resubmit with the same key is the same send. The kill -9 in the middle
+ * of one is in tests/e2e/sms-send-many-crash.test.ts.
  */
 describeSms('SMS sends to many in the background', (get) => {
   const api = (method: string, path: string, body?: unknown, token = get().token) => get().server.call(method, `/rest/v10${path}`, { token, body });
@@ -46,6 +49,10 @@ describeSms('SMS sends to many in the background', (get) => {
     expect(progress.refusals.find((r: { code: string }) => r.code === 'duplicate')).toMatchObject({ module: 'Contacts', reason: expect.stringMatching(/already receives this message/) });
     expect(progress.date_finished).toEqual(expect.any(String));
     expect(progress.rate).toBeGreaterThan(0);
+    // 13 pages in runs of 3: the first job and four it handed on to
+    const runs = await crm.engine.db.knex(crm.engine.jobs.table).where('target', 'function::sms.send_many').where('data', 'like', `%${id}%`).select('status', 'resolution');
+    expect(runs).toHaveLength(5);
+    expect(runs.every((r: { status: string; resolution: string }) => r.status === 'done' && r.resolution === 'success')).toBe(true);
 
     const sent = fake.messages.filter((m) => m.body.startsWith('Sale starts today'));
     expect(sent).toHaveLength(1187);
@@ -69,6 +76,66 @@ describeSms('SMS sends to many in the background', (get) => {
     await get().drain();
     expect((await api('GET', `/SMS/sends/${answers[0].body.id}`)).body).toMatchObject({ state: 'complete', queued: 5 });
     expect(get().fake.messages.filter((m) => m.body.startsWith('Once only'))).toHaveLength(5);
+  });
+
+  test('a record named twice is sent once and counted once; the same request with its keys in another order is the same send', async () => {
+    const rows = await seed('Twice', 3, (i) => `+1415559${String(200 + i).padStart(4, '0')}`);
+    const records = [...rows, rows[0]].map((r) => ({ module: 'Contacts', id: r.id }));
+    const first = await api('POST', '/SMS/sends', { records, body: 'Named twice, {{first_name}}', idempotency_key: 'twice-1' });
+    expect(first.body).toMatchObject({ total: 3 });
+    const reordered = await api('POST', '/SMS/sends', { idempotency_key: 'twice-1', body: 'Named twice, {{first_name}}', records: records.map((r) => ({ id: r.id, module: r.module })) });
+    expect(reordered.status).toBe(200);
+    expect(reordered.body.id).toBe(first.body.id);
+    await get().drain();
+    expect((await api('GET', `/SMS/sends/${first.body.id}`)).body).toMatchObject({ state: 'complete', done: 3, queued: 3, refused: 0 });
+  });
+
+  test('a send whose job ran out of attempts shows as failed, with the job\'s last message', async () => {
+    const { crm } = get();
+    const rows = await seed('Abandoned', 2, (i) => `+1415559${String(300 + i).padStart(4, '0')}`);
+    const submitted = await api('POST', '/SMS/sends', { records: rows.map((r) => ({ module: 'Contacts', id: r.id })), body: 'Never finished' });
+    // as the queue leaves a job whose workers kept dying: its last attempt failed, no retry left
+    await crm.engine.db.knex(crm.engine.jobs.table).where('id', submitted.body.id).update({ status: 'done', resolution: 'failure', message: 'attempt 11 failed: lease expired: worker w1 stopped answering' });
+    const progress = (await api('GET', `/SMS/sends/${submitted.body.id}`)).body;
+    expect(progress).toMatchObject({ state: 'failed', error: expect.stringMatching(/ended without finishing it: attempt 11 failed: lease expired/) });
+    expect(progress.date_finished).toEqual(expect.any(String));
+  });
+
+  test('a message refused by a hook when written on its own (the rest of the send was queued before) is reported; the send goes on', async () => {
+    const { crm, drain, fake } = get();
+    const rows = await seed('Vetoed', 2, (i) => `+1415559${String(400 + i).padStart(4, '0')}`);
+    const request = (ids: string[]) => ({ records: ids.map((id) => ({ module: 'Contacts', id })), body: 'Hook check, {{first_name}}', idempotency_key: 'veto-1' });
+    expect((await get().server.call('POST', '/rest/v10/SMS/send', { token: get().token, body: request([rows[0].id]) })).status).toBe(200);
+    const remove = crm.engine.hooks.register('SMS', { event: 'before_save', order: 1, label: 'veto Vetoed1', handler: (bean) => { if (String(bean.body).includes('Vetoed1')) throw new HookVeto('not this one', 'body'); } });
+    try {
+      // the second record is the only new message of this request: it is written on its own
+      const again = await get().server.call('POST', '/rest/v10/SMS/send', { token: get().token, body: request(rows.map((r) => r.id)) });
+      expect(again.status).toBe(200);
+      expect(again.body.refused).toEqual([expect.objectContaining({ id: rows[1].id, code: 'refused', reason: expect.stringMatching(/not this one/) })]);
+      expect(again.body.records).toHaveLength(1);
+    } finally {
+      remove();
+    }
+    await drain();
+    expect(fake.messages.filter((m) => m.body.startsWith('Hook check'))).toHaveLength(1);
+  });
+
+  test('the compose page sends to all matching records once: a resubmit after the search matches one more is the same send', async () => {
+    const { server } = get();
+    await seed('Matching', 4, (i) => `+1415559${String(500 + i).padStart(4, '0')}`);
+    const ui = session(server.url);
+    const csrf = await ui.login('admin', 'secret-admin');
+    const form = { csrf, module: 'Contacts', select_entire_list: '1', list_query: 's_last_name=Matching', body: 'All of you, {{first_name}}', send_page_key: crypto.randomUUID() };
+    const first = await ui.request('POST', '/ui/SMS/send', form);
+    expect(first.status).toBe(302);
+    expect(first.location).toMatch(/\/ui\/SMS\/sends\/[0-9a-f-]{36}$/);
+    await seed('Matching', 1, () => '+14155590599');
+    const again = await ui.request('POST', '/ui/SMS/send', form);
+    expect(again.location).toBe(first.location);
+    const page = await ui.request('GET', first.location);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('SMS to 4 recipients');
+    await get().drain();
   });
 
   test('a send cancelled before its job runs queues nothing; one that ended cannot be cancelled', async () => {
@@ -112,4 +179,4 @@ describeSms('SMS sends to many in the background', (get) => {
     expect((await api('GET', '/SMS/sends/no-such-send')).status).toBe(404);
     await get().drain();
   });
-});
+}, {}, {}, { backgroundSendPaging: { page: 100, pagesPerRun: 3 } });

@@ -40,14 +40,21 @@ export function smsPages(router: Router, ui: Ui): void {
     return { module, query, filter: listFilter(engine.registry.module(module), Object.fromEntries(new URLSearchParams(query))) };
   };
 
-  /** Every record the list's search matches (up to what a send in the background takes), 1,000 ids per query. */
+  /**
+   * Every record the list's search matches (up to what a send in the background takes), 1,000 ids
+   * per query by keyset on id, so records added or removed meanwhile shift nothing.
+   */
   const matchingRecords = async (ctx: Context, list: NonNullable<ReturnType<typeof entireList>>) => {
+    const tooMany = () => new ValidationError('SMS', [{ field: 'records', rule: 'maxItems', message: `more than ${MAX_BACKGROUND_RECIPIENTS} records match the search; narrow it, or use a campaign` }]);
+    if ((await engine.records.count(ui.actor(ctx), list.module, { filter: list.filter })) > MAX_BACKGROUND_RECIPIENTS) throw tooMany();
     const records: Array<{ module: string; id: string }> = [];
-    for (let offset = 0; ; offset += 1000) {
-      const page = await engine.records.list(ui.actor(ctx), list.module, { filter: list.filter, fields: ['id'], orderBy: [{ field: 'id', direction: 'asc' }], offset, maxNum: 1000 });
+    for (let after: string | undefined; ;) {
+      const filter = after === undefined ? list.filter : [...list.filter, { id: { $gt: after } }];
+      const page = await engine.records.list(ui.actor(ctx), list.module, { filter, fields: ['id'], orderBy: [{ field: 'id', direction: 'asc' }], maxNum: 1000 });
       records.push(...page.records.map((r) => ({ module: list.module, id: r.id })));
-      if (records.length > MAX_BACKGROUND_RECIPIENTS) throw new ValidationError('SMS', [{ field: 'records', rule: 'maxItems', message: `more than ${MAX_BACKGROUND_RECIPIENTS} records match the search; narrow it, or use a campaign` }]);
-      if (page.nextOffset < 0) return records;
+      if (records.length > MAX_BACKGROUND_RECIPIENTS) throw tooMany();
+      if (page.nextOffset < 0 || !page.records.length) return records;
+      after = page.records[page.records.length - 1].id;
     }
   };
 
@@ -211,7 +218,7 @@ export function smsPages(router: Router, ui: Ui): void {
       try {
         const records = await matchingRecords(ctx, list);
         if (!records.length) throw new ValidationError('SMS', [{ field: 'records', rule: 'required', message: 'no record matches the search any more' }]);
-        const { send } = await sms.sends.submit(ui.actor(ctx), { ...request(form), records, ...(key ? { idempotency_key: key } : {}) });
+        const { send } = await sms.sends.submit(ui.actor(ctx), { ...request(form), records, ...(key ? { idempotency_key: key } : {}) }, { sameKeyWins: true });
         return ctx.redirect(`${ui.base(ctx)}/SMS/sends/${encodeURIComponent(send.id)}`);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
