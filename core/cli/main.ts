@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import assert from 'node:assert';
 import http from 'node:http';
@@ -61,8 +62,14 @@ program
     const schedulers = (await crm.engine.schedulers.start()) + (crm.plugins?.startSchedules() ?? 0);
     const port = Number(opts.port ?? process.env.PORT ?? 3000);
     const server = http.createServer(crm.app.callback());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      log.error(`cannot listen on port ${port}: ${err.code === 'EADDRINUSE' ? 'another program uses it (choose one with --port or PORT)' : err.message}`);
+      process.exit(1);
+    });
     server.listen(port, () => {
-      log.info(`Cane is running on ${crm.engine.db.description} with ${crm.engine.registry.modules.size} modules and ${schedulers} schedulers: http://localhost:${port}/rest/v10 and /service/v4_1/rest.php`);
+      // the port bound, which --port 0 leaves to the system
+      const bound = (server.address() as AddressInfo).port;
+      log.info(`Cane is running on ${crm.engine.db.description} with ${crm.engine.registry.modules.size} modules and ${schedulers} schedulers: http://localhost:${bound}/rest/v10 and /service/v4_1/rest.php`);
     });
     const shutdown = async () => {
       server.close();

@@ -121,13 +121,14 @@ describe('cane command line', () => {
 
   it('start --demo serves /health with demo data loaded', async () => {
     const { env } = scratch();
-    const port = 30000 + Math.floor(Math.random() * 20000);
-    const child = spawn(tsx, [cli, 'start', '--demo', '--port', String(port)], { env: { ...env, LOG_LEVEL: 'info' } });
+    const child = spawn(tsx, [cli, 'start', '--demo', '--port', '0'], { env: { ...env, LOG_LEVEL: 'info' } });
     try {
       let output = '';
       child.stdout.on('data', (d) => { output += String(d); });
       const deadline = Date.now() + 30000;
-      while (!output.includes('Cane is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (!output.includes('Cane is running') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const port = /http:\/\/localhost:(\d+)\//.exec(output)?.[1];
+      if (!port) throw new Error(`cane start did not start: ${output}`);
       expect(output).toMatch(/demo data: \d+ records created/);
       const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
       expect(health).toMatchObject({ status: 'ok', database: 'sqlite', modules: loadRegistry({ customDir: '/nonexistent' }).modules.size });
@@ -143,8 +144,11 @@ describe('cane command line', () => {
       const converted = (demo.conversions ?? []).filter((c: { modules: { Accounts?: { id?: string } } }) => c.modules.Accounts && !c.modules.Accounts.id).length;
       expect(accounts).toEqual({ record_count: demo.records.Accounts.length + converted });
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
   });
 });

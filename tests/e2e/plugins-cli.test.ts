@@ -86,13 +86,14 @@ describe('cane plugin install, list, settings, uninstall', () => {
 
   it('reaches a running `cane start` without a restart', async () => {
     const { env, run } = scratch();
-    const port = 30000 + Math.floor(Math.random() * 20000);
-    const child = spawn(tsx, [cli, 'start', '--port', String(port)], { env: { ...env, LOG_LEVEL: 'info', CANE_ADMIN_PASSWORD: 'admin-secret' } });
+    const child = spawn(tsx, [cli, 'start', '--port', '0'], { env: { ...env, LOG_LEVEL: 'info', CANE_ADMIN_PASSWORD: 'admin-secret' } });
     try {
       let output = '';
       child.stdout.on('data', (d) => { output += String(d); });
       const deadline = Date.now() + 30000;
-      while (!output.includes('Cane is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (!output.includes('Cane is running') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const port = /http:\/\/localhost:(\d+)\//.exec(output)?.[1];
+      if (!port) throw new Error(`cane start did not start: ${output}`);
       const token = (await (await fetch(`http://127.0.0.1:${port}/rest/v10/oauth2/token`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ grant_type: 'password', client_id: 'sugar', username: 'admin', password: 'admin-secret' }),
@@ -117,8 +118,11 @@ describe('cane plugin install, list, settings, uninstall', () => {
       }
       expect(status).toBe(200);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
   }, 120_000);
 });
