@@ -39,6 +39,8 @@ export interface BackgroundSend {
   refused_by_code: Partial<Record<RefusalCode, number>>;
   /** The first refusals, with their reasons (at most 1,000). */
   refusals: Refusal[];
+  /** Messages of a cancelled send that were still queued, and so not sent. */
+  canceled: number;
   /** Recipients per second since the send started, or null. */
   rate: number | null;
   error: string | null;
@@ -129,13 +131,21 @@ export class BackgroundSends {
 
   /** A send, for the user who made it or an administrator. */
   async get(actor: Actor, id: string): Promise<BackgroundSend> {
-    return this.view(await this.settled(await this.own(actor, id)));
+    return this.described(await this.own(actor, id));
   }
 
   /** The user's sends, newest first (an administrator's own). */
   async list(actor: Actor, limit = 20): Promise<BackgroundSend[]> {
     const rows: SendRow[] = await this.engine.db.knex('cane_sms_sends').where('user_id', actor.id ?? 'system').orderBy('date_entered', 'desc').orderBy('id').limit(limit);
-    return Promise.all(rows.map(async (row) => this.view(await this.settled(row))));
+    return Promise.all(rows.map((row) => this.described(row)));
+  }
+
+  private async described(row: SendRow): Promise<BackgroundSend> {
+    const send = this.view(await this.settled(row));
+    if (send.state === 'cancelled') {
+      send.canceled = Number((await this.engine.db.knex('sms').where({ send_id: send.id, status: 'canceled' }).count({ n: '*' }))[0].n);
+    }
+    return send;
   }
 
   /**
@@ -155,13 +165,22 @@ export class BackgroundSends {
     await this.engine.jobs.enqueue({ target: BACKGROUND_SEND_JOB, id: jobId, name: `Send SMS to ${total} recipients`, data: { send_id: sendId }, retries: RUN_RETRIES, delaySeconds: 5 }, knex);
   }
 
-  /** Stops a send that is queued or sending after the page under way; the messages already queued still go. */
+  /** Whether the send was cancelled (the dispatcher asks before sending one of its messages). */
+  async isCancelled(id: string): Promise<boolean> {
+    const row = await this.engine.db.knex('cane_sms_sends').where('id', id).first('state');
+    return row?.state === 'cancelled';
+  }
+
+  /**
+   * Stops a send that is queued or sending after the page under way; its messages still queued are
+   * cancelled as workers reach them (those already with the provider went).
+   */
   async cancel(actor: Actor, id: string): Promise<BackgroundSend> {
     const row = await this.own(actor, id);
     const moved = await this.engine.db.knex('cane_sms_sends').where('id', row.id).whereIn('state', ['queued', 'sending']).update({ state: 'cancelled', date_finished: formatDateTime(this.clock()), date_modified: formatDateTime(this.clock()) });
     const after = (await this.row(row.id))!;
     if (!moved) throw new CaneError('invalid_parameter', `this send is ${after.state} and cannot be cancelled`, 422);
-    return this.view(after);
+    return this.described(after);
   }
 
   private async own(actor: Actor, id: string): Promise<SendRow> {
@@ -214,7 +233,7 @@ export class BackgroundSends {
       const page: SendRequest = request.records ? { ...request, records: request.records.slice(done, end) } : { ...request, to: (request.to as string[]).slice(done, end) };
       let result;
       try {
-        result = await this.sms.send(actor, page, 'bulk', { onePerNumber: true });
+        result = await this.sms.send(actor, page, 'bulk', { onePerNumber: true, backgroundSendId: row.id });
       } catch (err) {
         // The request can no longer be sent as it is (its template deleted, the sender's rights taken away).
         if (err instanceof CaneError && err.status < 500 && err.code !== 'refused_by_database') return this.fail(row.id, err.message, done);
@@ -276,7 +295,7 @@ export class BackgroundSends {
     }
     return {
       id: row.id, state: row.state, idempotency_key: row.idempotency_key, total: Number(row.total), done, queued: Number(row.messages_queued), refused: Number(row.refused_count),
-      refused_by_code: JSON.parse(row.refused_by_code || '{}'), refusals: JSON.parse(row.refusals || '[]'), rate, error: row.last_error ?? null,
+      refused_by_code: JSON.parse(row.refused_by_code || '{}'), refusals: JSON.parse(row.refusals || '[]'), canceled: 0, rate, error: row.last_error ?? null,
       date_entered: at(row.date_entered)!, date_started: at(row.date_started), date_finished: at(row.date_finished),
     };
   }

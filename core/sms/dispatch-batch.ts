@@ -25,9 +25,10 @@ export async function dispatchBatch(dispatcher: Dispatcher, jobs: DispatchJobDat
   const single: number[] = [];
   const plain: Claimed[] = [];
   const paused = await pausedCampaigns(dispatcher, [...rows.values()]);
+  const cancelled = await cancelledSends(dispatcher, [...rows.values()]);
   for (const [index, job] of jobs.entries()) {
     const row = rows.get(job.id);
-    if (row && !job.reconcile && isPlain(dispatcher, row) && !paused.has(String(row.campaign_id))) plain.push({ index, row });
+    if (row && !job.reconcile && isPlain(dispatcher, row) && !paused.has(String(row.campaign_id)) && !cancelled.has(String(row.send_id))) plain.push({ index, row });
     else single.push(index);
   }
 
@@ -67,6 +68,15 @@ async function pausedCampaigns(dispatcher: Dispatcher, rows: SmsRow[]): Promise<
     if ((await dispatcher.deps.campaignState?.(campaign)) === 'paused') paused.add(campaign);
   }
   return paused;
+}
+
+/** Sends to many (in the background) cancelled since their messages were queued: those go the single way, which cancels them. */
+async function cancelledSends(dispatcher: Dispatcher, rows: SmsRow[]): Promise<Set<string>> {
+  const cancelled = new Set<string>();
+  for (const send of new Set(rows.filter((row) => row.send_id && row.status === 'queued').map((row) => String(row.send_id)))) {
+    if (await dispatcher.deps.sendCancelled?.(send)) cancelled.add(send);
+  }
+  return cancelled;
 }
 
 /** queued → sending for all of them, or for none (then each goes the single way, which sorts out who won). */

@@ -42,6 +42,8 @@ export interface DispatcherDeps {
   campaignState?: (campaignId: string) => Promise<string | undefined>;
   /** Told when a campaign message has left the queue (sent or refused), so the send can complete. */
   campaignSettled?: (campaignId: string) => Promise<void>;
+  /** Whether a send to many in the background was cancelled: its messages still queued are not sent. */
+  sendCancelled?: (sendId: string) => Promise<boolean>;
 }
 
 export type SmsRow = Record<string, any> & { id: string; status: string; to_number: string; body: string; attempts: number };
@@ -73,6 +75,7 @@ export class Dispatcher {
     const row: SmsRow | undefined = await this.deps.db.knex('sms').where({ id: data.id, deleted: 0 }).first();
     if (!row || row.direction !== 'outbound') return 'no such outbound SMS';
     if (row.status === 'queued' && row.campaign_id && row.source === 'campaign' && (await this.deps.campaignState?.(String(row.campaign_id))) === 'paused') return this.hold(row);
+    if (row.status === 'queued' && row.send_id && (await this.deps.sendCancelled?.(String(row.send_id)))) return this.cancel(row, 'the send was cancelled before this message was sent');
     if (row.status === 'queued') {
       const outcome = await this.send(row, signal);
       if (row.campaign_id && row.source === 'campaign') await this.deps.campaignSettled?.(String(row.campaign_id));
@@ -235,6 +238,12 @@ export class Dispatcher {
       if (moved !== 1) return;
       await this.deps.jobs.enqueue({ target: DISPATCH_JOB, id: deterministicId(`sms:${row.id}:${row.attempts}`), data: { id: row.id }, executeTime: new Date(this.deps.clock().getTime() + delaySeconds * 1000), retries: 3 }, trx);
     });
+  }
+
+  /** A queued message that is not to go any more: `canceled`, unless a worker claimed it first. */
+  async cancel(row: SmsRow, reason: string): Promise<string> {
+    const moved = await this.deps.db.knex.transaction((trx) => this.statuses.advance(trx, row, { status: 'canceled', errorMessage: reason, source: 'cancel', at: this.now(), expect: 'queued' }));
+    return moved ? `canceled: ${reason}` : 'not canceled: it had left the queue';
   }
 
   async fail(row: SmsRow, code: string, reason: string, from = 'sending'): Promise<void> {

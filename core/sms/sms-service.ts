@@ -36,6 +36,12 @@ interface ExistingMessage {
   parent_id: string | null;
 }
 
+/** How a message came to be queued: the path, and the send in the background it belongs to. */
+interface Origin {
+  source: SendSource;
+  sendId?: string;
+}
+
 export interface SendResult {
   records: RecordData[];
   refused: Refusal[];
@@ -95,6 +101,7 @@ export class SmsService {
       registry: engine.registry,
       campaignState: async (campaignId) => (await this.campaigns.runs.get(campaignId))?.state,
       campaignSettled: (campaignId) => this.campaigns.completeIfDone(campaignId),
+      sendCancelled: (sendId) => this.sends.isCancelled(sendId),
     });
     this.webhookDeps = {
       db: engine.db, registry: engine.registry, records: engine.records, config: this.config, consent: this.consent, phoneIndex: this.phoneIndex, clock, log,
@@ -145,7 +152,8 @@ export class SmsService {
    * another record, is refused as a duplicate (a send made of several requests, one per page, as
    * background sends are), as within one request.
    */
-  async send(actor: Actor, input: unknown, source: SendSource = 'api', options: { onePerNumber?: boolean } = {}): Promise<SendResult> {
+  async send(actor: Actor, input: unknown, source: SendSource = 'api', options: { onePerNumber?: boolean; backgroundSendId?: string } = {}): Promise<SendResult> {
+    const origin: Origin = { source, sendId: options.backgroundSendId };
     const request = checkRequestShape(input);
     const sms = this.engine.registry.module('SMS');
     const many = (Array.isArray(request.to) && request.to.length > 1) || (request.records?.length ?? 0) > 1;
@@ -165,7 +173,7 @@ export class SmsService {
     const settled = new Set<number>();
     for (let start = 0; start < fresh.length; start += SEND_CHUNK) {
       const chunk = fresh.slice(start, start + SEND_CHUNK);
-      const written = chunk.length > 1 ? await this.createMessages(actor, request, composition, chunk, keys, source) : undefined;
+      const written = chunk.length > 1 ? await this.createMessages(actor, request, composition, chunk, keys, origin) : undefined;
       written?.forEach((outcome, n) => {
         if (outcome instanceof CaneError) refused.push({ to: composition.drafts[chunk[n]].to, module: composition.drafts[chunk[n]].module, id: composition.drafts[chunk[n]].id, code: 'refused', reason: outcome.message });
         else if (outcome) created[chunk[n]] = outcome;
@@ -178,7 +186,7 @@ export class SmsService {
       let earlier = existing.get(keys[i]);
       if (!earlier) {
         try {
-          created[i] = await this.createMessageRetrying(actor, request, composition, draft, keys[i], source);
+          created[i] = await this.createMessageRetrying(actor, request, composition, draft, keys[i], origin);
           continue;
         } catch (err) {
           // Another request with the same key won the race: treat its message as the earlier one.
@@ -221,10 +229,10 @@ export class SmsService {
    * the same key (the one-by-one way finds the earlier message). Undefined for all when the write
    * itself failed (a deadlock): then each goes the one-by-one way.
    */
-  private async createMessages(actor: Actor, request: SendRequest, composition: Composition, indexes: number[], keys: string[], source: SendSource): Promise<Array<RecordData | CaneError | undefined> | undefined> {
+  private async createMessages(actor: Actor, request: SendRequest, composition: Composition, indexes: number[], keys: string[], origin: Origin): Promise<Array<RecordData | CaneError | undefined> | undefined> {
     let outcome: SaveOutcome;
     try {
-      outcome = await this.engine.records.saveTogether(actor, 'SMS', indexes.map((i) => ({ input: this.messageFields(actor, request, composition, composition.drafts[i], keys[i], source) })), undefined, { systemFields: true });
+      outcome = await this.engine.records.saveTogether(actor, 'SMS', indexes.map((i) => ({ input: this.messageFields(actor, request, composition, composition.drafts[i], keys[i], origin) })), undefined, { systemFields: true });
     } catch {
       return undefined;
     }
@@ -256,10 +264,10 @@ export class SmsService {
   }
 
   /** A write that lost a lock conflict with a concurrent send of the same numbers is tried again. */
-  private async createMessageRetrying(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, source: SendSource): Promise<RecordData> {
+  private async createMessageRetrying(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, origin: Origin): Promise<RecordData> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.createMessage(actor, request, composition, draft, key, source);
+        return await this.createMessage(actor, request, composition, draft, key, origin);
       } catch (err) {
         if (attempt >= 5 || !this.engine.db.dialect.isLockConflict(err)) throw err;
         await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()));
@@ -267,17 +275,17 @@ export class SmsService {
     }
   }
 
-  private async createMessage(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, source: SendSource): Promise<RecordData> {
-    const record = await this.engine.records.create(actor, 'SMS', this.messageFields(actor, request, composition, draft, key, source), { systemFields: true });
+  private async createMessage(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, origin: Origin): Promise<RecordData> {
+    const record = await this.engine.records.create(actor, 'SMS', this.messageFields(actor, request, composition, draft, key, origin), { systemFields: true });
     await this.linkAccount(draft, record.id);
     return record;
   }
 
-  private messageFields(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, source: SendSource): Record<string, unknown> {
+  private messageFields(actor: Actor, request: SendRequest, composition: Composition, draft: Draft, key: string, origin: Origin): Record<string, unknown> {
     return {
       name: draft.body.slice(0, 60), body: draft.body, direction: 'outbound', status: 'queued', to_number: draft.to,
       from_number: this.config.from ?? null, messaging_service_sid: this.config.messagingServiceSid ?? null, provider: this.provider.name,
-      send_key: key, encoding: draft.facts.encoding, segments: draft.facts.segments, source,
+      send_key: key, encoding: draft.facts.encoding, segments: draft.facts.segments, source: origin.source, send_id: origin.sendId ?? null,
       template_id: composition.template?.id ?? null, campaign_id: request.campaign_id ?? null,
       ...(draft.module ? { parent_type: draft.module, parent_id: draft.id } : {}),
       ...(actor.type === 'user' ? { assigned_user_id: actor.id } : {}),

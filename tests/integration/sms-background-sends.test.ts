@@ -138,6 +138,28 @@ describeSms('SMS sends to many in the background', (get) => {
     await get().drain();
   });
 
+  test('a send cancelled mid-way queues no more pages, and its messages still queued are not sent', async () => {
+    const { crm, drain, fake } = get();
+    const rows = await seed('Halfway', 700, (i) => `+1415560${String(i).padStart(4, '0')}`);
+    const submitted = await api('POST', '/SMS/sends', { records: rows.map((r) => ({ module: 'Contacts', id: r.id })), body: 'Halfway, {{first_name}}' });
+    // one run of the job: 3 pages of 100 queued, the rest handed on
+    expect(await crm.engine.jobs.runOnce(1, 'sms.send_many')).toBe(1);
+    expect((await api('GET', `/SMS/sends/${submitted.body.id}`)).body).toMatchObject({ state: 'sending', done: 300, queued: 300 });
+    // a worker sends a batch of them before the cancel
+    expect(await crm.engine.jobs.runOnce(1, 'sms.dispatch')).toBe(1);
+    const early = fake.messages.filter((m) => m.body.startsWith('Halfway')).length;
+    expect(early).toBe(1);
+    const cancelled = await api('POST', `/SMS/sends/${submitted.body.id}/cancel`);
+    expect(cancelled.body).toMatchObject({ state: 'cancelled', done: 300 });
+    await drain();
+    expect(fake.messages.filter((m) => m.body.startsWith('Halfway'))).toHaveLength(early);
+    const after = (await api('GET', `/SMS/sends/${submitted.body.id}`)).body;
+    expect(after).toMatchObject({ state: 'cancelled', done: 300, queued: 300, canceled: 300 - early });
+    const statuses = await crm.engine.db.knex('sms').where('send_id', submitted.body.id).select('status', 'error_message');
+    expect(statuses).toHaveLength(300);
+    expect(statuses.filter((r: { status: string }) => r.status === 'canceled').every((r: { error_message: string }) => /send was cancelled/.test(r.error_message))).toBe(true);
+  });
+
   test('a send cancelled before its job runs queues nothing; one that ended cannot be cancelled', async () => {
     const { drain, fake } = get();
     const rows = await seed('Cancelled', 30, (i) => `+1415559${String(i).padStart(4, '0')}`);

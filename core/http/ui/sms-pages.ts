@@ -281,7 +281,7 @@ export function smsPages(router: Router, ui: Ui): void {
     const form = await readFormData(ctx, ui.services.bodyLimit);
     if (!ui.sessions.checkCsrf(ctx, form.get('csrf'))) throw new CaneError('invalid_parameter', 'The form had no valid security token; nothing was changed.', 403);
     const send = await sms.sends.cancel(ui.actor(ctx), ctx.params.id);
-    ctx.redirect(`${ui.base(ctx)}/SMS/sends/${encodeURIComponent(send.id)}?notice=${encodeURIComponent(`Cancelled after ${send.done} of ${send.total}; messages already queued are still sent.`)}`);
+    ctx.redirect(`${ui.base(ctx)}/SMS/sends/${encodeURIComponent(send.id)}?notice=${encodeURIComponent(`Cancelled after ${send.done} of ${send.total}. Its messages still queued are not sent; those already with the provider went.`)}`);
   });
 
   smsCampaignPage(router, ui, sms);
