@@ -75,7 +75,9 @@ export class Dispatcher {
     const row: SmsRow | undefined = await this.deps.db.knex('sms').where({ id: data.id, deleted: 0 }).first();
     if (!row || row.direction !== 'outbound') return 'no such outbound SMS';
     if (row.status === 'queued' && row.campaign_id && row.source === 'campaign' && (await this.deps.campaignState?.(String(row.campaign_id))) === 'paused') return this.hold(row);
-    if (row.status === 'queued' && row.send_id && (await this.deps.sendCancelled?.(String(row.send_id)))) return this.cancel(row, 'the send was cancelled before this message was sent');
+    if (row.status === 'queued' && row.send_id && (await this.deps.sendCancelled?.(String(row.send_id)))) {
+      return (await this.cancel(row, 'the send was cancelled before this message was sent')) ? 'canceled: its send was cancelled' : 'not canceled: it had left the queue';
+    }
     if (row.status === 'queued') {
       const outcome = await this.send(row, signal);
       if (row.campaign_id && row.source === 'campaign') await this.deps.campaignSettled?.(String(row.campaign_id));
@@ -240,10 +242,9 @@ export class Dispatcher {
     });
   }
 
-  /** A queued message that is not to go any more: `canceled`, unless a worker claimed it first. */
-  async cancel(row: SmsRow, reason: string): Promise<string> {
-    const moved = await this.deps.db.knex.transaction((trx) => this.statuses.advance(trx, row, { status: 'canceled', errorMessage: reason, source: 'cancel', at: this.now(), expect: 'queued' }));
-    return moved ? `canceled: ${reason}` : 'not canceled: it had left the queue';
+  /** A queued message that is not to go any more: `canceled`, unless a worker claimed it first (then false). */
+  async cancel(row: Pick<SmsRow, 'id' | 'status'>, reason: string): Promise<boolean> {
+    return Boolean(await this.deps.db.knex.transaction((trx) => this.statuses.advance(trx, row as SmsRow, { status: 'canceled', errorMessage: reason, source: 'cancel', at: this.now(), expect: 'queued' })));
   }
 
   async fail(row: SmsRow, code: string, reason: string, from = 'sending'): Promise<void> {

@@ -252,10 +252,7 @@ export class SmsService {
   async cancelQueued(where: { campaign_id: string; source?: string }): Promise<number> {
     const rows = await this.engine.db.knex('sms').where({ ...where, status: 'queued', direction: 'outbound', deleted: 0 }).select('id', 'status');
     let cancelled = 0;
-    for (const row of rows) {
-      const moved = await this.engine.db.knex.transaction((trx) => this.webhookDeps.statuses.advance(trx, row, { status: 'canceled', errorMessage: 'the campaign was cancelled before this message was sent', source: 'cancel', at: formatDateTime(this.clock()), expect: 'queued' }));
-      if (moved) cancelled++;
-    }
+    for (const row of rows) if (await this.dispatcher.cancel(row, 'the campaign was cancelled before this message was sent')) cancelled++;
     return cancelled;
   }
 

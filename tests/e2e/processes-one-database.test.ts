@@ -41,6 +41,15 @@ for (const kind of kinds) {
       return (await fetch(`${url}/service/v4_1/rest.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() })).json() as any;
     };
 
+    const adminToken = async (url: string): Promise<string> => (await call(url, 'POST', '/rest/v10/oauth2/token', undefined, { grant_type: 'password', client_id: 'sugar', client_secret: '', username: 'admin', password: 'two-admin-pass', platform: 'base' })).body.access_token;
+    /** Contacts with distinct mobile numbers, written straight to the table. */
+    const seedContacts = async (count: number, name: string, prefix: string) => {
+      const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+      const contacts = Array.from({ length: count }, (_, i) => ({ id: crypto.randomUUID(), last_name: `${name} ${i}`, phone_mobile: `${prefix}${String(i).padStart(4, '0')}`, deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
+      await db.knex.batchInsert('contacts', contacts, 200);
+      return contacts;
+    };
+
     it('keeps a login, its tokens and a v4_1 session whichever process a request reaches', async () => {
       const [a, b] = servers;
       const login = await call(a.url, 'POST', '/rest/v10/oauth2/token', undefined, { grant_type: 'password', client_id: 'sugar', client_secret: '', username: 'admin', password: 'two-admin-pass', platform: 'base' });
@@ -60,10 +69,8 @@ for (const kind of kinds) {
 
     it('queues each number once when the same send to many (one idempotency key) reaches both processes at once', async () => {
       const [a, b] = servers;
-      const token = (await call(a.url, 'POST', '/rest/v10/oauth2/token', undefined, { grant_type: 'password', client_id: 'sugar', client_secret: '', username: 'admin', password: 'two-admin-pass', platform: 'base' })).body.access_token;
-      const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
-      const contacts = Array.from({ length: 600 }, (_, i) => ({ id: crypto.randomUUID(), last_name: `Across ${i}`, phone_mobile: `+1415556${String(i).padStart(4, '0')}`, deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
-      await db.knex.batchInsert('contacts', contacts, 200);
+      const token = await adminToken(a.url);
+      const contacts = await seedContacts(600, 'Across', '+1415556');
       const send = (url: string) => call(url, 'POST', '/rest/v10/SMS/send', token, { records: contacts.map((c) => ({ module: 'Contacts', id: c.id })), body: 'Across processes, {{last_name}}', idempotency_key: 'two-processes-1' });
       const answers = await Promise.all([send(a.url), send(b.url), send(a.url), send(b.url)]);
       for (const answer of answers) {
@@ -80,10 +87,8 @@ for (const kind of kinds) {
 
     it('makes one send in the background of the same request submitted to both processes at once, sent once by whichever picks it up', async () => {
       const [a, b] = servers;
-      const token = (await call(a.url, 'POST', '/rest/v10/oauth2/token', undefined, { grant_type: 'password', client_id: 'sugar', client_secret: '', username: 'admin', password: 'two-admin-pass', platform: 'base' })).body.access_token;
-      const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
-      const contacts = Array.from({ length: 1500 }, (_, i) => ({ id: crypto.randomUUID(), last_name: `Later ${i}`, phone_mobile: `+1415557${String(i).padStart(4, '0')}`, deleted: 0, date_entered: now, date_modified: now, created_by: '1', modified_user_id: '1', assigned_user_id: '1' }));
-      await db.knex.batchInsert('contacts', contacts, 200);
+      const token = await adminToken(a.url);
+      const contacts = await seedContacts(1500, 'Later', '+1415557');
       const submit = (url: string) => call(url, 'POST', '/rest/v10/SMS/sends', token, { records: contacts.map((c) => ({ module: 'Contacts', id: c.id })), body: 'Background across processes, {{last_name}}', idempotency_key: 'two-processes-background' });
       const answers = await Promise.all([submit(a.url), submit(b.url), submit(a.url), submit(b.url)]);
       expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 202]);

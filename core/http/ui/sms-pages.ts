@@ -58,6 +58,10 @@ export function smsPages(router: Router, ui: Ui): void {
     }
   };
 
+  /** The first records the list's search matches, in the order a send goes through them. */
+  const firstMatching = (ctx: Context, list: NonNullable<ReturnType<typeof entireList>>, fields: string[]) =>
+    engine.records.list(ui.actor(ctx), list.module, { filter: list.filter, fields, orderBy: [{ field: 'id', direction: 'asc' }], maxNum: MAX_LISTED });
+
   const request = (form: FormData): SendRequest => {
     const templateId = form.get('template_id') ?? '';
     const phoneField = form.get('phone_field') ?? '';
@@ -89,7 +93,7 @@ export function smsPages(router: Router, ui: Ui): void {
     const names: string[] = [];
     let count = ids.length;
     if (list) {
-      const first = await engine.records.list(actor, list.module, { filter: list.filter, fields: ['id', 'name'], orderBy: [{ field: 'id', direction: 'asc' }], maxNum: MAX_LISTED });
+      const first = await firstMatching(ctx, list, ['id', 'name']);
       count = await engine.records.count(actor, list.module, { filter: list.filter });
       ids = first.records.map((r) => r.id);
       names.push(...first.records.map((r) => String(r.name ?? r.id)));
@@ -152,7 +156,7 @@ export function smsPages(router: Router, ui: Ui): void {
       const list = entireList(form);
       if (list) {
         // the text as the first matching records get it
-        const first = await engine.records.list(ui.actor(ctx), list.module, { filter: list.filter, fields: ['id'], orderBy: [{ field: 'id', direction: 'asc' }], maxNum: MAX_LISTED });
+        const first = await firstMatching(ctx, list, ['id']);
         if (first.records.length) req.records = first.records.map((r) => ({ module: list.module, id: r.id }));
       }
       if (!req.to && !req.parent_id && !req.records) req.to = '+15005550006'; // quick send before a number is typed: count only
